@@ -1,0 +1,33 @@
+# The two commands: `make demo` and `make test`. Each sets up what it needs first.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test setup system venv dist bench clean
+
+demo: setup
+	$(BIN)/kiosk demo
+
+test: setup
+	$(BIN)/python -m pytest
+
+setup: system venv
+
+system:
+	@scripts/setup-system.sh
+
+venv: $(STAMP)
+
+# Reinstall only when the dependency list changes.
+$(STAMP): setup.cfg pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[central,dev]'
+	touch $(STAMP)
+
+bench: setup
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) build dist *.egg-info test-output .demo

@@ -1,0 +1,1 @@
+"""Kiosk <-> central server sync: wire protocol, outbox, client, worker and the server."""
