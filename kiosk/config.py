@@ -1,0 +1,139 @@
+"""Typed kiosk settings, read from one TOML file and passed down explicitly.
+
+Nothing here runs at import time: the entry point calls `load_config(path)` once and hands the
+result to whatever needs it.
+"""
+from __future__ import annotations
+
+import os
+import tempfile
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+import tomli_w
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+DEFAULT_CONFIG_PATH = Path("/etc/servicepunkt/kiosk.toml")
+CONFIG_ENV_VAR = "SERVICEPUNKT_CONFIG"
+LANGUAGES = ("sv", "en", "fi", "fit", "se", "smj")
+SizeClass = Literal["S", "M", "L"]
+
+
+class ConfigError(Exception):
+    """The configuration file is missing or invalid; the message names the key and the problem."""
+
+
+class Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class SerialDevice(Section):
+    port: str = Field(min_length=1, description="device path or pyserial URL")
+    baudrate: int | None = Field(default=None, gt=0)
+
+
+class Compartment(Section):
+    id: str = Field(min_length=1, max_length=8, description="the label on the door, e.g. A3")
+    board: int = Field(ge=0, le=15)
+    lock: int = Field(ge=1, le=16)
+    size: SizeClass = "M"
+
+
+class LockerSettings(SerialDevice):
+    protocol: Literal["kerong"] = "kerong"
+    # Kerong boards disagree on which hook-bit value means "closed": calibrate on site.
+    hook_closed_bit: Literal[0, 1] = 1
+    compartments: tuple[Compartment, ...] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _unique_compartments(self) -> "LockerSettings":
+        ids = [c.id for c in self.compartments]
+        locks = [(c.board, c.lock) for c in self.compartments]
+        if len(set(ids)) != len(ids):
+            raise ValueError("compartment ids must be unique")
+        if len(set(locks)) != len(locks):
+            raise ValueError("two compartments use the same board and lock")
+        return self
+
+
+class ServerSettings(Section):
+    url: str = Field(pattern=r"^https?://")
+    device_id: str = Field(min_length=1)
+    service_point_id: str = Field(min_length=1)
+    sync_interval_s: float = Field(default=5.0, gt=0)
+
+
+class PanelSettings(Section):
+    """The physical screen, so touch targets can be checked in millimetres."""
+
+    width_mm: float = Field(default=217.0, gt=0)
+    height_mm: float = Field(default=136.0, gt=0)
+    width_px: int = Field(default=1280, gt=0)
+    height_px: int = Field(default=800, gt=0)
+
+
+class KioskConfig(Section):
+    data_dir: Path
+    service_point_name: str = Field(default="Servicepunkt", min_length=1)
+    language: Literal["sv", "en", "fi", "fit", "se", "smj"] = "sv"
+    fullscreen: bool = True
+    idle_timeout_s: float = Field(default=90.0, ge=20)
+    server: ServerSettings | None = None
+    locker: LockerSettings | None = None
+    card_reader: SerialDevice | None = None
+    scanner: SerialDevice | None = None
+    panel: PanelSettings = PanelSettings()
+
+    @property
+    def database_path(self) -> Path:
+        return self.data_dir / "kiosk.db"
+
+    @property
+    def device_key_path(self) -> Path:
+        return self.data_dir / "device_key"
+
+
+def config_path(explicit: str | os.PathLike | None = None) -> Path:
+    if explicit:
+        return Path(explicit)
+    return Path(os.environ.get(CONFIG_ENV_VAR) or DEFAULT_CONFIG_PATH)
+
+
+def load_config(path: Path) -> KioskConfig:
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: no such configuration file (run 'kiosk provision' first)") from None
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(f"{path}: not valid TOML: {error}") from None
+    return parse_config(raw, source=str(path))
+
+
+def parse_config(raw: dict[str, Any], *, source: str = "config") -> KioskConfig:
+    try:
+        return KioskConfig.model_validate(raw)
+    except ValidationError as error:
+        raise ConfigError(f"{source}: " + "; ".join(_describe(e) for e in error.errors())) from None
+
+
+def _describe(error: dict[str, Any]) -> str:
+    key = ".".join(str(part) for part in error["loc"]) or "(top level)"
+    return f"{key}: {error['msg']}"
+
+
+def write_config(config: KioskConfig, path: Path) -> None:
+    """Write atomically (temp file + rename) so a crash never leaves half a config behind."""
+    data = config.model_dump(mode="json", exclude_none=True)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, temp_name = tempfile.mkstemp(dir=path.parent, prefix=".kiosk-", suffix=".toml")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            tomli_w.dump(data, handle)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(temp_name, 0o600)
+        os.replace(temp_name, path)
+    except BaseException:
+        Path(temp_name).unlink(missing_ok=True)
+        raise

@@ -1,0 +1,57 @@
+"""Staff badges: a UID on the card reader opens staff mode when the server lists it."""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from typing import Sequence
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from kiosk.store.models import StaffCard
+from sync.protocol import Change
+
+STAFF_SCOPE = "staff"
+
+
+@dataclass(frozen=True)
+class StaffMember:
+    name: str
+
+
+def normalise_uid(uid: str) -> str:
+    return "".join(uid.split()).replace(":", "").upper()
+
+
+def uid_digest(uid: str) -> str:
+    """The server stores only this digest of the badge UID; so does the kiosk."""
+    return hashlib.sha256(normalise_uid(uid).encode("ascii")).hexdigest()
+
+
+class StaffDirectory:
+    def __init__(self, sessions: sessionmaker[Session]) -> None:
+        self._sessions = sessions
+
+    def find_by_card(self, uid: str) -> StaffMember | None:
+        with self._sessions() as session:
+            card = session.scalar(select(StaffCard).where(StaffCard.uid_sha256 == uid_digest(uid)))
+            return StaffMember(card.name) if card else None
+
+
+def apply_staff_changes(session: Session, changes: Sequence[Change]) -> None:
+    """Applies a pulled page inside the caller's transaction; re-delivery is a no-op."""
+    for change in changes:
+        current = session.get(StaffCard, change.entity_id)
+        if current is not None and current.version >= change.version:
+            continue
+        if change.op == "delete":
+            if current is not None:
+                session.delete(current)
+            continue
+        data = change.data or {}
+        if current is None:
+            current = StaffCard(entity_id=change.entity_id)
+            session.add(current)
+        current.name = data.get("name", "")
+        current.uid_sha256 = data["uid_sha256"]
+        current.version = change.version

@@ -1,0 +1,43 @@
+"""The home screen's tiles: what is ready says so, what is not says "coming soon" honestly."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from kiosk.services.errors import N_
+from kiosk.ui.presenters.base import Message, Presenter
+
+
+@dataclass(frozen=True)
+class Tile:
+    id: str
+    title: str
+    subtitle: str
+    target: str | None  # screen to open; None = not built yet
+
+
+TILES = (
+    Tile("video", N_("Videosamtal"), N_("Kommer snart"), None),
+    Tile("eservices", N_("E-tjänster"), N_("Kommer snart"), None),
+    Tile("pickup", N_("Hämta paket"), N_("Med koden från ditt meddelande"), "pickup"),
+    Tile("language", N_("Språk"), N_("Kommer snart"), None),
+    Tile("help", N_("Hjälp"), N_("Kommer snart"), None),
+)
+COMING_SOON = N_("”{title}” finns inte här ännu. Fråga gärna personalen i butiken.")
+
+
+class HomePresenter(Presenter):
+    def __init__(self) -> None:
+        super().__init__()
+        self.tiles = TILES
+        self.notice: Message | None = None
+
+    def choose(self, tile_id: str) -> str | None:
+        """Returns the screen to open, or None after explaining why nothing opens."""
+        tile = next(t for t in self.tiles if t.id == tile_id)
+        self.notice = None if tile.target else Message.of(COMING_SOON, title=tile.title)
+        self.changed()
+        return tile.target
+
+    def clear(self) -> None:
+        self.notice = None
+        self.changed()

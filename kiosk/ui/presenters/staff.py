@@ -1,0 +1,85 @@
+"""Staff drop-off: scan a parcel, a free door opens, staff closes it, the pickup code is shown."""
+from __future__ import annotations
+
+import threading
+
+from kiosk.services.errors import N_
+from kiosk.services.parcels import OpenedForDropOff, ParcelService, StoredParcel
+from kiosk.ui.presenters.base import Message, Presenter, Runner
+from kiosk.ui.presenters.pickup import UNEXPECTED
+
+SCAN, OPENING, DOOR_OPEN, STORING, STORED = "scan", "opening", "door_open", "storing", "stored"
+
+
+class StaffPresenter(Presenter):
+    def __init__(self, parcels: ParcelService, run: Runner) -> None:
+        super().__init__()
+        self._parcels = parcels
+        self._run = run
+        self._stop = threading.Event()
+        self.staff_name = ""
+        self.reset()
+
+    def reset(self) -> None:
+        self._stop.set()
+        self._stop = threading.Event()
+        self.phase = SCAN
+        self.opened: OpenedForDropOff | None = None
+        self.stored: StoredParcel | None = None
+        self.message = Message.of(N_("Skanna paketets streckkod."))
+        self.changed()
+
+    def begin(self, staff_name: str) -> None:
+        self.staff_name = staff_name
+        self.reset()
+
+    @property
+    def accepts_scan(self) -> bool:
+        return self.phase in (SCAN, STORED)
+
+    @property
+    def can_cancel(self) -> bool:
+        return self.phase == DOOR_OPEN
+
+    def scanned(self, data: str) -> None:
+        if not self.accepts_scan:
+            return  # one parcel at a time: a second scan while a door is open is ignored
+        self.phase, self.stored = OPENING, None
+        self._show(Message.of(N_("Söker ett ledigt fack …")))
+        self._run(lambda: self._parcels.open_for_drop_off(data), self._door_opened, self._failed)
+
+    def cancel(self) -> None:
+        """Staff changed their mind with the door open: nothing is stored."""
+        if self.phase != DOOR_OPEN:
+            return
+        self._stop.set()
+        self._stop = threading.Event()
+        self.phase, self.opened = SCAN, None
+        self._show(Message.of(N_("Avbrutet. Paketet registrerades inte; ta ut det och stäng luckan."), "error"))
+
+    def _door_opened(self, opened: OpenedForDropOff) -> None:
+        self.opened, self.phase = opened, DOOR_OPEN
+        self._show(Message.of(N_("Lägg paketet i fack {compartment} och stäng luckan."),
+                              "success", compartment=opened.compartment.id))
+        stop = self._stop
+        self._run(lambda: self._parcels.wait_until_closed([opened.compartment], stop=stop),
+                  lambda closed: self._door_closed(opened, closed), self._failed)
+
+    def _door_closed(self, opened: OpenedForDropOff, closed: bool) -> None:
+        if not closed or self.opened is not opened:
+            return  # cancelled while waiting
+        self.phase = STORING
+        self._run(lambda: self._parcels.complete_drop_off(opened), self._stored, self._failed)
+
+    def _stored(self, stored: StoredParcel) -> None:
+        self.phase, self.stored, self.opened = STORED, stored, None
+        self._show(Message.of(N_("Paketet ligger i fack {compartment}. Skanna nästa paket."),
+                              "success", compartment=stored.compartment_id))
+
+    def _failed(self, error: BaseException) -> None:
+        self.phase, self.opened = SCAN, None
+        self._show(Message.from_error(error, UNEXPECTED))
+
+    def _show(self, message: Message) -> None:
+        self.message = message
+        self.changed()

@@ -1,0 +1,44 @@
+"""Test instrumentation: publishes where the visible controls are, so end-to-end tests can
+tap them with real pointer events (xdotool) instead of calling into the app.
+
+Enabled only when SERVICEPUNKT_UI_PROBE names a file; the kiosk never reads it back.
+"""
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+from kivy.clock import Clock
+from kivy.core.window import Window
+
+PROBE_ENV_VAR = "SERVICEPUNKT_UI_PROBE"
+
+
+def start_probe(screen_manager) -> None:
+    target = os.environ.get(PROBE_ENV_VAR)
+    if target:
+        Clock.schedule_interval(lambda _dt: _write(Path(target), screen_manager), 0.2)
+
+
+def _write(path: Path, screen_manager) -> None:
+    screen = screen_manager.current_screen
+    snapshot = {"screen": screen.name, "window": list(Window.size), "widgets": list(_visible(screen))}
+    temp = path.with_suffix(".tmp")
+    temp.write_text(json.dumps(snapshot, ensure_ascii=False), encoding="utf-8")
+    os.replace(temp, path)
+
+
+def _visible(root):
+    for widget in root.walk(restrict=True):
+        probe_id = getattr(widget, "probe_id", "")
+        if probe_id and widget.opacity > 0 and widget.width > 1:
+            yield _describe(widget, probe_id)
+
+
+def _describe(widget, probe_id: str) -> dict:
+    left, bottom = widget.to_window(*widget.pos)
+    # xdotool counts y from the top of the screen; Kivy from the bottom of the window.
+    top = Window.height - (bottom + widget.height)
+    return {"id": probe_id, "text": getattr(widget, "text", ""), "disabled": widget.disabled,
+            "x": left, "y": top, "width": widget.width, "height": widget.height}

@@ -1,0 +1,111 @@
+"""The demo's simulator panel: a small window where a person plays the hardware.
+
+It talks only to the simulators' loopback control API (like the end-to-end tests do), never
+to the kiosk: the kiosk hears about taps and scans through its serial ports.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import threading
+
+os.environ.setdefault("KIVY_NO_ARGS", "1")
+
+from kivy.config import Config  # noqa: E402  (settings must precede the window import)
+
+Config.set("graphics", "width", "420")
+Config.set("graphics", "height", "800")
+Config.set("graphics", "position", "custom")
+Config.set("graphics", "left", "1290")
+Config.set("graphics", "top", "0")
+Config.set("kivy", "exit_on_escape", "0")
+Config.set("input", "mouse", "mouse,disable_multitouch")
+
+from kivy.app import App  # noqa: E402
+from kivy.clock import Clock  # noqa: E402
+from kivy.uix.boxlayout import BoxLayout  # noqa: E402
+from kivy.uix.button import Button  # noqa: E402
+from kivy.uix.gridlayout import GridLayout  # noqa: E402
+from kivy.uix.label import Label  # noqa: E402
+
+from hardware.protocols.barcode import s10_check_digit  # noqa: E402
+from hardware.sim.control import SimControl  # noqa: E402
+
+UNKNOWN_CARD = "0BADCAFE"
+
+
+def sample_s10() -> str:
+    digits = f"{random.randrange(10**8):08d}"
+    return f"CP{digits}{s10_check_digit(digits)}SE"
+
+
+class SimPanel(BoxLayout):
+    def __init__(self, control: SimControl, staff_uid: str, **kwargs) -> None:
+        super().__init__(orientation="vertical", padding=8, spacing=6, **kwargs)
+        self.control = control
+        self.add_widget(Label(text="[b]Simulated hardware[/b]", markup=True, size_hint_y=None, height=40))
+        self._button(f"Tap staff card {staff_uid}", lambda: control.tap_card(staff_uid))
+        self._button("Tap unknown card", lambda: control.tap_card(UNKNOWN_CARD))
+        self._button("Scan new parcel (S10)", lambda: control.scan(sample_s10()))
+        self._button("Scan unknown barcode", lambda: control.scan("HELLO-123"))
+        self.status = Label(text="", size_hint_y=None, height=30)
+        self.add_widget(self.status)
+        self.doors = GridLayout(cols=2, spacing=4)
+        self.add_widget(self.doors)
+        Clock.schedule_interval(lambda _dt: self._refresh(), 0.5)
+
+    def _button(self, text: str, action) -> None:
+        button = Button(text=text, size_hint_y=None, height=56)
+        button.bind(on_release=lambda *_: self._in_background(action))
+        self.add_widget(button)
+
+    def _in_background(self, action) -> None:
+        threading.Thread(target=self._safely, args=(action,), daemon=True).start()
+
+    def _safely(self, action) -> None:
+        try:
+            action()
+        except OSError as error:
+            Clock.schedule_once(lambda _dt: setattr(self.status, "text", f"simulators unreachable: {error}"))
+
+    def _refresh(self) -> None:
+        self._in_background(lambda: self._show(self.control.state()))
+
+    def _show(self, state: dict) -> None:
+        Clock.schedule_once(lambda _dt: self._draw_doors(state["lockers"]))
+
+    def _draw_doors(self, lockers: list[dict]) -> None:
+        self.doors.clear_widgets()
+        for lock in lockers[:8]:
+            name = f"A{lock['lock']}"
+            door = "closed" if lock["door_closed"] else "OPEN"
+            item = ", parcel" if lock["item_present"] else ""
+            self.doors.add_widget(Label(text=f"{name}: {door}{item}"))
+            button = Button(text=f"Close {name}", disabled=lock["door_closed"])
+            board, number = lock["board"], lock["lock"]
+            button.bind(on_release=lambda *_, b=board, n=number: self._in_background(lambda: self.control.close_door(b, n)))
+            self.doors.add_widget(button)
+
+
+class SimPanelApp(App):
+    title = "Servicepunkt simulators"
+
+    def __init__(self, control_url: str, staff_uid: str) -> None:
+        super().__init__()
+        self.control_url, self.staff_uid = control_url, staff_uid
+
+    def build(self):
+        return SimPanel(SimControl(self.control_url), self.staff_uid)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="Simulator panel for the Servicepunkt demo")
+    parser.add_argument("--control-url", required=True)
+    parser.add_argument("--staff-uid", required=True)
+    args = parser.parse_args()
+    SimPanelApp(args.control_url, args.staff_uid).run()
+
+
+if __name__ == "__main__":
+    main()
