@@ -69,15 +69,16 @@ class ParcelService:
 
     # -- staff drop-off -------------------------------------------------------------------
 
-    def check_barcode(self, data: str) -> Barcode:
-        barcode = classify(data.strip())
+    def check_barcode(self, scanned: Barcode | str) -> Barcode:
+        """Accepts the scanner's classification, or text typed by hand."""
+        barcode = scanned if isinstance(scanned, Barcode) else classify(scanned)
         if barcode.kind not in ACCEPTED_BARCODE_KINDS:
             raise UserFacingError(N_("Streckkoden känns inte igen som ett kollinummer."))
         if not barcode.valid:
             raise UserFacingError(N_("Streckkodens kontrollsiffra stämmer inte. Skanna igen."))
         return barcode
 
-    def open_for_drop_off(self, scanned: str) -> OpenedForDropOff:
+    def open_for_drop_off(self, scanned: Barcode | str) -> OpenedForDropOff:
         barcode = self.check_barcode(scanned)
         with self._sessions() as session:
             if self._is_stored(session, barcode.value):

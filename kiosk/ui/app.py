@@ -71,7 +71,7 @@ class KioskApp(App):
         if self.runtime.card_reader is not None:
             self.runtime.card_reader.start(lambda uid: call(self.session.card_presented, uid))
         if self.runtime.scanner is not None:
-            self.runtime.scanner.start(lambda scan: call(self.session.barcode_scanned, scan.data))
+            self.runtime.scanner.start(lambda scan: call(self.session.barcode_scanned, scan.barcode))
 
     def on_stop(self) -> None:
         self.bridge.shutdown()

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from kiosk.services.errors import N_
+from kiosk.services.parcels import Barcode
 from kiosk.services.staff import StaffDirectory, StaffMember
 from kiosk.ui.presenters.base import Message, Presenter, Runner
 from kiosk.ui.presenters.home import HomePresenter
@@ -60,9 +61,9 @@ class SessionPresenter(Presenter):
     def _card_failed(self, error: BaseException) -> None:
         self._notify(Message.from_error(error, N_("Kortet kunde inte läsas. Försök igen.")))
 
-    def barcode_scanned(self, data: str) -> None:
+    def barcode_scanned(self, barcode: Barcode | str) -> None:
         if self.screen == STAFF:
-            self.staff_mode.scanned(data)
+            self.staff_mode.scanned(barcode)
         else:
             self._notify(Message.of(N_("Personalen: visa ditt kort först för att ta emot paket.")))
 

