@@ -1,0 +1,219 @@
+"""The kiosk's HTTP client for the central server: device key, enrollment, push and pull.
+
+Built on requests.Session: every request has a timeout, pushes are gzip JSON, tokens are
+fetched (challenge -> signed nonce) when needed and again after a 401, and every failure is
+a typed SyncError saying whose problem it is. Not thread-safe: the sync worker owns it.
+"""
+from __future__ import annotations
+
+import base64
+import email.utils
+import gzip
+import os
+import time
+from collections.abc import Mapping, Sequence
+from typing import Any, TypeVar
+
+import requests
+from pydantic import BaseModel, ValidationError
+
+from sync import protocol as p
+from sync.devicekey import generate_device_key, load_device_key, public_key_b64
+from sync.errors import (
+    BadResponse,
+    DeviceRevoked,
+    EnrollmentRefused,
+    KeyFileError,
+    MustRefetch,
+    RequestRejected,
+    ServerError,
+    ServerUnreachable,
+    SyncError,
+)
+
+__all__ = [
+    "BadResponse", "DeviceRevoked", "EnrollmentRefused", "KeyFileError", "MustRefetch",
+    "RequestRejected", "ServerError", "ServerUnreachable", "SyncClient", "SyncError",
+    "enroll", "generate_device_key", "load_device_key", "public_key_b64",
+]
+
+DEFAULT_TIMEOUT = (5.0, 30.0)  # (connect, read) seconds
+TOKEN_REFRESH_MARGIN_S = 60.0
+USER_AGENT = "servicepunkt-kiosk/1"
+M = TypeVar("M", bound=BaseModel)
+
+
+# --- HTTP helpers ---------------------------------------------------------------------------
+
+def _new_http() -> requests.Session:
+    http = requests.Session()
+    http.headers["User-Agent"] = USER_AGENT
+    return http
+
+
+def _send(http: requests.Session, method: str, url: str, timeout: Any, **kwargs: Any) -> requests.Response:
+    try:
+        return http.request(method, url, timeout=timeout, **kwargs)
+    except (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError,
+            requests.exceptions.ContentDecodingError) as exc:
+        raise ServerUnreachable(f"{method} {url}: {exc}") from exc
+    except requests.RequestException as exc:  # e.g. an invalid URL in the settings
+        raise SyncError(f"{method} {url}: {exc}") from exc
+
+
+def _error_body(response: requests.Response) -> p.ErrorBody:
+    try:
+        return p.ErrorBody.model_validate_json(response.content)
+    except ValidationError:
+        return p.ErrorBody(error=f"http_{response.status_code}", detail=response.text[:200])
+
+
+def _retry_after(response: requests.Response) -> float | None:
+    """Seconds from Retry-After; an HTTP date is measured against the server's own Date
+    header, never the kiosk clock (which may be years off)."""
+    value = response.headers.get("Retry-After", "").strip()
+    if not value:
+        return None
+    if value.isdigit():
+        return float(value)
+    try:
+        until = email.utils.parsedate_to_datetime(value)
+        sent = email.utils.parsedate_to_datetime(response.headers["Date"])
+    except (KeyError, TypeError, ValueError):
+        return None
+    return max((until - sent).total_seconds(), 0.0)
+
+
+def _check(response: requests.Response) -> None:
+    status = response.status_code
+    if status < 400:
+        return
+    body = _error_body(response)
+    if status == 403 and body.error == p.ERROR_REVOKED:
+        raise DeviceRevoked(body.detail or "this kiosk has been revoked")
+    if status >= 500 or status in (408, 413, 429):
+        raise ServerError(status, _retry_after(response), body.error, body.detail)
+    raise RequestRejected(status, body.error, body.detail)
+
+
+def _parse(model: type[M], response: requests.Response) -> M:
+    try:
+        return model.model_validate_json(response.content)
+    except ValidationError as exc:
+        raise BadResponse(f"unreadable {model.__name__} from server: {exc.error_count()} errors") from exc
+
+
+def _api_url(server_url: str, path: str) -> str:
+    return server_url.rstrip("/") + p.API_PREFIX + path
+
+
+# --- enrollment -----------------------------------------------------------------------------
+
+def enroll(
+    server_url: str,
+    code: str,
+    key_path: str | os.PathLike[str],
+    *,
+    install_id: str,
+    hw: Mapping[str, str] | None = None,
+    timeout: Any = DEFAULT_TIMEOUT,
+) -> p.EnrollResponse:
+    """Register this kiosk's key with a one-time code. Safe to repeat with the same key."""
+    request = p.EnrollRequest(
+        code=code, public_key=public_key_b64(load_device_key(key_path)),
+        install_id=install_id, hw=dict(hw or {}),
+    )
+    with _new_http() as http:
+        response = _send(http, "POST", _api_url(server_url, "/enroll"), timeout,
+                         json=request.model_dump(mode="json"))
+    if response.status_code in (404, 409, 410):
+        body = _error_body(response)
+        raise EnrollmentRefused(response.status_code, body.detail, body.error)
+    _check(response)
+    return _parse(p.EnrollResponse, response)
+
+
+# --- the client -----------------------------------------------------------------------------
+
+class SyncClient:
+    def __init__(
+        self,
+        server_url: str,
+        device_id: str,
+        key_path: str | os.PathLike[str],
+        *,
+        timeout: Any = DEFAULT_TIMEOUT,
+    ) -> None:
+        self.server_url = server_url.rstrip("/")
+        self.device_id = device_id
+        self._key = load_device_key(key_path)
+        self._timeout = timeout
+        self._http = _new_http()
+        self._token: str | None = None
+        self._token_valid_until = 0.0  # time.monotonic(): the kiosk wall clock is not trusted
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> SyncClient:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+    def push(self, events: Sequence[p.Event]) -> p.BatchResponse:
+        """Send one batch. Any exception means nothing is acknowledged: send it again."""
+        body = p.EventBatch(events=list(events)).model_dump_json().encode("utf-8")
+        response = self._authorized(
+            "POST", f"/devices/{self.device_id}/events:batch",
+            data=gzip.compress(body, mtime=0),
+            headers={"Content-Type": "application/json", "Content-Encoding": "gzip"},
+        )
+        return _parse(p.BatchResponse, response)
+
+    def pull(self, scope: str, cursor: str, *, limit: int = p.MAX_PAGE_CHANGES) -> p.ChangesPage:
+        try:
+            response = self._authorized(
+                "GET", f"/devices/{self.device_id}/changes",
+                params={"scope": scope, "since": cursor, "limit": limit},
+            )
+        except RequestRejected as exc:
+            if exc.status == 409 and exc.error == p.ERROR_MUST_REFETCH:
+                raise MustRefetch(exc.status, exc.error, f"scope {scope}: {exc.detail}") from exc
+            raise
+        return _parse(p.ChangesPage, response)
+
+    def _authorized(self, method: str, path: str, **kwargs: Any) -> requests.Response:
+        response = self._send_with_token(method, path, **kwargs)
+        if response.status_code == 401:  # expired or unknown to a restored server: once more
+            self._token = None
+            response = self._send_with_token(method, path, **kwargs)
+        _check(response)
+        return response
+
+    def _send_with_token(self, method: str, path: str, **kwargs: Any) -> requests.Response:
+        headers = dict(kwargs.pop("headers", {}))
+        headers["Authorization"] = f"Bearer {self._current_token()}"
+        return _send(self._http, method, _api_url(self.server_url, path), self._timeout,
+                     headers=headers, **kwargs)
+
+    def _current_token(self) -> str:
+        if self._token is None or time.monotonic() >= self._token_valid_until:
+            self._fetch_token()
+        assert self._token is not None
+        return self._token
+
+    def _fetch_token(self) -> None:
+        challenge = self._post(p.ChallengeResponse, "/auth/challenge",
+                               p.ChallengeRequest(device_id=self.device_id))
+        signature = base64.b64encode(self._key.sign(challenge.nonce.encode("utf-8"))).decode()
+        token = self._post(p.TokenResponse, "/auth/token", p.TokenRequest(
+            device_id=self.device_id, nonce=challenge.nonce, signature=signature))
+        self._token = token.token
+        self._token_valid_until = time.monotonic() + max(token.expires_in - TOKEN_REFRESH_MARGIN_S, 0)
+
+    def _post(self, model: type[M], path: str, request: BaseModel) -> M:
+        response = _send(self._http, "POST", _api_url(self.server_url, path), self._timeout,
+                         json=request.model_dump(mode="json"))
+        _check(response)
+        return _parse(model, response)

@@ -1,0 +1,265 @@
+"""Kiosk-side outbox: events written in the caller's transaction, sent later by the worker.
+
+The kiosk's own Alembic migration creates these tables by copying the definitions below
+(SQLite; keep `sqlite_autoincrement` on `outbox`):
+
+outbox         seq INTEGER PRIMARY KEY AUTOINCREMENT  -- per-device order, never reused
+               event_id VARCHAR(36) NOT NULL UNIQUE   -- uuid4, the server's dedupe key
+               type VARCHAR(64) NOT NULL               -- e.g. "parcel.stored"
+               payload TEXT NOT NULL                   -- canonical JSON (protocol.canonical_json)
+               payload_hash VARCHAR(64) NOT NULL       -- sha256 hex of payload
+               wall_ms BIGINT NOT NULL, clock_synced BOOLEAN NOT NULL,
+               boot_id VARCHAR(64) NOT NULL, mono_ms BIGINT NOT NULL   -- see read_clock()
+               state VARCHAR(16) NOT NULL DEFAULT 'pending'
+                     -- pending | accepted | duplicate | rejected | conflict
+               attempts INTEGER NOT NULL DEFAULT 0, last_error TEXT NULL
+               created_at DATETIME NOT NULL            -- naive UTC by the kiosk clock: display only
+               INDEX ix_outbox_state_seq (state, seq)
+sync_cursors   scope VARCHAR(32) PRIMARY KEY, cursor TEXT NOT NULL, updated_at DATETIME NOT NULL
+sync_state     key VARCHAR(64) PRIMARY KEY, value TEXT NOT NULL
+
+Never order or dedupe by wall time: a Raspberry Pi has no RTC. Order is `seq`; dedupe is
+`event_id`.
+"""
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import logging
+import time
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import BigInteger, Boolean, DateTime, Index, Integer, String, Text, func, select
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
+
+from sync import protocol as p
+
+log = logging.getLogger(__name__)
+
+# Wall time before this cannot be real (the software did not exist yet), so the clock has
+# not been set since boot. Cheap heuristic until NTP state is read (later issue); bump on
+# release.
+CLOCK_PLAUSIBLE_AFTER_MS = 1_793_491_200_000  # 2026-11-01T00:00:00Z
+BOOT_ID_PATH = Path("/proc/sys/kernel/random/boot_id")
+
+LAST_SUCCESS_AT = "last_success_at"
+LAST_ERROR = "last_error"
+LAST_ERROR_AT = "last_error_at"
+
+
+class OutboxBase(DeclarativeBase):
+    pass
+
+
+class OutboxEvent(OutboxBase):
+    __tablename__ = "outbox"
+    __table_args__ = (
+        Index("ix_outbox_state_seq", "state", "seq"),
+        {"sqlite_autoincrement": True},  # seq is never reused, even after deleting rows
+    )
+
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True)
+    event_id: Mapped[str] = mapped_column(String(36), unique=True)
+    type: Mapped[str] = mapped_column(String(64))
+    payload: Mapped[str] = mapped_column(Text)
+    payload_hash: Mapped[str] = mapped_column(String(64))
+    wall_ms: Mapped[int] = mapped_column(BigInteger)
+    clock_synced: Mapped[bool] = mapped_column(Boolean)
+    boot_id: Mapped[str] = mapped_column(String(64))
+    mono_ms: Mapped[int] = mapped_column(BigInteger)
+    state: Mapped[str] = mapped_column(String(16), default="pending", server_default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class SyncCursor(OutboxBase):
+    __tablename__ = "sync_cursors"
+
+    scope: Mapped[str] = mapped_column(String(32), primary_key=True)
+    cursor: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class SyncState(OutboxBase):
+    __tablename__ = "sync_state"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+
+
+@functools.cache
+def boot_id() -> str:
+    """This boot's id: with mono_ms it lets the server place events of a clockless boot."""
+    try:
+        return BOOT_ID_PATH.read_text().strip()[:64]
+    except OSError:
+        return f"process-{uuid.uuid4()}"  # not Linux: at least constant for this process
+
+
+def read_clock() -> p.Clock:
+    wall_ms = time.time_ns() // 1_000_000
+    return p.Clock(
+        wall_ms=max(wall_ms, 0),
+        clock_synced=wall_ms >= CLOCK_PLAUSIBLE_AFTER_MS,
+        boot_id=boot_id(),
+        mono_ms=time.monotonic_ns() // 1_000_000,
+    )
+
+
+def _utc_naive_now() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def enqueue(
+    session: Session,
+    *,
+    type: str,  # noqa: A002 - the wire name
+    payload: Mapping[str, Any],
+    clock: Callable[[], p.Clock] = read_clock,
+) -> OutboxEvent:
+    """Add an event in the caller's transaction (flushed, not committed): the domain row and
+    its event commit together or not at all. Raises ValueError for an invalid payload."""
+    problem = p.payload_problem(type, payload)
+    if problem is not None:
+        raise ValueError(problem)
+    canonical = p.canonical_json(payload)
+    now = clock()
+    row = OutboxEvent(
+        event_id=str(uuid.uuid4()),
+        type=type,
+        payload=canonical,
+        payload_hash=hashlib.sha256(canonical.encode("utf-8")).hexdigest(),
+        wall_ms=now.wall_ms,
+        clock_synced=now.clock_synced,
+        boot_id=now.boot_id,
+        mono_ms=now.mono_ms,
+        state="pending",
+        attempts=0,
+        created_at=_utc_naive_now(),
+    )
+    session.add(row)
+    session.flush()  # assigns seq
+    return row
+
+
+def to_wire(row: OutboxEvent) -> p.Event:
+    return p.Event.model_validate(
+        {
+            "event_id": row.event_id,
+            "seq": row.seq,
+            "type": row.type,
+            "payload": json.loads(row.payload),
+            "payload_hash": row.payload_hash,
+            "clock": {"wall_ms": row.wall_ms, "clock_synced": row.clock_synced,
+                      "boot_id": row.boot_id, "mono_ms": row.mono_ms},
+        }
+    )
+
+
+def pending_batch(
+    session: Session, limit: int = p.MAX_BATCH_EVENTS, max_bytes: int = p.MAX_BATCH_BYTES
+) -> list[p.Event]:
+    """The oldest pending events, in seq order, at most `limit` of them and `max_bytes` of
+    JSON (but always at least one, so an oversized event cannot wedge the queue)."""
+    rows = session.scalars(
+        select(OutboxEvent).where(OutboxEvent.state == "pending").order_by(OutboxEvent.seq).limit(limit)
+    )
+    batch: list[p.Event] = []
+    size = 0
+    for row in rows:
+        event = to_wire(row)
+        size += len(event.model_dump_json()) + 1
+        if batch and size > max_bytes:
+            break
+        batch.append(event)
+    return batch
+
+
+def mark_results(session: Session, response: p.BatchResponse) -> dict[str, int]:
+    """Record the server's verdict on each event; returns a count per status.
+
+    A result is applied only to a pending row with the same event_id AND seq. Events
+    without a result stay pending and are sent again.
+    """
+    by_id = {str(result.event_id): result for result in response.results}
+    counts: dict[str, int] = {}
+    rows = session.scalars(
+        select(OutboxEvent).where(OutboxEvent.event_id.in_(by_id), OutboxEvent.state == "pending")
+    )
+    for row in rows:
+        result = by_id[row.event_id]
+        if result.seq != row.seq:
+            log.warning("server answered seq %s for event %s (seq %s)", result.seq, row.event_id, row.seq)
+            continue
+        row.state, row.last_error = result.status, result.reason
+        row.attempts += 1
+        counts[result.status] = counts.get(result.status, 0) + 1
+    return counts
+
+
+def mark_failed(session: Session, events: Sequence[p.Event], error: str) -> None:
+    """A send that got no verdict: the events stay pending; remember why."""
+    rows = session.scalars(
+        select(OutboxEvent).where(OutboxEvent.seq.in_([e.seq for e in events]),
+                                  OutboxEvent.state == "pending")
+    )
+    for row in rows:
+        row.attempts += 1
+        row.last_error = error[:500]
+
+
+def get_state(session: Session, key: str) -> str | None:
+    row = session.get(SyncState, key)
+    return None if row is None else row.value
+
+
+def set_state(session: Session, key: str, value: str) -> None:
+    session.merge(SyncState(key=key, value=value))
+
+
+def get_cursor(session: Session, scope: str) -> str:
+    row = session.get(SyncCursor, scope)
+    return "" if row is None else row.cursor
+
+
+def set_cursor(session: Session, scope: str, cursor: str) -> None:
+    session.merge(SyncCursor(scope=scope, cursor=cursor, updated_at=_utc_naive_now()))
+
+
+@dataclass(frozen=True)
+class QueueStatus:
+    depth: int  # pending events
+    oldest_pending_seq: int | None
+    oldest_pending_created_at: datetime | None  # kiosk wall clock, naive UTC: display only
+    rejected: int
+    conflicts: int
+    last_success_at: str | None  # ISO UTC by the kiosk clock
+    last_error: str | None
+    last_error_at: str | None
+
+
+def queue_status(session: Session) -> QueueStatus:
+    counts = dict(
+        session.execute(select(OutboxEvent.state, func.count()).group_by(OutboxEvent.state)).tuples()
+    )
+    oldest = session.execute(
+        select(OutboxEvent.seq, OutboxEvent.created_at)
+        .where(OutboxEvent.state == "pending").order_by(OutboxEvent.seq).limit(1)
+    ).first()
+    return QueueStatus(
+        depth=counts.get("pending", 0),
+        oldest_pending_seq=None if oldest is None else oldest[0],
+        oldest_pending_created_at=None if oldest is None else oldest[1],
+        rejected=counts.get("rejected", 0),
+        conflicts=counts.get("conflict", 0),
+        last_success_at=get_state(session, LAST_SUCCESS_AT),
+        last_error=get_state(session, LAST_ERROR),
+        last_error_at=get_state(session, LAST_ERROR_AT),
+    )

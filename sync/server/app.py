@@ -1,0 +1,74 @@
+"""FastAPI application factory for kiosk-central. No globals: everything hangs off create_app."""
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import timedelta
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from sync import protocol as p
+from sync.server.auth import DEFAULT_TOKEN_TTL
+from sync.server.db import make_engine, make_session_factory
+from sync.server.errors import ApiError, summarise_validation
+from sync.server.routes import Clock, ServerContext, build_routers, utcnow
+
+log = logging.getLogger(__name__)
+
+
+def create_app(
+    database_url: str, *, clock: Clock = utcnow, token_ttl: timedelta = DEFAULT_TOKEN_TTL
+) -> FastAPI:
+    """The central server app on `database_url`, whose schema must already be upgraded.
+
+    `clock` returns timezone-aware UTC; tests pass a fake one to expire codes and tokens.
+    The engine is disposed of when the app shuts down.
+    """
+    engine = make_engine(database_url)
+    ctx = ServerContext(sessions=make_session_factory(engine), clock=clock, token_ttl=token_ttl)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        try:
+            yield
+        finally:
+            engine.dispose()
+
+    app = FastAPI(title="kiosk-central", lifespan=lifespan, docs_url=None, redoc_url=None)
+    _install_error_handlers(app)
+    for router in build_routers(ctx):
+        app.include_router(router)
+    return app
+
+
+def _error(status: int, error: str, detail: str, headers: dict[str, str] | None = None) -> JSONResponse:
+    body = p.ErrorBody(error=error, detail=detail).model_dump()
+    return JSONResponse(body, status_code=status, headers=headers)
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    """Every error is an ErrorBody {error, detail}, so a kiosk can act on `error`."""
+
+    @app.exception_handler(ApiError)
+    async def _api_error(_request: Request, exc: ApiError) -> JSONResponse:
+        return _error(exc.status, exc.error, exc.detail, exc.headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        return _error(422, "invalid_request", summarise_validation(exc.errors()))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        error = "not_found" if exc.status_code == 404 else "http_error"
+        return _error(exc.status_code, error, str(exc.detail), getattr(exc, "headers", None))
+
+    @app.exception_handler(DBAPIError)
+    async def _database(_request: Request, exc: DBAPIError) -> JSONResponse:
+        # Nothing was committed (the transaction rolled back); the kiosk retries later.
+        log.error("database error: %s", exc)
+        return _error(503, "database_unavailable", "try again later", {"Retry-After": "5"})

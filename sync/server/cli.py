@@ -1,0 +1,225 @@
+"""`kiosk-central`: run the central server and administer service points, staff and kiosks.
+
+Heavy imports (fastapi, uvicorn, alembic) happen inside the commands that need them, so
+`kiosk-central --help` stays fast.
+"""
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import click
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session
+
+from sync.server import admin
+from sync.server.db import DEFAULT_DATABASE_URL, make_engine, make_session_factory, normalise_url
+from sync.server.errors import AdminError
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _safe_url(database_url: str) -> str:
+    return make_url(normalise_url(database_url)).render_as_string(hide_password=True)
+
+
+def _require_sqlite_file(database_url: str) -> None:
+    """Opening a missing SQLite file would create an empty one; say what to do instead."""
+    url = make_url(normalise_url(database_url))
+    if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
+        if not Path(url.database).exists():
+            raise click.ClickException(
+                f"no database at {url.database}; run `kiosk-central db upgrade` first"
+            )
+
+
+@contextmanager
+def _transaction(ctx: click.Context) -> Iterator[Session]:
+    """One transaction for the whole command: committed only if the command succeeds."""
+    _require_sqlite_file(ctx.obj)
+    engine = make_engine(ctx.obj)
+    try:
+        with make_session_factory(engine).begin() as session:
+            yield session
+    except AdminError as exc:
+        raise click.ClickException(str(exc)) from exc
+    except DBAPIError as exc:
+        raise click.ClickException(
+            f"database {_safe_url(ctx.obj)}: {exc.orig}. "
+            "If the schema is missing, run `kiosk-central db upgrade` first."
+        ) from exc
+    finally:
+        engine.dispose()
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--database-url",
+    envvar="DATABASE_URL",
+    default=DEFAULT_DATABASE_URL,
+    show_default=True,
+    help="sqlite:///path or postgresql://user@host/db (env: DATABASE_URL).",
+)
+@click.pass_context
+def main(ctx: click.Context, database_url: str) -> None:
+    """Central server for Servicepunkt kiosks: sync API and coordinator commands."""
+    ctx.obj = database_url
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8400, show_default=True, type=click.IntRange(0, 65535),
+              help="TCP port to listen on.")
+@click.option("--no-upgrade", is_flag=True, help="Do not run database migrations first.")
+@click.option("--log-level", default="info", show_default=True,
+              type=click.Choice(["debug", "info", "warning", "error"]), help="Log verbosity.")
+@click.pass_context
+def serve(ctx: click.Context, host: str, port: int, no_upgrade: bool, log_level: str) -> None:
+    """Run the sync API (migrates the database first unless --no-upgrade)."""
+    import uvicorn
+
+    from sync.server.app import create_app
+    from sync.server.db import upgrade
+
+    logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if not no_upgrade:
+        upgrade(ctx.obj)
+    app = create_app(ctx.obj)
+    click.echo(f"kiosk-central serving http://{host}:{port} (database {_safe_url(ctx.obj)})")
+    uvicorn.run(app, host=host, port=port, log_level=log_level)
+
+
+@main.group()
+def db() -> None:
+    """Database schema commands."""
+
+
+@db.command("upgrade")
+@click.pass_context
+def db_upgrade(ctx: click.Context) -> None:
+    """Migrate the database schema to the newest version."""
+    from sync.server.db import current_revision, upgrade
+
+    try:
+        upgrade(ctx.obj)
+    except DBAPIError as exc:
+        raise click.ClickException(f"database {_safe_url(ctx.obj)}: {exc.orig}") from exc
+    click.echo(f"database {_safe_url(ctx.obj)} at revision {current_revision(ctx.obj)}")
+
+
+@main.group("service-point")
+def service_point() -> None:
+    """Service points (the village shops)."""
+
+
+@service_point.command("add")
+@click.argument("sp_id")
+@click.option("--name", required=True, help="Shown on the kiosk, e.g. 'Korpilombolo Handel'.")
+@click.pass_context
+def service_point_add(ctx: click.Context, sp_id: str, name: str) -> None:
+    """Add service point SP_ID (e.g. SP-KORPILOMBOLO)."""
+    with _transaction(ctx) as session:
+        point = admin.add_service_point(session, sp_id, name, _now())
+    click.echo(f"added service point {point.id} ({point.name})")
+
+
+@main.group()
+def staff() -> None:
+    """Staff cards, sent to the kiosks of their service point."""
+
+
+@staff.command("add")
+@click.option("--service-point", "service_point_id", required=True, help="Service point id.")
+@click.option("--name", required=True, help="The staff member's name.")
+@click.option("--card-uid", required=True, help="Card UID in hex, e.g. 04:A2:3B:11 (only its hash is kept).")
+@click.pass_context
+def staff_add(ctx: click.Context, service_point_id: str, name: str, card_uid: str) -> None:
+    """Register a staff card at a service point."""
+    with _transaction(ctx) as session:
+        card = admin.add_staff(session, service_point_id=service_point_id, name=name,
+                               card_uid=card_uid, now=_now())
+    click.echo(f"added staff card {card.id} for {card.name} at {card.service_point_id}")
+
+
+@main.group()
+def kiosk() -> None:
+    """Kiosks: create with an enrollment code, list, revoke."""
+
+
+@kiosk.command("add")
+@click.argument("name")
+@click.option("--service-point", "service_point_id", required=True, help="Service point id.")
+@click.option("--expires-hours", default=72, show_default=True, type=click.IntRange(1, 72),
+              help="Hours until the enrollment code expires.")
+@click.option("--quiet", is_flag=True, help="Print only the enrollment code (for scripts).")
+@click.pass_context
+def kiosk_add(ctx: click.Context, name: str, service_point_id: str, expires_hours: int, quiet: bool) -> None:
+    """Create kiosk NAME and print its one-time enrollment code."""
+    with _transaction(ctx) as session:
+        device, code = admin.add_kiosk(session, name=name, service_point_id=service_point_id,
+                                       expires=timedelta(hours=expires_hours), now=_now())
+    if quiet:
+        click.echo(code)
+        return
+    click.echo(f"kiosk {device.device_id} ({device.name}) at {device.service_point_id}")
+    click.echo(f"enrollment code: {code}   (single use, expires in {expires_hours} h)")
+    click.echo(f"on the kiosk:    kiosk provision --server URL --code {code}")
+
+
+@kiosk.command("list")
+@click.pass_context
+def kiosk_list(ctx: click.Context) -> None:
+    """List kiosks and their state."""
+    with _transaction(ctx) as session:
+        rows = [(d.device_id, d.service_point_id, _kiosk_state(d), d.name) for d in admin.list_kiosks(session)]
+    if not rows:
+        click.echo("no kiosks")
+    for row in rows:
+        click.echo("{:<18} {:<24} {:<9} {}".format(*row))
+
+
+def _kiosk_state(device: object) -> str:
+    state = getattr(device, "state")
+    if state == "active" and getattr(device, "enrolled_at") is None:
+        return "pending"
+    return str(state)
+
+
+@kiosk.command("revoke")
+@click.argument("device_id")
+@click.pass_context
+def kiosk_revoke(ctx: click.Context, device_id: str) -> None:
+    """Revoke kiosk DEVICE_ID: it gets no new token; what it already sent stays."""
+    with _transaction(ctx) as session:
+        device = admin.revoke_kiosk(session, device_id, _now())
+    click.echo(f"revoked {device.device_id} ({device.name})")
+
+
+@main.group()
+def events() -> None:
+    """Events received from kiosks."""
+
+
+@events.command("list")
+@click.option("--device", "device_id", default=None, help="Only this kiosk's events.")
+@click.option("--limit", default=100, show_default=True, type=click.IntRange(1, 10_000),
+              help="Show at most this many (the newest).")
+@click.pass_context
+def events_list(ctx: click.Context, device_id: str | None, limit: int) -> None:
+    """List received events, oldest first."""
+    with _transaction(ctx) as session:
+        rows = [
+            (e.device_id, e.seq, e.type, e.status, e.received_at.isoformat(timespec="seconds"),
+             e.reason or "")
+            for e in admin.list_events(session, device_id=device_id, limit=limit)
+        ]
+    if not rows:
+        click.echo("no events")
+    for row in rows:
+        click.echo("{:<18} {:>6} {:<18} {:<9} {} {}".format(*row).rstrip())
