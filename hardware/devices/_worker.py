@@ -1,0 +1,95 @@
+"""A background thread for devices that must be listened to (card readers, scanners).
+
+It runs the driver's `connect()` then `step()` in a loop. A HardwareError (port
+unplugged, device silent) is reported once per outage and the thread retries
+`connect()` every `retry_s` until it works again or `stop()` is called.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Callable
+
+from hardware.errors import HardwareError
+
+log = logging.getLogger(__name__)
+
+ErrorCallback = Callable[[HardwareError], None]
+
+
+class DeviceThread:
+    def __init__(self, name: str, *, connect: Callable[[], None], step: Callable[[], None],
+                 disconnect: Callable[[], None], on_error: ErrorCallback | None = None,
+                 retry_s: float = 1.0) -> None:
+        self._name = name
+        self._connect, self._step, self._disconnect = connect, step, disconnect
+        self._on_error = on_error
+        self._retry_s = retry_s
+        self.stopping = threading.Event()
+        self.last_error: HardwareError | None = None
+        self.connected = False  # True between a successful connect() and the next error
+        self._thread: threading.Thread | None = None
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def start(self) -> None:
+        if self.running:
+            raise RuntimeError(f"{self._name} is already running")
+        self.stopping.clear()
+        self._thread = threading.Thread(target=self._run, name=self._name, daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float = 5.0) -> None:
+        self.stopping.set()
+        thread, self._thread = self._thread, None
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(timeout)
+
+    def _run(self) -> None:
+        try:
+            while not self.stopping.is_set():
+                if self._connected_once():
+                    self._step_until_error()
+        finally:
+            self.connected = False
+            self._disconnect()
+
+    def _connected_once(self) -> bool:
+        try:
+            self._connect()
+        except HardwareError as exc:
+            self._failed(exc)
+            return False
+        if self.last_error is not None:
+            log.info("%s: recovered", self._name)
+            self.last_error = None
+        self.connected = True
+        return True
+
+    def _step_until_error(self) -> None:
+        try:
+            while not self.stopping.is_set():
+                self._step()
+        except HardwareError as exc:
+            self._failed(exc)
+
+    def _failed(self, exc: HardwareError) -> None:
+        self.connected = False
+        self._disconnect()
+        if self.last_error is None:  # report an outage once, not every retry
+            log.warning("%s: %s", self._name, exc)
+            if self._on_error is not None:
+                call_safely(self._on_error, exc)
+        self.last_error = exc
+        self.stopping.wait(self._retry_s)
+
+
+def call_safely(callback: Callable[..., object], *args: object) -> None:
+    """Run a caller's callback on the device thread; its bugs must not kill the thread."""
+    try:
+        callback(*args)
+    except Exception:  # noqa: BLE001 - logged, and the device keeps working
+        log.exception("callback %r failed", callback)

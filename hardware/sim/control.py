@@ -1,0 +1,76 @@
+"""Client of the simulators' control API, stdlib only (urllib).
+
+Used by the kiosk's simulator panel and end-to-end tests:
+
+    sim = SimControl(ports["control_url"])
+    sim.tap_card("04A1B2C3"); sim.scan("CP123456785SE"); sim.close_door(0, 3)
+"""
+
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.request
+from typing import Any
+
+
+class SimControlError(RuntimeError):
+    """The control API refused a request or could not be reached."""
+
+
+class SimControl:
+    def __init__(self, url: str, *, timeout: float = 5.0) -> None:
+        self.url = url.rstrip("/")
+        self.timeout = timeout
+        # The API is loopback only; never send it through an http_proxy from the environment.
+        self._opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+    def state(self) -> dict[str, Any]:
+        return self._call("GET", "/state")
+
+    def place_card(self, uid: str | None) -> dict[str, Any]:
+        """Put a card on the reader and leave it there (None takes it away)."""
+        return self._call("POST", "/card", {"uid": uid})
+
+    def remove_card(self) -> dict[str, Any]:
+        return self.place_card(None)
+
+    def tap_card(self, uid: str, seconds: float = 1.0) -> dict[str, Any]:
+        return self._call("POST", "/card/tap", {"uid": uid, "seconds": seconds})
+
+    def scan(self, text: str) -> dict[str, Any]:
+        return self._call("POST", "/scan", {"text": text})
+
+    def open_door(self, board: int, lock: int) -> dict[str, Any]:
+        return self._door(board, lock, closed=False)
+
+    def close_door(self, board: int, lock: int) -> dict[str, Any]:
+        return self._door(board, lock, closed=True)
+
+    def set_item(self, board: int, lock: int, present: bool) -> dict[str, Any]:
+        return self._call("POST", "/locker/item",
+                          {"board": board, "lock": lock, "present": present})
+
+    def _door(self, board: int, lock: int, *, closed: bool) -> dict[str, Any]:
+        return self._call("POST", "/locker/door", {"board": board, "lock": lock, "closed": closed})
+
+    def _call(self, method: str, path: str, body: dict | None = None) -> dict[str, Any]:
+        data = None if body is None else json.dumps(body).encode("utf-8")
+        request = urllib.request.Request(self.url + path, data=data, method=method,
+                                         headers={"Content-Type": "application/json"})
+        try:
+            with self._opener.open(request, timeout=self.timeout) as response:
+                return json.loads(response.read())
+        except urllib.error.HTTPError as exc:
+            raise SimControlError(f"{method} {path}: {exc.code} {_error_text(exc)}") from exc
+        except (urllib.error.URLError, OSError) as exc:
+            raise SimControlError(f"{method} {path}: cannot reach {self.url}: {exc}") from exc
+
+
+def _error_text(exc: urllib.error.HTTPError) -> str:
+    try:
+        return json.loads(exc.read()).get("error", "")
+    except (ValueError, AttributeError):
+        return ""
+    finally:
+        exc.close()

@@ -1,0 +1,183 @@
+"""Serial transport: a port named by a URL, one lock per port, reconnect on next use.
+
+The port is a URL string for `serial.serial_for_url`, so config can say
+`/dev/ttyUSB0`, tests can give a pty path and a technician can say
+`spy:///dev/ttyUSB0?file=log.txt`, all without touching the driver.
+
+After an I/O error the port is closed and `DeviceUnavailable` is raised; the next call
+opens it again. This keeps a driver usable across an unplug/replug without a thread
+of its own.
+"""
+
+from __future__ import annotations
+
+import termios
+import threading
+import time
+from collections import deque
+from typing import Callable, Generic, Protocol, TypeVar
+
+import serial
+
+from hardware.errors import DeviceTimeout, DeviceUnavailable, ProtocolError
+
+T = TypeVar("T")
+F = TypeVar("F")
+
+# How long one low-level read may block. Small, so deadlines and stop requests are
+# noticed quickly; data itself is returned as soon as it arrives.
+READ_SLICE_S = 0.02
+WRITE_TIMEOUT_S = 1.0
+# What a vanished port raises: pyserial wraps most errors, but not tcflush's.
+IO_ERRORS = (serial.SerialException, OSError, termios.error)
+
+
+def open_serial(url: str, *, device: str, baudrate: int) -> serial.SerialBase:
+    """Open `url` or raise DeviceUnavailable naming the device and port."""
+    try:
+        port = serial.serial_for_url(
+            url, baudrate=baudrate, timeout=READ_SLICE_S,
+            write_timeout=WRITE_TIMEOUT_S, do_not_open=True)
+        port.open()
+    except (*IO_ERRORS, ValueError) as exc:
+        raise DeviceUnavailable(device, url, str(exc)) from exc
+    return port
+
+
+class Decoder(Protocol[F]):
+    def feed(self, data: bytes) -> list[F]: ...
+
+
+class Channel:
+    """The open port as a `read_reply` callback sees it, while the port lock is held."""
+
+    def __init__(self, ser: serial.SerialBase, device: str, url: str) -> None:
+        self._ser = ser
+        self.device = device
+        self.url = url
+
+    def write(self, data: bytes) -> None:
+        self._ser.write(data)
+        self._ser.flush()
+
+    def read(self, deadline: float) -> bytes:
+        """Bytes that arrive before `deadline` (monotonic); b"" once it has passed."""
+        while True:
+            data = self._ser.read(max(1, self._ser.in_waiting))
+            if data or time.monotonic() >= deadline:
+                return data
+
+    def timeout(self, what: str) -> DeviceTimeout:
+        return DeviceTimeout(self.device, self.url, what)
+
+
+class FrameReader(Generic[F]):
+    """Feeds a decoder from a channel and hands out frames one at a time.
+
+    Frames decoded together (an ACK and its response in one read) are queued, not lost.
+    """
+
+    def __init__(self, channel: Channel, decoder: Decoder[F]) -> None:
+        self._channel = channel
+        self._decoder = decoder
+        self._queue: deque[F] = deque()
+
+    def next(self, timeout: float) -> F | None:
+        deadline = time.monotonic() + timeout
+        while not self._queue:
+            data = self._channel.read(deadline)
+            if not data:
+                return None
+            self._queue.extend(self._decoder.feed(data))
+        return self._queue.popleft()
+
+    def expect(self, accept: Callable[[F], bool], timeout: float) -> F | None:
+        """The first frame `accept` likes within `timeout`, skipping others."""
+        deadline = time.monotonic() + timeout
+        while (frame := self.next(max(0.0, deadline - time.monotonic()))) is not None:
+            if accept(frame):
+                return frame
+        return None
+
+    def require(self, accept: Callable[[F], bool], timeout: float, what: str) -> F:
+        """Like `expect`, but raise when nothing acceptable came.
+
+        ProtocolError if the decoder threw away a corrupt frame meanwhile (the device
+        did answer, badly), else DeviceTimeout.
+        """
+        frame = self.expect(accept, timeout)
+        if frame is not None:
+            return frame
+        if getattr(self._decoder, "dropped", 0):
+            raise ProtocolError(self._channel.device, self._channel.url,
+                                f"{what}: reply failed its checksum")
+        raise self._channel.timeout(what)
+
+
+class SerialPort:
+    """One serial port shared by the threads of one driver; `exchange` is atomic."""
+
+    def __init__(self, url: str, *, device: str, baudrate: int) -> None:
+        self.url = url
+        self.device = device
+        self.baudrate = baudrate
+        self._lock = threading.Lock()
+        self._serial: serial.SerialBase | None = None
+
+    @property
+    def is_open(self) -> bool:
+        return self._serial is not None
+
+    def exchange(self, request: bytes, read_reply: Callable[[Channel], T],
+                 *, flush_input: bool = True) -> T:
+        """Write `request` and let `read_reply` read the answer, holding the port lock.
+
+        Stale input is dropped first so an old, late reply is never taken for the
+        answer to this request.
+        """
+        with self._lock:
+            channel = self._channel()
+            try:
+                if flush_input:
+                    self._serial.reset_input_buffer()
+                if request:
+                    channel.write(request)
+                return read_reply(channel)
+            except serial.SerialTimeoutException as exc:
+                raise DeviceTimeout(self.device, self.url, "write timed out") from exc
+            except IO_ERRORS as exc:
+                self._drop()
+                raise DeviceUnavailable(self.device, self.url, str(exc)) from exc
+
+    def read(self, timeout: float) -> bytes:
+        """Whatever arrives within `timeout`, for devices that talk unasked (scanners)."""
+        deadline = time.monotonic() + timeout
+        return self.exchange(b"", lambda ch: ch.read(deadline), flush_input=False)
+
+    def open(self) -> None:
+        """Open now rather than on first use (to report a missing port early)."""
+        with self._lock:
+            self._channel()
+
+    def close(self) -> None:
+        with self._lock:
+            self._drop()
+
+    def __enter__(self) -> SerialPort:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def _channel(self) -> Channel:
+        if self._serial is None:
+            self._serial = open_serial(self.url, device=self.device, baudrate=self.baudrate)
+        return Channel(self._serial, self.device, self.url)
+
+    def _drop(self) -> None:
+        ser, self._serial = self._serial, None
+        if ser is not None:
+            try:
+                ser.close()
+            except IO_ERRORS:
+                pass  # already gone (unplugged); nothing left to release
