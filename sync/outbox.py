@@ -246,9 +246,8 @@ class QueueStatus:
 
 
 def queue_status(session: Session) -> QueueStatus:
-    counts = dict(
-        session.execute(select(OutboxEvent.state, func.count()).group_by(OutboxEvent.state)).tuples()
-    )
+    grouped = session.execute(select(OutboxEvent.state, func.count()).group_by(OutboxEvent.state))
+    counts = {state: number for state, number in grouped}
     oldest = session.execute(
         select(OutboxEvent.seq, OutboxEvent.created_at)
         .where(OutboxEvent.state == "pending").order_by(OutboxEvent.seq).limit(1)

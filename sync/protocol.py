@@ -163,6 +163,7 @@ class ParcelStored(WireModel):
 
 class ParcelPickedUp(WireModel):
     parcel_id: str = Field(min_length=1, max_length=64)
+    compartment: str | None = Field(default=None, min_length=1, max_length=16)  # the door opened
 
 
 EVENT_PAYLOADS: Mapping[str, type[WireModel]] = {

@@ -223,3 +223,9 @@ def events_list(ctx: click.Context, device_id: str | None, limit: int) -> None:
         click.echo("no events")
     for row in rows:
         click.echo("{:<18} {:>6} {:<18} {:<9} {} {}".format(*row).rstrip())
+
+
+cli = main  # the name the kiosk's tests and tools import
+
+if __name__ == "__main__":  # `python -m sync.server.cli`, as the demo and e2e tests run it
+    main(prog_name="kiosk-central")

@@ -1,0 +1,150 @@
+"""Idempotent ingest: every fault of the push path that one HTTP request can show."""
+from __future__ import annotations
+
+import gzip
+import json
+import threading
+
+import pytest
+import requests
+
+from sync import protocol as p
+from sync.client import load_device_key
+from sync.server.models import EventConflict, EventRow, Parcel
+from tests.sync.helpers import make_event, signed_token, stored_payload
+
+
+def test_same_batch_twice_has_one_effect_per_event(central, kiosk) -> None:
+    batch = [make_event(seq) for seq in (1, 2, 3)]
+    first = kiosk.client.push(batch)
+    again = kiosk.client.push(batch)
+    assert [r.status for r in first.results] == ["accepted"] * 3
+    assert [r.status for r in again.results] == ["duplicate"] * 3
+    assert first.acked_through == again.acked_through == 3
+    assert central.count(EventRow) == 3 and central.count(Parcel) == 3
+
+
+def test_pickup_after_store_changes_the_parcel_once(central, kiosk) -> None:
+    stored = make_event(1, payload=stored_payload("P9"))
+    picked = make_event(2, "parcel.picked_up", {"parcel_id": "P9", "compartment": "A1"})
+    twice = make_event(3, "parcel.picked_up", {"parcel_id": "P9"})
+    result = kiosk.client.push([stored, picked, twice])
+    assert [r.status for r in result.results] == ["accepted", "accepted", "rejected"]
+    assert "already picked up" in result.results[2].reason
+    [parcel] = central.rows(Parcel)
+    assert (parcel.state, parcel.picked_up_event_id) == ("picked_up", str(picked.event_id))
+
+
+def test_same_event_id_with_other_payload_is_a_conflict_and_never_overwrites(central, kiosk) -> None:
+    original = make_event(1, payload=stored_payload("P1"))
+    kiosk.client.push([original])
+    forged = make_event(1, payload=stored_payload("P-OTHER"), event_id=original.event_id)
+    [result] = kiosk.client.push([forged]).results
+    assert result.status == "conflict" and "other content" in result.reason
+    [row] = central.rows(EventRow)
+    assert row.payload == p.canonical_json(stored_payload("P1"))
+    assert central.count(EventConflict) == 1 and central.count(Parcel) == 1
+
+
+def test_a_reused_seq_is_a_conflict(central, kiosk) -> None:
+    kiosk.client.push([make_event(1)])
+    [result] = kiosk.client.push([make_event(1, payload=stored_payload("P-NEW"))]).results
+    assert result.status == "conflict" and "seq 1 already holds" in result.reason
+    assert central.count(EventRow) == 1 and central.count(Parcel) == 1
+
+
+def test_invalid_events_are_rejected_without_blocking_the_others(central, kiosk) -> None:
+    batch = [
+        make_event(1, "parcel.teleported", {"parcel_id": "X"}),
+        make_event(2, payload={"parcel_id": "P2"}),
+        make_event(3, payload=stored_payload("P3"), payload_hash="0" * 64),
+        make_event(4, payload=stored_payload("P4")),
+        make_event(5, "parcel.picked_up", {"parcel_id": "NEVER-STORED"}),
+    ]
+    response = kiosk.client.push(batch)
+    statuses = [r.status for r in response.results]
+    assert statuses == ["rejected", "rejected", "rejected", "accepted", "rejected"]
+    assert all(r.reason for r in response.results if r.status == "rejected")
+    assert response.acked_through == 5
+    assert [row.parcel_id for row in central.rows(Parcel)] == ["P4"]
+    # Sent again, a rejected event stays rejected (not "duplicate", which would hide it).
+    again = [r.status for r in kiosk.client.push(batch).results]
+    assert again == ["rejected", "rejected", "rejected", "duplicate", "rejected"]
+
+
+def test_concurrent_identical_batches_apply_each_event_once(central, make_kiosk) -> None:
+    kiosk = make_kiosk()
+    token = signed_token(central.url, kiosk.device_id, load_device_key(kiosk.key_path)).json()["token"]
+    batch = p.EventBatch(events=[make_event(seq) for seq in range(1, 21)])
+    body = gzip.compress(batch.model_dump_json().encode())
+    headers = {"Authorization": f"Bearer {token}", "Content-Encoding": "gzip",
+               "Content-Type": "application/json"}
+    url = f"{central.url}/v1/devices/{kiosk.device_id}/events:batch"
+    start, answers = threading.Barrier(6), []
+
+    def post() -> None:
+        start.wait()
+        answers.append(requests.post(url, data=body, headers=headers, timeout=30))
+
+    threads = [threading.Thread(target=post) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert [a.status_code for a in answers] == [200] * 6
+    accepted = [r for a in answers for r in a.json()["results"] if r["status"] == "accepted"]
+    assert len(accepted) == 20 and len({r["seq"] for r in accepted}) == 20
+    assert all(r["status"] in ("accepted", "duplicate") for a in answers for r in a.json()["results"])
+    assert central.count(EventRow) == 20 and central.count(Parcel) == 20
+
+
+@pytest.fixture
+def raw_post(central, kiosk):
+    """POST raw bytes to the kiosk's batch endpoint with a valid token."""
+    token = signed_token(central.url, kiosk.device_id, load_device_key(kiosk.key_path)).json()["token"]
+    url = f"{central.url}/v1/devices/{kiosk.device_id}/events:batch"
+
+    def post(body: bytes, **headers: str) -> requests.Response:
+        return requests.post(url, data=body, timeout=10,
+                             headers={"Authorization": f"Bearer {token}", **headers})
+
+    return post
+
+
+def test_plain_json_bodies_are_accepted_too(central, raw_post) -> None:
+    body = p.EventBatch(events=[make_event(1)]).model_dump_json().encode()
+    response = raw_post(body, **{"Content-Type": "application/json"})
+    assert response.status_code == 200 and response.json()["results"][0]["status"] == "accepted"
+
+
+@pytest.mark.parametrize("body,headers,status,error", [
+    (b'{"events": [', {}, 422, "invalid_batch"),
+    (b'{"events": [{"seq": 1}]}', {}, 422, "invalid_batch"),
+    (gzip.compress(b'{"events": []}')[:-6], {"Content-Encoding": "gzip"}, 400, "bad_gzip"),
+    (b"not gzip at all", {"Content-Encoding": "gzip"}, 400, "bad_gzip"),
+    (b'{"events": []}', {"Content-Encoding": "br"}, 415, "unsupported_encoding"),
+    (gzip.compress(b" " * (p.MAX_BODY_BYTES + 10)), {"Content-Encoding": "gzip"}, 413, "too_large"),
+])
+def test_malformed_bodies_get_a_clear_error_and_store_nothing(
+    central, raw_post, body: bytes, headers: dict, status: int, error: str
+) -> None:
+    response = raw_post(body, **headers)
+    assert response.status_code == status
+    assert response.json()["error"] == error and response.json()["detail"]
+    assert central.count(EventRow) == 0
+
+
+def test_a_batch_without_a_token_is_401_and_stores_nothing(central, kiosk) -> None:
+    body = p.EventBatch(events=[make_event(1)]).model_dump_json().encode()
+    response = requests.post(f"{central.url}/v1/devices/{kiosk.device_id}/events:batch",
+                             data=body, timeout=10)
+    assert response.status_code == 401 and response.headers["WWW-Authenticate"] == "Bearer"
+    assert central.count(EventRow) == 0
+
+
+def test_more_than_500_events_in_one_batch_is_refused(central, raw_post) -> None:
+    events = [make_event(seq).model_dump(mode="json") for seq in range(1, p.MAX_BATCH_EVENTS + 2)]
+    body = gzip.compress(json.dumps({"events": events}).encode())
+    response = raw_post(body, **{"Content-Encoding": "gzip"})
+    assert response.status_code == 422 and "at most 500" in response.json()["detail"]
+    assert central.count(EventRow) == 0
