@@ -75,6 +75,11 @@ class DeviceThread:
                 self._step()
         except HardwareError as exc:
             self._failed(exc)
+        except Exception:  # noqa: BLE001 - a driver bug must not end listening for good
+            log.exception("%s: unexpected error; reconnecting", self._name)
+            self.connected = False
+            self._disconnect()
+            self.stopping.wait(self._retry_s)
 
     def _failed(self, exc: HardwareError) -> None:
         self.connected = False

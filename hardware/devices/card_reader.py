@@ -126,8 +126,9 @@ class PN532Reader:
     def _step(self) -> None:
         uid = self._poll(self._poll_interval)
         self._note(uid)
-        if uid is not None and self._worker is not None:
-            self._worker.stopping.wait(self._poll_interval)  # no need to re-read flat out
+        worker = self._worker  # stop() may clear the attribute meanwhile
+        if uid is not None and worker is not None:
+            worker.stopping.wait(self._poll_interval)  # no need to re-read a held card flat out
 
     def _poll(self, window: float) -> str | None:
         return self._port.exchange(pn532.in_list_passive_target(),

@@ -8,9 +8,12 @@ releases the hook and the door springs open; it stays open until a person closes
 from __future__ import annotations
 
 import threading
+from collections import deque
 from dataclasses import dataclass
 
 from hardware.protocols import kerong
+
+HISTORY = 1000  # commands remembered for assertions; bounded for long runs
 
 
 @dataclass
@@ -30,7 +33,7 @@ class KerongBoardSim:
         self.hook_closed_bit = hook_closed_bit
         self.item_present_bit = item_present_bit
         self.reply_to_unlock = reply_to_unlock
-        self.unlocks: list[int] = []  # lock numbers, in the order unlock commands came
+        self.unlocks: deque[int] = deque(maxlen=HISTORY)  # recent unlocked lock numbers
         self.jammed: set[int] = set()  # fault: these hooks never release
 
     def status(self) -> kerong.BoardStatus:

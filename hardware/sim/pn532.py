@@ -9,6 +9,7 @@ with an ACK).
 from __future__ import annotations
 
 import threading
+from collections import deque
 import time
 from typing import Callable
 
@@ -16,6 +17,8 @@ from hardware.protocols import pn532
 
 FIRMWARE = pn532.FirmwareVersion(ic=0x32, ver=1, rev=6, support=7)
 WAKEUP_BYTE = 0x55
+
+HISTORY = 1000  # commands remembered for assertions; bounded for long runs
 
 
 def encode_target_response(uid: bytes) -> bytes:
@@ -32,7 +35,7 @@ class PN532Sim:
     def __init__(self, firmware: pn532.FirmwareVersion = FIRMWARE, *,
                  require_wakeup: bool = True) -> None:
         self.firmware = firmware
-        self.commands: list[int] = []  # command codes received, for assertions
+        self.commands: deque[int] = deque(maxlen=HISTORY)  # recent command codes
         self.aborts = 0
         self._decoder = pn532.PN532Decoder()
         self._awake = not require_wakeup

@@ -20,6 +20,7 @@ log = logging.getLogger(__name__)
 
 READ_SIZE = 4096
 WRITE_GIVE_UP_S = 2.0
+RECEIVED_LIMIT = 1 << 20  # the runner lives for days; keep `received` bounded
 POLL_S = 0.05  # how often the reader thread checks its stop flag
 
 
@@ -29,7 +30,8 @@ class Simulator(Protocol):
 
 
 class PtyHarness:
-    """Runs one simulator on one pty. Faults can be changed while it runs:
+    """Runs one simulator on one pty from construction until `stop()` (or the end of a
+    `with` block). Faults can be changed while it runs:
 
     - `no_reply`: swallow every reply (a dead or unpowered device)
     - `delay_s`: wait this long before each reply
@@ -45,7 +47,7 @@ class PtyHarness:
         self.delay_s = 0.0
         self.corrupt_checksum: int | bool = 0
         self.garbage = b""
-        self.received = bytearray()  # everything the host sent, for assertions
+        self.received = bytearray()  # what the host sent (the last RECEIVED_LIMIT bytes)
         self._link = link
         self._write_lock = threading.Lock()
         self._stopping = threading.Event()
@@ -57,6 +59,7 @@ class PtyHarness:
         except BaseException:
             self._close_fds()
             raise
+        self.start()
 
     @property
     def port(self) -> str:
@@ -64,8 +67,11 @@ class PtyHarness:
         return self._link or self._slave_path
 
     def start(self) -> PtyHarness:
-        self._thread = threading.Thread(target=self._run, name=f"pty {self.port}", daemon=True)
-        self._thread.start()
+        """Start the reader thread (the constructor already does; harmless to repeat)."""
+        if self._thread is None and not self._stopping.is_set():
+            self._thread = threading.Thread(target=self._run, name=f"pty {self.port}",
+                                            daemon=True)
+            self._thread.start()
         return self
 
     def stop(self) -> None:
@@ -76,17 +82,20 @@ class PtyHarness:
             self._thread.join()
             self._thread = None
         self._remove_link()
-        self._close_fds()
+        with self._write_lock:  # not while another thread (a late card answer) writes
+            self._close_fds()
 
     def send(self, data: bytes) -> None:
         """Unsolicited device output (a scan, a late card answer); faults apply."""
         with self._write_lock:  # one reply at a time, faults counted in order
+            if self._stopping.is_set():
+                return  # a device that is switched off says nothing
             reply = self._apply_faults(data)
             if reply:
                 self._write(reply)
 
     def __enter__(self) -> PtyHarness:
-        return self.start() if self._thread is None else self
+        return self
 
     def __exit__(self, *exc_info: object) -> None:
         self.stop()
@@ -115,6 +124,7 @@ class PtyHarness:
             except OSError:
                 continue  # transient on some kernels when the driver closes its end
             self.received += data
+            del self.received[:-RECEIVED_LIMIT]
             self._answer(data)
 
     def _answer(self, data: bytes) -> None:

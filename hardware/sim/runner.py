@@ -53,7 +53,7 @@ class SimulatorSet:
         try:
             for name, sim in (("locker", self.bus), ("card_reader", self.card_sim),
                               ("scanner", self.scanner_sim)):
-                self.harnesses[name] = PtyHarness(sim, link=self._link(name)).start()
+                self.harnesses[name] = PtyHarness(sim, link=self._link(name))
             self._server = _ControlServer(self._control_port, self)
             self._thread = threading.Thread(target=self._server.serve_forever,
                                             args=(SHUTDOWN_POLL_S,),

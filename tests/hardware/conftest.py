@@ -40,7 +40,7 @@ def harness():
     started: list[PtyHarness] = []
 
     def make(simulator, **kwargs) -> PtyHarness:
-        started.append(PtyHarness(simulator, **kwargs).start())
+        started.append(PtyHarness(simulator, **kwargs))
         return started[-1]
 
     yield make

@@ -50,7 +50,7 @@ def wait_polls(reader: PN532Reader, count: int) -> None:
 
 def test_start_wakes_configures_and_reads_firmware(reader, pn532_pty, pn532_sim):
     assert bytes(pn532_pty.received).startswith(pn532.WAKEUP + pn532.sam_configuration())
-    assert pn532_sim.commands[:3] == [0x14, 0x02, 0x4A]
+    assert list(pn532_sim.commands)[:3] == [0x14, 0x02, 0x4A]
     assert reader.firmware == pn532.FirmwareVersion(0x32, 1, 6, 7)
 
 

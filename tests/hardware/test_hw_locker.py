@@ -134,7 +134,7 @@ def test_open_is_thread_safe(locker, bus):
     for t in threads:
         t.join()
     assert errors == []
-    assert sorted(bus.board(0).unlocks + bus.board(1).unlocks) == list(range(1, 9))
+    assert sorted([*bus.board(0).unlocks, *bus.board(1).unlocks]) == list(range(1, 9))
 
 
 def test_vanished_port_is_unavailable_then_recovers(tmp_path, harness):

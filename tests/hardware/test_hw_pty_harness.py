@@ -41,6 +41,17 @@ def test_binary_bytes_pass_unchanged(echo):
     assert bytes(pty.received) == BINARY
 
 
+def test_output_before_any_driver_opens_is_not_echoed_back(harness):
+    # A cooked pty would echo the device's own output back to it as "host input".
+    pty = harness(Echo())
+    pty.send(b"scan\r")
+    assert not wait_until(lambda: pty.received, 0.1)  # an echo would show up here
+    with serial.Serial(pty.port, 9600, timeout=0.05) as ser:
+        ser.write(b"x")
+        assert read_exactly(ser, 1) == b"x"
+    assert bytes(pty.received) == b"x"
+
+
 def test_no_reply(echo):
     pty, ser = echo
     pty.no_reply = True
@@ -103,10 +114,11 @@ def test_many_harnesses_leave_nothing_behind():
                 assert read_exactly(ser, 1) == b"x"
 
 
-def test_stop_without_start_and_twice():
+def test_stop_is_idempotent_and_silences_the_device():
     pty = PtyHarness(Echo())
     pty.stop()
     pty.stop()
+    pty.send(b"late")  # e.g. a card answer after shutdown: dropped, no error
 
 
 def test_wait_until():

@@ -98,7 +98,7 @@ def test_exchanges_from_many_threads_do_not_interleave(harness):
 
 def test_reconnects_on_next_use_after_the_port_vanishes(tmp_path):
     link = str(tmp_path / "ttyDEV")
-    first = PtyHarness(Brackets(), link=link).start()
+    first = PtyHarness(Brackets(), link=link)
     port = SerialPort(link, device="brackets", baudrate=9600)
     try:
         assert port.exchange(b"a", read_bracketed) == b"<a>"
