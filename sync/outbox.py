@@ -4,7 +4,8 @@ The kiosk's own Alembic migration creates these tables by copying the definition
 (SQLite; keep `sqlite_autoincrement` on `outbox`):
 
 outbox         seq INTEGER PRIMARY KEY AUTOINCREMENT  -- per-device order, never reused
-               event_id VARCHAR(36) NOT NULL UNIQUE   -- uuid4, the server's dedupe key
+               event_id VARCHAR(36) NOT NULL           -- uuid4, the server's dedupe key
+                     CONSTRAINT uq_outbox_event_id UNIQUE
                type VARCHAR(64) NOT NULL               -- e.g. "parcel.stored"
                payload TEXT NOT NULL                   -- canonical JSON (protocol.canonical_json)
                payload_hash VARCHAR(64) NOT NULL       -- sha256 hex of payload
@@ -35,7 +36,18 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import BigInteger, Boolean, DateTime, Index, Integer, String, Text, func, select
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    DateTime,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    func,
+    select,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
 from sync import protocol as p
@@ -54,7 +66,12 @@ LAST_ERROR_AT = "last_error_at"
 
 
 class OutboxBase(DeclarativeBase):
-    pass
+    # Named constraints (uq_outbox_event_id...): SQLite batch migrations need the names.
+    metadata = MetaData(naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "pk": "pk_%(table_name)s",
+    })
 
 
 class OutboxEvent(OutboxBase):

@@ -21,7 +21,9 @@ from sync.server.models import Device, EventConflict, EventRow
 def ingest_batch(
     session: Session, device_id: str, batch: p.EventBatch, now: datetime
 ) -> p.BatchResponse:
-    device = session.get_one(Device, device_id)
+    # Row lock: one uploader per device at a time on PostgreSQL (SQLite's BEGIN IMMEDIATE
+    # already serializes writers). Concurrent copies of a batch then see each other's rows.
+    device = session.get_one(Device, device_id, with_for_update=True)
     results = [_ingest_one(session, device, event, now) for event in batch.events]
     return p.BatchResponse(
         results=results,

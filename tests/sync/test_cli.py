@@ -153,3 +153,22 @@ def test_help_does_not_load_the_web_stack() -> None:
     result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]"
+
+
+def test_events_list_shows_what_kiosks_sent(cli) -> None:
+    from datetime import UTC, datetime
+
+    from sync.server.models import EventRow
+
+    cli("service-point", "add", "SP-A", "--name", "A")
+    cli("kiosk", "add", "K", "--service-point", "SP-A", "--quiet")
+    with cli.sessions.begin() as session:
+        device_id = session.scalars(select(Device.device_id)).one()
+        for seq, status in ((1, "accepted"), (2, "rejected")):
+            session.add(EventRow(device_id=device_id, seq=seq, event_id=f"00000000-0000-0000-0000-00000000000{seq}",
+                                 type="parcel.stored", payload="{}", payload_hash="0" * 64, wall_ms=0,
+                                 clock_synced=False, boot_id="b", mono_ms=0, received_at=datetime.now(UTC),
+                                 status=status, reason="bad payload" if status == "rejected" else None))
+    lines = cli("events", "list", "--device", device_id).output.splitlines()
+    assert len(lines) == 2 and "accepted" in lines[0] and "bad payload" in lines[1]
+    assert cli("events", "list", "--device", "kiosk-other").output.strip() == "no events"
