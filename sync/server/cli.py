@@ -92,7 +92,8 @@ def serve(ctx: click.Context, host: str, port: int, no_upgrade: bool, log_level:
         upgrade(ctx.obj)
     app = create_app(ctx.obj)
     click.echo(f"kiosk-central serving http://{host}:{port} (database {_safe_url(ctx.obj)})")
-    uvicorn.run(app, host=host, port=port, log_level=log_level)
+    # Keep-alive beyond the kiosks' 5 s sync interval, so a polling kiosk reuses its connection.
+    uvicorn.run(app, host=host, port=port, log_level=log_level, timeout_keep_alive=30)
 
 
 @main.group()
