@@ -22,6 +22,8 @@ from pathlib import Path
 
 import click
 
+from kiosk.cli.orphans import stop_when_parent_dies
+
 DEMO_SERVICE_POINT = ("SP-KORPILOMBOLO", "Lanthandeln i Korpilombolo")
 DEMO_STAFF_UID = "A1B2C3D4"
 STARTUP_TIMEOUT_S = 30.0
@@ -41,7 +43,8 @@ class Children:
     def start(self, name: str, args: list[str], env: dict | None = None) -> subprocess.Popen:
         log = open(self.logs / f"{name}.log", "wb")
         process = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                   env={**os.environ, **(env or {})}, start_new_session=True)
+                                   env={**os.environ, **(env or {})}, start_new_session=True,
+                                   preexec_fn=stop_when_parent_dies)
         log.close()
         self.running.append(process)
         return process
@@ -135,7 +138,7 @@ def provision_kiosk(children: Children, workdir: Path, server: str, code: str, p
 
 
 def _interrupt(_signum, _frame) -> None:
-    """SIGTERM stops the demo the same way Ctrl+C does, so the children are stopped too."""
+    """SIGTERM and SIGHUP stop the demo the way Ctrl+C does, so the children are stopped too."""
     raise KeyboardInterrupt
 
 
@@ -149,7 +152,8 @@ def demo(workdir: Path | None, no_panel: bool) -> None:
     workdir = Path(tempfile.mkdtemp(prefix="servicepunkt-demo-")) if throwaway else workdir
     workdir.mkdir(parents=True, exist_ok=True)
     children = Children(workdir)
-    signal.signal(signal.SIGTERM, _interrupt)
+    for signum in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, _interrupt)
     with ExitStack() as cleanup:
         if throwaway:
             cleanup.callback(shutil.rmtree, workdir, ignore_errors=True)

@@ -1,7 +1,6 @@
 """Staff badges: a UID on the card reader opens staff mode when the server lists it."""
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from typing import Sequence
 
@@ -9,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from kiosk.store.models import StaffCard
-from sync.protocol import Change
+from sync.protocol import Change, card_uid_sha256
 
 STAFF_SCOPE = "staff"
 
@@ -19,22 +18,18 @@ class StaffMember:
     name: str
 
 
-def normalise_uid(uid: str) -> str:
-    return "".join(uid.split()).replace(":", "").upper()
-
-
-def uid_digest(uid: str) -> str:
-    """The server stores only this digest of the badge UID; so does the kiosk."""
-    return hashlib.sha256(normalise_uid(uid).encode("ascii")).hexdigest()
-
-
 class StaffDirectory:
     def __init__(self, sessions: sessionmaker[Session]) -> None:
         self._sessions = sessions
 
     def find_by_card(self, uid: str) -> StaffMember | None:
+        """Compares digests only: the server never sends, and the kiosk never keeps, a raw UID."""
+        try:
+            digest = card_uid_sha256(uid)
+        except ValueError:
+            return None  # not a UID any badge could have
         with self._sessions() as session:
-            card = session.scalar(select(StaffCard).where(StaffCard.uid_sha256 == uid_digest(uid)))
+            card = session.scalar(select(StaffCard).where(StaffCard.uid_sha256 == digest))
             return StaffMember(card.name) if card else None
 
 

@@ -10,6 +10,7 @@ from kiosk.services.runtime import KioskRuntime
 
 def configure_kivy(config: KioskConfig) -> None:
     os.environ.setdefault("KIVY_NO_ARGS", "1")  # our CLI owns sys.argv, not Kivy
+    os.environ.setdefault("KIVY_LOG_MODE", "PYTHON")  # one log format: ours, through logging
     from kivy.config import Config
 
     panel = config.panel

@@ -11,6 +11,7 @@ import random
 import threading
 
 os.environ.setdefault("KIVY_NO_ARGS", "1")
+os.environ.setdefault("KIVY_LOG_MODE", "PYTHON")
 
 from kivy.config import Config  # noqa: E402  (settings must precede the window import)
 

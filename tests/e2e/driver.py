@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+import time
 from pathlib import Path
 
 from PIL import ImageGrab
@@ -39,14 +40,20 @@ class KioskDriver:
         widget = wait_until(lambda: (w := self.widget(probe_id)) and not w["disabled"] and w, f"{probe_id!r}")
         x = int(widget["x"] + widget["width"] / 2)
         y = int(widget["y"] + widget["height"] / 2)
-        subprocess.run(["xdotool", "mousemove", str(x), str(y), "click", "1"], check=True,
-                       env={"DISPLAY": self.display, "PATH": "/usr/bin:/bin"})
+        # Pointer first, then a pause, then the press: SDL drops a press that arrives in the
+        # same instant as the pointer entering the window (seen on the first tap after start).
+        self._xdotool("mousemove", str(x), str(y))
+        time.sleep(0.15)
+        self._xdotool("click", "1")
+
+    def _xdotool(self, *args: str) -> None:
+        subprocess.run(["xdotool", *args], check=True, env={"DISPLAY": self.display, "PATH": "/usr/bin:/bin"})
 
     def type_code(self, code: str) -> None:
         """Taps each digit and waits until the masked display counts it, as a person would look."""
         for typed, digit in enumerate(code, start=1):
             self.tap(f"key-{digit}")
-            wait_until(lambda: (self.widget("code") or {}).get("text", "").count("●") == typed, f"digit {typed}")
+            wait_until(lambda: (self.widget("code") or {}).get("text", "").count("•") == typed, f"digit {typed}")
 
     def screenshot(self, name: str) -> Path:
         self.step += 1

@@ -10,6 +10,8 @@ import sys
 import time
 from pathlib import Path
 
+from kiosk.cli.orphans import stop_when_parent_dies
+
 KIOSK = [sys.executable, "-m", "kiosk.cli.main"]
 
 
@@ -45,7 +47,7 @@ class Processes:
     def start(self, name: str, args: list[str], env: dict | None = None) -> subprocess.Popen:
         with open(self.logs / f"{name}.log", "wb") as log:
             process = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                       env={**os.environ, **(env or {})})
+                                       env={**os.environ, **(env or {})}, preexec_fn=stop_when_parent_dies)
         self.started.append(process)
         return process
 

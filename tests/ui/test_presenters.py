@@ -54,9 +54,9 @@ def test_keypad_masks_digits_and_limits_length(parcels, runner) -> None:
     for digit in "1234567":
         pickup.press_digit(digit)
     assert pickup.digits == "123456"
-    assert pickup.masked_code == "● ● ● ● ● ●"
+    assert pickup.masked_code == "• • • • • •"
     pickup.erase()
-    assert pickup.masked_code == "● ● ● ● ● _"
+    assert pickup.masked_code == "• • • • • _"
     pickup.submit()
     assert pickup.phase == ENTRY and pickup.message.kind == "error"  # too short: told, nothing checked
     assert runner.queue == []
@@ -85,6 +85,8 @@ def test_a_wrong_code_returns_to_entry_with_a_message(parcels, locker_bus, runne
     pickup.submit()
     runner.drain()
     assert pickup.phase == ENTRY and "stämmer inte" in pickup.message.text
+    pickup.press_digit("1")  # the next attempt starts: the error has been read
+    assert pickup.message.kind == "info"
 
 
 def test_staff_cancel_with_the_door_open_stores_nothing(parcels, runner) -> None:
@@ -125,12 +127,12 @@ def test_unknown_card_is_told_and_does_not_open_staff_mode(parcels, sessions) ->
 
 
 def test_a_known_staff_card_opens_staff_mode_and_ending_clears_everything(parcels, sessions) -> None:
-    from kiosk.services.staff import apply_staff_changes, uid_digest
-    from sync.protocol import Change
+    from kiosk.services.staff import apply_staff_changes
+    from sync.protocol import Change, card_uid_sha256
 
     with sessions.begin() as db:
         apply_staff_changes(db, [Change(entity="staff_card", entity_id="1", version=1, op="upsert",
-                                        data={"name": "Anna", "uid_sha256": uid_digest("04a1b2c3")})])
+                                        data={"name": "Anna", "uid_sha256": card_uid_sha256("04a1b2c3")})])
     session = session_for(parcels, sessions)
     session.go(PICKUP)
     session.pickup.press_digit("1")
@@ -138,3 +140,14 @@ def test_a_known_staff_card_opens_staff_mode_and_ending_clears_everything(parcel
     assert session.screen == STAFF and session.staff_mode.staff_name == "Anna"
     session.end_session()
     assert session.screen == ATTRACT and session.pickup.digits == "" and session.staff_mode.staff_name == ""
+
+
+def test_staff_cannot_leave_while_a_door_is_open(parcels, locker_bus, runner) -> None:
+    staff = StaffPresenter(parcels, runner)
+    assert staff.can_leave
+    staff.scanned(PARCEL)
+    runner.step()
+    assert not staff.can_leave
+    locker_bus[0].close_door(0, staff.opened.compartment.lock)
+    runner.drain()
+    assert staff.can_leave and staff.phase == STORED

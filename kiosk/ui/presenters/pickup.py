@@ -10,6 +10,7 @@ from kiosk.services.parcels import ParcelForPickup, ParcelService
 from kiosk.ui.presenters.base import Message, Presenter, Runner
 
 ENTRY, CHECKING, DOOR_OPEN, CLOSING, DONE = "entry", "checking", "door_open", "closing", "done"
+INSTRUCTION = Message.of(N_("Skriv koden från ditt meddelande."))
 UNEXPECTED = N_("Något gick fel. Försök igen eller fråga personalen.")
 
 
@@ -28,13 +29,13 @@ class PickupPresenter(Presenter):
         self.phase = ENTRY
         self.digits = ""
         self.opened: list[ParcelForPickup] = []
-        self.message = Message.of(N_("Skriv koden från ditt meddelande."))
+        self.message = INSTRUCTION
         self.changed()
 
     @property
     def masked_code(self) -> str:
         """Shows how many digits are typed, never which (someone may be looking)."""
-        return " ".join("●" * len(self.digits) + "_" * (self.code_length - len(self.digits)))
+        return " ".join("•" * len(self.digits) + "_" * (self.code_length - len(self.digits)))
 
     @property
     def compartment_ids(self) -> str:
@@ -48,6 +49,7 @@ class PickupPresenter(Presenter):
         if self.phase != ENTRY or not digit.isdigit() or len(self.digits) >= self.code_length:
             return
         self.digits += digit
+        self.message = INSTRUCTION  # a new attempt: the last error has been read
         self.changed()
 
     def erase(self) -> None:

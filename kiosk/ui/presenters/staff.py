@@ -42,6 +42,11 @@ class StaffPresenter(Presenter):
     def can_cancel(self) -> bool:
         return self.phase == DOOR_OPEN
 
+    @property
+    def can_leave(self) -> bool:
+        """Leaving while a door is open or a parcel is being saved would lose that parcel."""
+        return self.phase in (SCAN, STORED)
+
     def scanned(self, data: Barcode | str) -> None:
         if not self.accepts_scan:
             return  # one parcel at a time: a second scan while a door is open is ignored

@@ -1,4 +1,4 @@
-from kiosk.ui.presenters.pickup import ENTRY
+from kiosk.ui.presenters.pickup import CLOSING, DOOR_OPEN, ENTRY
 from kiosk.ui.screens.base import KioskScreen
 
 
@@ -15,7 +15,13 @@ class PickupScreen(KioskScreen):
         self.ids.bottom.help_text = self.tr("Hjälp")
 
     def refresh(self, pickup) -> None:
-        self.ids.code.text = pickup.masked_code
-        self.ids.code.opacity = 1 if pickup.phase == ENTRY else 0.3
+        self.ids.code.text = self._big_text(pickup)
         self.ids.keypad.disabled = pickup.phase != ENTRY
         self.show_message(self.ids.message, pickup.message)
+
+    def _big_text(self, pickup) -> str:
+        if pickup.phase == ENTRY:
+            return pickup.masked_code
+        if pickup.phase in (DOOR_OPEN, CLOSING):
+            return self.tr("Fack {compartment}", compartment=pickup.compartment_ids)
+        return ""

@@ -1,4 +1,4 @@
-from kiosk.ui.presenters.staff import STORED
+from kiosk.ui.presenters.staff import DOOR_OPEN, STORED
 from kiosk.ui.screens.base import KioskScreen
 
 
@@ -15,11 +15,14 @@ class StaffScreen(KioskScreen):
         self.ids.title.text = self.tr("Personalläge: ta emot paket") + (f" ({staff.staff_name})" if staff.staff_name else "")
         self.show_message(self.ids.message, staff.message)
         self.ids.cancel.disabled = not staff.can_cancel
-        stored = staff.stored if staff.phase == STORED else None
-        self.ids.code.text = self._code_text(stored)
+        self.ids.exit.disabled = not staff.can_leave
+        self.ids.code.text = self._big_text(staff)
 
-    def _code_text(self, stored) -> str:
-        if stored is None:
-            return ""
-        code = stored.pickup_code
-        return self.tr("Hämtningskod: {code}", code=f"{code[:3]} {code[3:]}")
+    def _big_text(self, staff) -> str:
+        """The one thing staff must see from across the counter: which door, then which code."""
+        if staff.phase == DOOR_OPEN:
+            return self.tr("Fack {compartment}", compartment=staff.opened.compartment.id)
+        if staff.phase == STORED:
+            code = staff.stored.pickup_code
+            return self.tr("Hämtningskod: {code}", code=f"{code[:3]} {code[3:]}")
+        return ""
