@@ -1,7 +1,22 @@
-"""`kiosk sync …`: what is waiting to reach the central server, and a push right now."""
+"""`kiosk sync …`: what is waiting to reach the central server, and one sync round right now."""
 from __future__ import annotations
 
+from contextlib import contextmanager
+from dataclasses import asdict
+
 import click
+
+
+@contextmanager
+def _database(obj):
+    from kiosk.services.runtime import open_database
+
+    config = obj.load()
+    engine, sessions = open_database(config)
+    try:
+        yield config, sessions
+    finally:
+        engine.dispose()
 
 
 @click.group()
@@ -13,19 +28,28 @@ def sync() -> None:
 @click.pass_obj
 def status(obj) -> None:
     """Show queue depth, oldest pending event, last success and last error."""
-    from kiosk.services.runtime import open_database
     from sync.outbox import queue_status
 
-    config = obj.load()
-    engine, sessions = open_database(config)
-    try:
-        with sessions() as session:
-            report = queue_status(session)
-    finally:
-        engine.dispose()
-    for key, value in _as_dict(report).items():
-        click.echo(f"{key}: {value if value is not None else '-'}")
+    with _database(obj) as (_config, sessions), sessions() as session:
+        report = asdict(queue_status(session))
+    for key, value in report.items():
+        click.echo(f"{key.replace('_', ' ')}: {'-' if value is None else value}")
 
 
-def _as_dict(report) -> dict:
-    return report if isinstance(report, dict) else vars(report)
+@sync.command()
+@click.pass_obj
+def now(obj) -> None:
+    """Push queued events and pull changes once, now; exit 1 if the round failed."""
+    from kiosk.services.runtime import build_sync_worker
+
+    with _database(obj) as (config, sessions):
+        worker = build_sync_worker(config, sessions)
+        if worker is None:
+            raise click.ClickException("this kiosk is not provisioned with a server (run 'kiosk provision')")
+        worker.run_once()
+        result = worker.status()
+    if result.revoked:
+        raise click.ClickException("the central server has revoked this kiosk; its queue is kept")
+    if result.consecutive_failures:
+        raise click.ClickException(f"sync failed: {result.last_error}")
+    click.echo(f"Sync done: {result.pushed} events sent, {result.pulled} changes received.")

@@ -56,7 +56,7 @@ def build_runtime(config: KioskConfig) -> KioskRuntime:
         raise ValueError("the configuration has no [locker] section")
     engine, sessions = open_database(config)
     closers: list[Callable[[], None]] = [engine.dispose]
-    worker = _build_sync_worker(config, sessions)
+    worker = build_sync_worker(config, sessions)
     if worker is not None:
         closers.append(worker.stop)
     locker = KerongLocker(
@@ -77,7 +77,7 @@ def build_runtime(config: KioskConfig) -> KioskRuntime:
     return KioskRuntime(config, parcels, StaffDirectory(sessions), card_reader, scanner, worker, closers)
 
 
-def _build_sync_worker(config: KioskConfig, sessions) -> SyncWorker | None:
+def build_sync_worker(config: KioskConfig, sessions) -> SyncWorker | None:
     if config.server is None:
         return None
     client = SyncClient(config.server.url, config.server.device_id, config.device_key_path)
