@@ -46,6 +46,12 @@ class KioskDriver:
         time.sleep(0.15)
         self._xdotool("click", "1")
 
+    def press_keys(self, *keys: str) -> None:
+        """Key presses a person might try to leave the kiosk with; waits a moment for effects."""
+        for key in keys:
+            self._xdotool("key", key)
+        time.sleep(1.0)
+
     def _xdotool(self, *args: str) -> None:
         subprocess.run(["xdotool", *args], check=True, env={"DISPLAY": self.display, "PATH": "/usr/bin:/bin"})
 

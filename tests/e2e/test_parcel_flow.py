@@ -52,8 +52,8 @@ def _start_system(tmp_path: Path, display: str, processes: Processes) -> dict:
     probe = tmp_path / "probe.json"
     env = {"DISPLAY": display, "KIVY_HOME": str(tmp_path / "kivy"), "KIVY_NO_ARGS": "1",
            "SERVICEPUNKT_UI_PROBE": str(probe)}
-    processes.start("kiosk", KIOSK + ["--config", str(config), "run"], env=env)
-    return {"database": database, "sim": SimControl(ports["control_url"]), "probe": probe}
+    kiosk = processes.start("kiosk", KIOSK + ["--config", str(config), "run"], env=env)
+    return {"database": database, "sim": SimControl(ports["control_url"]), "probe": probe, "kiosk": kiosk}
 
 
 def _healthy(server: str) -> bool:
@@ -82,6 +82,8 @@ def test_staff_stores_a_parcel_and_a_resident_picks_it_up(system: dict, x_displa
     sim, ui = system["sim"], KioskDriver(system["probe"], x_display, output_dir)
     ui.wait_screen("attract", timeout=60)
     ui.screenshot("attract")
+    ui.press_keys("Escape", "alt+F4", "ctrl+q")
+    assert system["kiosk"].poll() is None, "a key combination closed the kiosk"
     ui.tap("attract")
     ui.wait_screen("home")
     ui.screenshot("home")
