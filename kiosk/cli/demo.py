@@ -152,7 +152,8 @@ def demo(workdir: Path | None, no_panel: bool) -> None:
     workdir = Path(tempfile.mkdtemp(prefix="servicepunkt-demo-")) if throwaway else workdir
     workdir.mkdir(parents=True, exist_ok=True)
     children = Children(workdir)
-    for signum in (signal.SIGTERM, signal.SIGHUP):
+    # SIGINT too: a shell starts background jobs with SIGINT ignored, and Python keeps that.
+    for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         signal.signal(signum, _interrupt)
     with ExitStack() as cleanup:
         if throwaway:
