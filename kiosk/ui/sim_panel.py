@@ -6,22 +6,12 @@ to the kiosk: the kiosk hears about taps and scans through its serial ports.
 from __future__ import annotations
 
 import argparse
-import os
 import random
 import threading
 
-os.environ.setdefault("KIVY_NO_ARGS", "1")
-os.environ.setdefault("KIVY_LOG_MODE", "PYTHON")
+from kiosk.ui.kivy_settings import apply_window_settings
 
-from kivy.config import Config  # noqa: E402  (settings must precede the window import)
-
-Config.set("graphics", "width", "420")
-Config.set("graphics", "height", "800")
-Config.set("graphics", "position", "custom")
-Config.set("graphics", "left", "1290")
-Config.set("graphics", "top", "0")
-Config.set("kivy", "exit_on_escape", "0")
-Config.set("input", "mouse", "mouse,disable_multitouch")
+apply_window_settings(width=420, height=800, left=1290)  # beside the 1280-px kiosk window
 
 from kivy.app import App  # noqa: E402
 from kivy.clock import Clock  # noqa: E402

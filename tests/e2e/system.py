@@ -2,23 +2,14 @@
 from __future__ import annotations
 
 import json
-import os
-import signal
-import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
 
-from kiosk.cli.orphans import stop_when_parent_dies
+from kiosk.cli.demo import Children, free_port  # noqa: F401  (free_port is re-exported for tests)
 
 KIOSK = [sys.executable, "-m", "kiosk.cli.main"]
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def wait_until(condition, what: str, timeout: float = 30.0, interval: float = 0.1):
@@ -37,29 +28,8 @@ def run(args: list[str], **kwargs) -> str:
     return result.stdout
 
 
-class Processes:
-    """Every process a test starts, stopped by PID at the end whatever happened."""
-
-    def __init__(self, logs: Path) -> None:
-        self.logs = logs
-        self.started: list[subprocess.Popen] = []
-
-    def start(self, name: str, args: list[str], env: dict | None = None) -> subprocess.Popen:
-        with open(self.logs / f"{name}.log", "wb") as log:
-            process = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                       env={**os.environ, **(env or {})}, preexec_fn=stop_when_parent_dies)
-        self.started.append(process)
-        return process
-
-    def stop_all(self) -> None:
-        for process in reversed(self.started):
-            if process.poll() is None:
-                process.send_signal(signal.SIGTERM)
-                try:
-                    process.wait(timeout=10)
-                except subprocess.TimeoutExpired:
-                    process.kill()
-                    process.wait()
+# The demo's own bookkeeping: tests and `kiosk demo` start and stop children the same way.
+Processes = Children
 
 
 def central_command(database_url: str) -> list[str]:
