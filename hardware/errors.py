@@ -55,3 +55,10 @@ class DeviceRefused(HardwareError):
 
 class FrameError(ValueError):
     """Codec-level: these bytes do not form the frame the caller asked to parse."""
+
+
+class OutcomeUnknown(HardwareError):
+    """A physical action (unlock, print) may or may not have happened, and re-reading
+    the device's status could not tell. It is never re-sent blindly: a person checks."""
+
+    summary = "outcome of the command unknown"

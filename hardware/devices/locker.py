@@ -10,9 +10,10 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Callable, Protocol
 
-from hardware.errors import DeviceRefused, DeviceTimeout, ProtocolError
+from hardware.errors import (DeviceRefused, DeviceTimeout, DeviceUnavailable, HardwareError,
+                             OutcomeUnknown, ProtocolError)
 from hardware.protocols import kerong
 from hardware.transport import Channel, FrameReader, SerialPort
 
@@ -35,6 +36,24 @@ class LockAddress:
 class CompartmentState:
     door_closed: bool
     item_present: bool
+
+
+def confirm_after(send: Callable[[], object], is_open: Callable[[], bool],
+                  device: str, port: str, address: LockAddress) -> bool:
+    """Send an unlock, then ask the board whether the door opened.
+
+    An unplug during the send leaves the outcome open: the status is re-read (the
+    transport reconnects) and reported. If that fails too, OutcomeUnknown says so.
+    """
+    try:
+        send()
+    except DeviceUnavailable as exc:
+        log.warning("%s; unlock of %s may have gone out, re-reading status", exc, address)
+    try:
+        return is_open()
+    except HardwareError as exc:
+        raise OutcomeUnknown(device, port, f"unlock of {address} sent, door state "
+                                           f"unreadable: {exc.summary}") from exc
 
 
 class Locker(Protocol):
@@ -76,11 +95,13 @@ class KerongLocker:
 
     def open(self, address: LockAddress) -> None:
         unlock = kerong.encode_unlock(address.board, address.lock)
+        self._port.open()  # a port that is missing now means nothing was sent: plain error
         for attempt in range(1, self._retries + 2):
-            self._port.exchange(unlock, lambda ch: self._drain(ch, address.board))
             # Only unlock again after the board itself says the door is still closed;
-            # a status timeout propagates instead of re-sending blindly.
-            if self._wait_open(address):
+            # if the board cannot say, the outcome is reported, never re-sent blindly.
+            if confirm_after(lambda: self._port.exchange(
+                    unlock, lambda ch: self._drain(ch, address.board)),
+                    lambda: self._wait_open(address), KERONG, self.port, address):
                 return
             log.warning("%s on %s: %s still closed after unlock %d",
                         KERONG, self.port, address, attempt)

@@ -39,6 +39,7 @@ class PtyHarness:
       is the last byte, or `simulator.checksum_offset` from the end (PN532: -2, as a
       postamble follows the checksum)
     - `garbage`: bytes put in front of every reply (line noise)
+    - `unplug()` / `replug()`: the device disappears and comes back (same link path)
     """
 
     def __init__(self, simulator: Simulator, *, link: str | None = None) -> None:
@@ -51,15 +52,34 @@ class PtyHarness:
         self._link = link
         self._write_lock = threading.Lock()
         self._stopping = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.plugged = False
+        self._plug_in()
+
+    def _plug_in(self) -> None:
         self._master, self._slave = os.openpty()
         self._wake_r, self._wake_w = os.pipe()  # lets stop() interrupt select() at once
-        self._thread: threading.Thread | None = None
         try:
             self._setup()
         except BaseException:
             self._close_fds()
             raise
+        self._stopping = threading.Event()  # one per plug-in: an old thread sees its own
+        self.plugged = True
         self.start()
+
+    def unplug(self) -> None:
+        """Pull the cable: the pty goes away (the host's next I/O fails) and so does the link."""
+        self._halt()
+
+    def replug(self) -> None:
+        """Plug back in: a new pty, under the same link, so a driver can find it again.
+
+        Without a link the device comes back under a new /dev/pts name, as a USB
+        adapter can; a kiosk should therefore use /dev/serial/by-id names.
+        """
+        if not self.plugged:
+            self._plug_in()
 
     @property
     def port(self) -> str:
@@ -69,18 +89,27 @@ class PtyHarness:
     def start(self) -> PtyHarness:
         """Start the reader thread (the constructor already does; harmless to repeat)."""
         if self._thread is None and not self._stopping.is_set():
-            self._thread = threading.Thread(target=self._run, name=f"pty {self.port}",
+            self._thread = threading.Thread(target=self._run, args=(self._stopping,),
+                                            name=f"pty {self.port}",
                                             daemon=True)
             self._thread.start()
         return self
 
     def stop(self) -> None:
+        """Switch off for good; a simulator with its own thread (`close()`) is stopped too."""
+        self._halt()
+        close = getattr(self.simulator, "close", None)
+        if close is not None:
+            close()
+
+    def _halt(self) -> None:
+        self.plugged = False
         self._stopping.set()
         if self._wake_w >= 0:
             os.write(self._wake_w, b"x")
-        if self._thread is not None:
-            self._thread.join()
-            self._thread = None
+        thread, self._thread = self._thread, None
+        if thread is not None and thread is not threading.current_thread():
+            thread.join()  # (a simulator may unplug itself from this thread, mid-reply)
         self._remove_link()
         with self._write_lock:  # not while another thread (a late card answer) writes
             self._close_fds()
@@ -114,8 +143,8 @@ class PtyHarness:
             os.symlink(self._slave_path, tmp)
             os.replace(tmp, self._link)  # atomic: a restarted harness takes the name over
 
-    def _run(self) -> None:
-        while not self._stopping.is_set():
+    def _run(self, stopping: threading.Event) -> None:
+        while not stopping.is_set():
             ready, _, _ = select.select([self._master, self._wake_r], [], [], POLL_S)
             if self._master not in ready:
                 continue

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import threading
+import time
 
 import pytest
 
 from hardware.devices.locker import CompartmentState, KerongLocker, LockAddress
-from hardware.errors import DeviceRefused, DeviceTimeout, DeviceUnavailable, ProtocolError
+from hardware.errors import (DeviceRefused, DeviceTimeout, DeviceUnavailable, OutcomeUnknown,
+                             ProtocolError)
 from hardware.protocols import kerong
 from hardware.sim.kerong import KerongBoardSim, KerongBus
 
@@ -104,9 +106,33 @@ def test_garbage_before_replies_is_skipped(locker, bus_pty):
 
 def test_status_timeout_after_unlock_does_not_unlock_again(locker, bus_pty):
     bus_pty.no_reply = True
-    with pytest.raises(DeviceTimeout):
+    with pytest.raises(OutcomeUnknown, match="board 0 lock 4"):
         locker.open(LockAddress(0, 4))
     assert len(unlock_frames(bus_pty)) == 1
+
+
+def test_a_late_reply_is_not_taken_for_the_next_answer(bus, bus_pty):
+    with KerongLocker(bus_pty.port, timeout=0.1, retries=0) as driver:
+        bus_pty.delay_s = 0.25  # the board answers, but after the driver gave up
+        with pytest.raises(DeviceTimeout):
+            driver.status(0)
+        bus_pty.delay_s = 0.0
+        bus.open_door(0, 2)
+        time.sleep(0.4)  # the late "closed" reply is now waiting in the driver's input
+        assert driver.state(LockAddress(0, 2)).door_closed is False
+
+
+def test_unplug_mid_unlock_rereads_status_after_replug(tmp_path, harness):
+    bus = KerongBus([KerongBoardSim(0, reply_to_unlock=False)])
+    pty = harness(bus, link=str(tmp_path / "ttyBUS"))
+    with KerongLocker(pty.port, timeout=0.1, confirm_s=0.5) as driver:
+        driver.state(LockAddress(0, 1))  # port open
+        pty.unplug()
+        with pytest.raises(OutcomeUnknown):
+            driver.open(LockAddress(0, 1))  # the write fails; status unreadable: unknown
+        pty.replug()
+        driver.open(LockAddress(0, 1))  # same driver object, no restart
+    assert list(bus.board(0).unlocks) == [1]  # the interrupted unlock never reached it
 
 
 def test_unlock_is_repeated_only_while_the_door_reads_closed(harness):
