@@ -18,7 +18,13 @@ import requests
 from pydantic import BaseModel, ValidationError
 
 from sync import protocol as p
-from sync.devicekey import generate_device_key, load_device_key, public_key_b64
+from sync.devicekey import (
+    adopt_pending_key,
+    generate_device_key,
+    load_device_key,
+    pending_key_path,
+    public_key_b64,
+)
 from sync.errors import (
     BadResponse,
     DeviceRevoked,
@@ -26,6 +32,7 @@ from sync.errors import (
     KeyFileError,
     MustRefetch,
     RequestRejected,
+    SeqRewound,
     ServerError,
     ServerUnreachable,
     SyncError,
@@ -33,7 +40,7 @@ from sync.errors import (
 
 __all__ = [
     "BadResponse", "DeviceRevoked", "EnrollmentRefused", "KeyFileError", "MustRefetch",
-    "RequestRejected", "ServerError", "ServerUnreachable", "SyncClient", "SyncError",
+    "RequestRejected", "SeqRewound", "ServerError", "ServerUnreachable", "SyncClient", "SyncError",
     "enroll", "generate_device_key", "load_device_key", "public_key_b64",
 ]
 
@@ -93,6 +100,8 @@ def _check(response: requests.Response) -> None:
         raise DeviceRevoked(body.detail or "this kiosk has been revoked")
     if status >= 500 or status in (408, 413, 429):
         raise ServerError(status, _retry_after(response), body.error, body.detail)
+    if status == 409 and body.error == p.ERROR_SEQ_REWIND and body.high_seq is not None:
+        raise SeqRewound(status, body.error, body.detail, body.high_seq)
     raise RequestRejected(status, body.error, body.detail)
 
 
@@ -101,6 +110,10 @@ def _parse(model: type[M], response: requests.Response) -> M:
         return model.model_validate_json(response.content)
     except ValidationError as exc:
         raise BadResponse(f"unreadable {model.__name__} from server: {exc.error_count()} errors") from exc
+
+
+def _b64(raw: bytes) -> str:
+    return base64.b64encode(raw).decode("ascii")
 
 
 def _api_url(server_url: str, path: str) -> str:
@@ -146,6 +159,7 @@ class SyncClient:
     ) -> None:
         self.server_url = server_url.rstrip("/")
         self.device_id = device_id
+        self._key_path = key_path
         self._key = load_device_key(key_path)
         self._timeout = timeout
         self._http = _new_http()
@@ -161,9 +175,12 @@ class SyncClient:
     def __exit__(self, *_exc: object) -> None:
         self.close()
 
-    def push(self, events: Sequence[p.Event]) -> p.BatchResponse:
-        """Send one batch. Any exception means nothing is acknowledged: send it again."""
-        body = p.EventBatch(events=list(events)).model_dump_json().encode("utf-8")
+    def push(self, events: Sequence[p.Event], *, sent_clock: p.Clock | None = None) -> p.BatchResponse:
+        """Send one batch. Any exception means nothing is acknowledged: send it again.
+
+        Empty fields (the payload hash the server recomputes anyway) stay off the wire."""
+        batch = p.EventBatch(events=list(events), sent_clock=sent_clock)
+        body = batch.model_dump_json(exclude_none=True).encode("utf-8")
         response = self._authorized(
             "POST", f"/devices/{self.device_id}/events:batch",
             data=gzip.compress(body, mtime=0),
@@ -182,6 +199,14 @@ class SyncClient:
                 raise MustRefetch(exc.status, exc.error, f"scope {scope}: {exc.detail}") from exc
             raise
         return _parse(p.ChangesPage, response)
+
+    def config(self, etag: str | None) -> tuple[p.ConfigResponse | None, str | None]:
+        """The service point's settings and their ETag; (None, etag) when unchanged (304)."""
+        headers = {"If-None-Match": etag} if etag else {}
+        response = self._authorized("GET", f"/devices/{self.device_id}/config", headers=headers)
+        if response.status_code == 304:
+            return None, etag
+        return _parse(p.ConfigResponse, response), response.headers.get("ETag")
 
     def _authorized(self, method: str, path: str, **kwargs: Any) -> requests.Response:
         response = self._send_with_token(method, path, **kwargs)
@@ -203,7 +228,42 @@ class SyncClient:
         assert self._token is not None
         return self._token
 
+    def rotate_key(self) -> str:
+        """Switch to a new device key; returns its public key.
+
+        The new key waits in `<key>.new` until the server has accepted a request signed by
+        the old key; only then does it replace the key file. If the answer is lost, the next
+        token request fails with the old key and adopts the new one (see _fetch_token)."""
+        pending = pending_key_path(self._key_path)
+        if not pending.exists():
+            generate_device_key(pending)
+        new_key = load_device_key(pending)
+        new_public = public_key_b64(new_key)
+        nonce = self._challenge()
+        message = p.rotation_message(self.device_id, nonce, new_public)
+        self._post(p.KeyRotationResponse, "/auth/rotate-key", p.KeyRotationRequest(
+            device_id=self.device_id, nonce=nonce, new_public_key=new_public,
+            signature=_b64(self._key.sign(message)), new_key_signature=_b64(new_key.sign(message)),
+        ))
+        adopt_pending_key(self._key_path)
+        self._key, self._token = new_key, None
+        return new_public
+
+    def _challenge(self) -> str:
+        return self._post(p.ChallengeResponse, "/auth/challenge",
+                          p.ChallengeRequest(device_id=self.device_id)).nonce
+
     def _fetch_token(self) -> None:
+        try:
+            self._fetch_token_once()
+        except RequestRejected as exc:
+            # A rotation whose answer was lost: the server already has the pending key.
+            if exc.error != "bad_signature" or not adopt_pending_key(self._key_path):
+                raise
+            self._key = load_device_key(self._key_path)
+            self._fetch_token_once()
+
+    def _fetch_token_once(self) -> None:
         challenge = self._post(p.ChallengeResponse, "/auth/challenge",
                                p.ChallengeRequest(device_id=self.device_id))
         signature = base64.b64encode(self._key.sign(challenge.nonce.encode("utf-8"))).decode()

@@ -68,3 +68,19 @@ def load_device_key(path: str | os.PathLike[str]) -> Ed25519PrivateKey:
     if not isinstance(key, Ed25519PrivateKey):
         raise KeyFileError(f"{path} is not an Ed25519 key")
     return key
+
+
+def pending_key_path(path: str | os.PathLike[str]) -> Path:
+    """Where a rotation keeps the new key until the server has switched to it."""
+    path = Path(path)
+    return path.with_name(path.name + ".new")
+
+
+def adopt_pending_key(path: str | os.PathLike[str]) -> bool:
+    """Make the pending new key the device key (atomic rename); False if there is none."""
+    pending = pending_key_path(path)
+    if not pending.exists():
+        return False
+    os.replace(pending, path)
+    _fsync_dir(Path(path).parent)
+    return True

@@ -47,3 +47,12 @@ class EnrollmentRefused(RequestRejected):
 
 class MustRefetch(RequestRejected):
     """The pull cursor is no longer valid: drop that scope's local copy and start again."""
+
+
+class SeqRewound(RequestRejected):
+    """The server holds other events on our seqs: this SD card was cloned or restored.
+    Renumber the pending events above `high_seq` and tell the technician."""
+
+    def __init__(self, status: int, error: str, detail: str, high_seq: int) -> None:
+        super().__init__(status, error, detail)
+        self.high_seq = high_seq

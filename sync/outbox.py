@@ -63,6 +63,10 @@ BOOT_ID_PATH = Path("/proc/sys/kernel/random/boot_id")
 LAST_SUCCESS_AT = "last_success_at"
 LAST_ERROR = "last_error"
 LAST_ERROR_AT = "last_error_at"
+REVOKED = "revoked"  # set while the server refuses this kiosk; the queue is kept
+ALERT = "alert"  # something the technician must see (a seq rewind: cloned SD card)
+CONFIG_JSON = "config_json"
+CONFIG_ETAG = "config_etag"
 
 
 class OutboxBase(DeclarativeBase):
@@ -232,6 +236,12 @@ def mark_failed(session: Session, events: Sequence[p.Event], error: str) -> None
         row.last_error = error[:500]
 
 
+def delete_state(session: Session, key: str) -> None:
+    row = session.get(SyncState, key)
+    if row is not None:
+        session.delete(row)
+
+
 def get_state(session: Session, key: str) -> str | None:
     row = session.get(SyncState, key)
     return None if row is None else row.value
@@ -260,6 +270,8 @@ class QueueStatus:
     last_success_at: str | None  # ISO UTC by the kiosk clock
     last_error: str | None
     last_error_at: str | None
+    revoked: str | None = None  # why and since when, while the server refuses this kiosk
+    alert: str | None = None
 
 
 def queue_status(session: Session) -> QueueStatus:
@@ -278,4 +290,6 @@ def queue_status(session: Session) -> QueueStatus:
         last_success_at=get_state(session, LAST_SUCCESS_AT),
         last_error=get_state(session, LAST_ERROR),
         last_error_at=get_state(session, LAST_ERROR_AT),
+        revoked=get_state(session, REVOKED),
+        alert=get_state(session, ALERT),
     )

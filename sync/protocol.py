@@ -35,6 +35,8 @@ SCOPES: tuple[str, ...] = (SCOPE_STAFF,)
 ERROR_REVOKED = "revoked"
 ERROR_MUST_REFETCH = "must_refetch"
 ERROR_INVALID_TOKEN = "invalid_token"
+ERROR_SEQ_REWIND = "seq_rewind"
+ERROR_RATE_LIMITED = "rate_limited"
 
 HASH_PATTERN = r"^[0-9a-f]{64}$"
 INT64_LIMIT = 2**63  # seq and clock values must fit a BIGINT column
@@ -93,6 +95,28 @@ class TokenResponse(WireModel):
     expires_in: int
 
 
+class KeyRotationRequest(WireModel):
+    """A new device key, signed by the old key (authority) and the new one (possession).
+
+    Both signatures are over `rotation_message(device_id, nonce, new_public_key)`; the nonce
+    comes from /auth/challenge, so a captured request cannot be replayed."""
+
+    device_id: str = Field(min_length=1, max_length=64)
+    nonce: str = Field(min_length=1, max_length=128)
+    new_public_key: str
+    signature: str
+    new_key_signature: str
+
+
+class KeyRotationResponse(WireModel):
+    device_id: str
+    public_key: str
+
+
+def rotation_message(device_id: str, nonce: str, new_public_key: str) -> bytes:
+    return f"rotate-key\n{device_id}\n{nonce}\n{new_public_key}".encode("utf-8")
+
+
 class Clock(WireModel):
     """When the kiosk thinks an event happened. Never used to order or dedupe (no RTC on a Pi)."""
 
@@ -107,12 +131,17 @@ class Event(WireModel):
     seq: int = Field(ge=1, lt=INT64_LIMIT)
     type: str = Field(min_length=1, max_length=64)
     payload: dict[str, Any]
-    payload_hash: str = Field(pattern=HASH_PATTERN)
+    # Optional on the wire: the server recomputes it from the canonical payload anyway, and
+    # 64 hex digits of entropy would double the gzip size of a batch. If sent, it is checked.
+    payload_hash: str | None = Field(default=None, pattern=HASH_PATTERN)
     clock: Clock
 
 
 class EventBatch(WireModel):
     events: list[Event] = Field(max_length=MAX_BATCH_EVENTS)
+    # The kiosk's clock when it sent the batch: with each event's boot_id + mono_ms it lets
+    # the server date events of a boot whose wall clock was never set.
+    sent_clock: Clock | None = None
 
 
 class EventResult(WireModel):
@@ -148,6 +177,15 @@ class ChangesPage(WireModel):
 class ErrorBody(WireModel):
     error: str
     detail: str = ""
+    # With ERROR_SEQ_REWIND: the highest seq the server holds for this kiosk.
+    high_seq: int | None = None
+
+
+class ConfigResponse(WireModel):
+    """The service point's kiosk settings; served with an ETag, 304 when unchanged."""
+
+    version: int
+    settings: dict[str, Any]
 
 
 # --- Event payloads -------------------------------------------------------------------------

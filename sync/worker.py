@@ -1,7 +1,8 @@
 """The one background thread that talks to the central server.
 
-Each round: push pending outbox events in batches (marking each verdict), then pull every
-scope that has an applier (applying a page and saving its cursor in ONE local transaction).
+Each round: push pending outbox events in batches (sync/push.py: verdicts, adaptive batch
+size, seq-rewind recovery), then pull every scope that has an applier (applying a page and
+saving its cursor in ONE local transaction), then the config if it changed (ETag).
 On failure it backs off with full jitter, `random(0, min(300, 2 * 2**n))` seconds, honouring
 a server's Retry-After; it never raises out of the thread. The kiosk passes its own
 callbacks in: nothing here imports kiosk code.
@@ -21,11 +22,13 @@ from sync import outbox
 from sync import protocol as p
 from sync.client import SyncClient
 from sync.errors import DeviceRevoked, MustRefetch, ServerError, SyncError
+from sync.push import Pusher
 
 log = logging.getLogger(__name__)
 
 Applier = Callable[[Session, list[p.Change]], None]
 Refetch = Callable[[Session, str], None]
+ConfigApplier = Callable[[Session, p.ConfigResponse], None]
 SessionFactory = Callable[[], Session]
 BACKOFF_BASE_S = 2.0
 BACKOFF_CAP_S = 300.0
@@ -59,11 +62,16 @@ class SyncWorker:
         batch_size: int = p.MAX_BATCH_EVENTS,
         batch_bytes: int = p.MAX_BATCH_BYTES,
         on_refetch: Refetch | None = None,
+        on_config: ConfigApplier | None = None,
+        fetch_config: bool = True,
         rand: Callable[[], float] = random.random,
+        clock: Callable[[], p.Clock] = outbox.read_clock,
     ) -> None:
         """`appliers[scope](session, changes)` applies one page in the worker's transaction
         (upsert/delete by entity id + version; must not commit). `on_refetch(session, scope)`
-        drops that scope's local copy when the server says the cursor is no longer valid."""
+        drops that scope's local copy when the server says the cursor is no longer valid; it
+        runs in the same transaction as the first page of the new snapshot. The config is
+        kept in sync_state; `on_config(session, config)` may apply it in that transaction."""
         unknown = set(appliers) - set(p.SCOPES)
         if unknown:
             raise ValueError(f"unknown scopes: {', '.join(sorted(unknown))}")
@@ -71,8 +79,10 @@ class SyncWorker:
         self._client = client
         self._appliers = dict(appliers)
         self._interval = interval
-        self._batch_size, self._batch_bytes = batch_size, batch_bytes
+        self.pusher = Pusher(session_factory, client, batch_size=batch_size,
+                             batch_bytes=batch_bytes, clock=clock)
         self._on_refetch = on_refetch
+        self._on_config, self._fetch_config = on_config, fetch_config
         self._rand = rand
         self._stop = threading.Event()
         self._wake = threading.Event()
@@ -122,8 +132,11 @@ class SyncWorker:
     def run_once(self) -> float:
         """One round; returns how long to wait before the next. Never raises."""
         try:
-            self._push_all()
+            marked = self.pusher.push_all(self._stop.is_set)
+            self._update(pushed=self.status().pushed + marked)
             self._pull_all()
+            if self._fetch_config:
+                self._pull_config()
         except Exception as exc:  # noqa: BLE001 - the thread must survive anything
             return self._failed(exc)
         self._succeeded()
@@ -140,12 +153,16 @@ class SyncWorker:
             delay = max(delay, min(exc.retry_after, BACKOFF_CAP_S))
         message = f"{type(exc).__name__}: {exc}"
         self._record(outbox.LAST_ERROR, message, outbox.LAST_ERROR_AT)
+        if isinstance(exc, DeviceRevoked):  # kept until a round succeeds: the technician sees it
+            self._record(outbox.REVOKED, f"{_utc_iso()}: {exc}")
         self._update(consecutive_failures=failures + 1, last_error=message,
                      revoked=isinstance(exc, DeviceRevoked), rounds=self.status().rounds + 1)
         return delay
 
     def _succeeded(self) -> None:
         self._record(outbox.LAST_SUCCESS_AT, _utc_iso())
+        if self.status().revoked:
+            self._forget(outbox.REVOKED)
         self._update(consecutive_failures=0, revoked=False, rounds=self.status().rounds + 1)
 
     def _record(self, key: str, value: str, time_key: str | None = None) -> None:
@@ -157,33 +174,18 @@ class SyncWorker:
         except Exception:  # noqa: BLE001 - a locked DB must not kill the thread
             log.exception("could not record sync state")
 
+    def _forget(self, key: str) -> None:
+        try:
+            with self._sessions() as session, session.begin():
+                outbox.delete_state(session, key)
+        except Exception:  # noqa: BLE001
+            log.exception("could not record sync state")
+
     def _update(self, **changes: object) -> None:
         with self._lock:
             self._status = replace(self._status, **changes)  # type: ignore[arg-type]
 
     # --- push and pull --------------------------------------------------------------------
-
-    def _push_all(self) -> None:
-        while not self._stop.is_set():
-            with self._sessions() as session:
-                batch = outbox.pending_batch(session, self._batch_size, self._batch_bytes)
-            if not batch:
-                return
-            self._push(batch)
-
-    def _push(self, batch: list[p.Event]) -> None:
-        try:
-            response = self._client.push(batch)
-        except SyncError as exc:
-            with self._sessions() as session, session.begin():
-                outbox.mark_failed(session, batch, f"{type(exc).__name__}: {exc}")
-            raise
-        with self._sessions() as session, session.begin():
-            counts = outbox.mark_results(session, response)
-        marked = sum(counts.values())
-        self._update(pushed=self.status().pushed + marked)
-        if marked == 0:  # the server answered for none of them: do not spin on this batch
-            raise SyncError(f"server gave no verdict for seq {batch[0].seq}..{batch[-1].seq}")
 
     def _pull_all(self) -> None:
         for scope, applier in self._appliers.items():
@@ -195,23 +197,33 @@ class SyncWorker:
         """Apply one page; True if the server has more."""
         with self._sessions() as session:
             cursor = outbox.get_cursor(session, scope)
+        refetch = False
         try:
             page = self._client.pull(scope, cursor)
         except MustRefetch:
-            self._refetch(scope)
-            return True
+            log.warning("server invalidated the %s cursor; fetching that scope again", scope)
+            page, refetch = self._client.pull(scope, ""), True
         with self._sessions() as session, session.begin():
+            if refetch and self._on_refetch is not None:
+                # Dropped in the same transaction as the new snapshot's first page arrives:
+                # never an empty staff list on the kiosk. The outbox is not touched.
+                self._on_refetch(session, scope)
             applier(session, list(page.changes))
             outbox.set_cursor(session, scope, page.next_cursor)
         self._update(pulled=self.status().pulled + len(page.changes))
         return page.has_more
 
-    def _refetch(self, scope: str) -> None:
-        log.warning("server invalidated the %s cursor; fetching that scope again", scope)
+    def _pull_config(self) -> None:
+        with self._sessions() as session:
+            etag = outbox.get_state(session, outbox.CONFIG_ETAG)
+        config, new_etag = self._client.config(etag)
+        if config is None:
+            return  # 304: unchanged
         with self._sessions() as session, session.begin():
-            if self._on_refetch is not None:
-                self._on_refetch(session, scope)
-            outbox.set_cursor(session, scope, "")
+            outbox.set_state(session, outbox.CONFIG_JSON, p.canonical_json(config.model_dump()))
+            outbox.set_state(session, outbox.CONFIG_ETAG, new_etag or "")
+            if self._on_config is not None:
+                self._on_config(session, config)
 
 
 def _utc_iso() -> str:

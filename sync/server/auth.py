@@ -108,17 +108,7 @@ def issue_token(
     either way, and the caller must commit that before answering.
     """
     device = _enrolled_device(session, req.device_id)
-    burnt = session.execute(
-        update(AuthNonce)
-        .where(
-            AuthNonce.nonce == req.nonce,
-            AuthNonce.device_id == req.device_id,
-            AuthNonce.used_at.is_(None),
-            AuthNonce.expires_at > now,
-        )
-        .values(used_at=now)
-    ).rowcount
-    if burnt != 1:
+    if not _burn_nonce(session, req.device_id, req.nonce, now):
         return ApiError(401, "invalid_nonce", "nonce unknown, used or expired; ask for a new one")
     assert device.public_key is not None
     if not security.signature_valid(device.public_key, req.nonce, req.signature):
@@ -133,6 +123,44 @@ def issue_token(
         )
     )
     return p.TokenResponse(token=token, expires_in=int(ttl.total_seconds()))
+
+
+def rotate_key(session: Session, req: p.KeyRotationRequest, now: datetime) -> p.KeyRotationResponse | ApiError:
+    """Replace the device key: signed by the current key, and by the new one to prove the
+    kiosk holds it. Repeating a rotation that already happened (lost response) succeeds.
+
+    Like issue_token, returns the ApiError for a bad request: the nonce is burnt either way."""
+    device = _enrolled_device(session, req.device_id)
+    if not _burn_nonce(session, req.device_id, req.nonce, now):
+        return ApiError(401, "invalid_nonce", "nonce unknown, used or expired; ask for a new one")
+    message = p.rotation_message(req.device_id, req.nonce, req.new_public_key)
+    try:
+        security.parse_public_key(req.new_public_key)
+    except ValueError as exc:
+        return ApiError(422, "invalid_public_key", str(exc))
+    if not security.signature_valid_bytes(req.new_public_key, message, req.new_key_signature):
+        return ApiError(401, "bad_signature", "the new key did not sign the rotation")
+    assert device.public_key is not None
+    if device.public_key != req.new_public_key:
+        if not security.signature_valid_bytes(device.public_key, message, req.signature):
+            return ApiError(401, "bad_signature", "the current key did not sign the rotation")
+        device.public_key = req.new_public_key
+        device.key_rotated_at = now
+        session.execute(delete(Token).where(Token.device_id == device.device_id))
+    return p.KeyRotationResponse(device_id=device.device_id, public_key=device.public_key)
+
+
+def _burn_nonce(session: Session, device_id: str, nonce: str, now: datetime) -> bool:
+    return session.execute(
+        update(AuthNonce)
+        .where(
+            AuthNonce.nonce == nonce,
+            AuthNonce.device_id == device_id,
+            AuthNonce.used_at.is_(None),
+            AuthNonce.expires_at > now,
+        )
+        .values(used_at=now)
+    ).rowcount == 1
 
 
 def authenticate(session: Session, authorization: str | None, device_id: str, now: datetime) -> Device:

@@ -9,13 +9,15 @@ class ApiError(Exception):
     """Raised by handlers; app.py turns it into an ErrorBody response."""
 
     def __init__(
-        self, status: int, error: str, detail: str = "", headers: dict[str, str] | None = None
+        self, status: int, error: str, detail: str = "", headers: dict[str, str] | None = None,
+        *, high_seq: int | None = None,
     ) -> None:
         super().__init__(f"{status} {error}: {detail}")
         self.status = status
         self.error = error
         self.detail = detail
         self.headers = headers or {}
+        self.high_seq = high_seq
 
 
 class AdminError(Exception):

@@ -22,11 +22,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, literal_column, or_, select, text
+from sqlalchemy import and_, delete, func, literal_column, or_, select, text
 from sqlalchemy.orm import Session
 
 from sync import protocol as p
-from sync.server.models import ChangeLog
+from sync.server.models import ChangeLog, FeedHorizon
 
 _CURSOR_VERSION = "1"
 _PG_XMIN = literal_column("pg_snapshot_xmin(pg_current_snapshot())::text::bigint")
@@ -133,3 +133,53 @@ def _to_change(row: ChangeLog) -> p.Change:
         op="delete" if row.op == "delete" else "upsert",
         data=None if row.data is None else json.loads(row.data),
     )
+
+
+class CursorInvalid(ValueError):
+    """The kiosk must drop its copy of the scope and fetch it again from the beginning."""
+
+
+def check_cursor(session: Session, scope: str, cursor: Cursor) -> None:
+    """A cursor from before the last compaction may have missed deletions; one beyond the
+    end of the log comes from before a server restore. Either way: must_refetch."""
+    if cursor == Cursor():
+        return
+    horizon = session.get(FeedHorizon, scope)
+    if horizon is not None and (cursor.txid, cursor.seq) <= (horizon.txid, horizon.seq):
+        raise CursorInvalid(f"the {scope} feed was compacted past this cursor")
+    newest = session.scalar(select(func.max(ChangeLog.server_seq))) or 0
+    if cursor.seq > newest:
+        raise CursorInvalid("this cursor is ahead of the server's log (restored server?)")
+
+
+def compact(session: Session, scope: str, now: datetime) -> int:
+    """Delete rows superseded by a newer row for the same entity; returns how many.
+
+    Kiosks that start from the beginning still get every entity's latest version (deletes
+    included, as tombstones); cursors older than the newest deleted row become invalid."""
+    rows = session.execute(
+        select(ChangeLog.txid, ChangeLog.server_seq, ChangeLog.service_point_id,
+               ChangeLog.entity, ChangeLog.entity_id)
+        .where(ChangeLog.scope == scope).order_by(ChangeLog.txid, ChangeLog.server_seq)
+    )
+    latest: dict[tuple[str, str, str], tuple[int, int]] = {}
+    doomed: list[tuple[int, int]] = []
+    for txid, seq, sp, entity, entity_id in rows:
+        key = (sp, entity, entity_id)
+        if key in latest:
+            doomed.append(latest[key])
+        latest[key] = (txid, seq)
+    for start in range(0, len(doomed), 500):
+        seqs = [seq for _txid, seq in doomed[start:start + 500]]
+        session.execute(delete(ChangeLog).where(ChangeLog.server_seq.in_(seqs)))
+    if doomed:
+        _raise_horizon(session, scope, max(doomed), now)
+    return len(doomed)
+
+
+def _raise_horizon(session: Session, scope: str, position: tuple[int, int], now: datetime) -> None:
+    horizon = session.get(FeedHorizon, scope)
+    if horizon is None:
+        session.add(FeedHorizon(scope=scope, txid=position[0], seq=position[1], updated_at=now))
+    elif position > (horizon.txid, horizon.seq):
+        horizon.txid, horizon.seq, horizon.updated_at = position[0], position[1], now

@@ -1,21 +1,49 @@
 """Idempotent ingest of one kiosk's event batch, inside ONE caller-owned transaction.
 
 Dedupe is permanent: UNIQUE(event_id) and UNIQUE(device_id, seq) on the events table.
-A replay of a stored event is answered from what was stored; a collision with different
-content is a conflict, recorded on the side and never overwriting anything.
+A replay of a stored event is answered from what was stored; the same event_id with other
+content is a conflict, recorded on the side and never overwriting anything. A new event on a
+seq that already holds another event means the kiosk's counter went back (a cloned or
+restored SD card): the whole batch is refused with SeqRewind, so the kiosk renumbers its
+pending events above the server's highest seq and nothing collides.
+
+The batch is read with three queries (events by id, events by seq, parcels) and written with
+one flush, so a 500-event batch costs a handful of round trips, not thousands.
 """
 from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from sync import protocol as p
-from sync.server.effects import apply_effect
+from sync.server.clocks import estimate_occurred_at
+from sync.server.effects import EffectContext, apply_effect, load_parcels
 from sync.server.models import Device, EventConflict, EventRow
+
+
+class SeqRewind(Exception):
+    """The kiosk sent new events on seqs the server already holds for other events."""
+
+    def __init__(self, device_id: str, seq: int, high_seq: int) -> None:
+        super().__init__(f"{device_id}: new event on seq {seq}, but the server holds up to {high_seq}")
+        self.device_id, self.seq, self.high_seq = device_id, seq, high_seq
+
+
+@dataclass
+class _Known:
+    """Stored events this batch touches, plus the ones the batch itself adds."""
+
+    by_id: dict[str, EventRow] = field(default_factory=dict)
+    by_seq: dict[int, EventRow] = field(default_factory=dict)
+
+    def add(self, row: EventRow) -> None:
+        self.by_id[row.event_id] = row
+        self.by_seq[row.seq] = row
 
 
 def ingest_batch(
@@ -24,12 +52,39 @@ def ingest_batch(
     # Row lock: one uploader per device at a time on PostgreSQL (SQLite's BEGIN IMMEDIATE
     # already serializes writers). Concurrent copies of a batch then see each other's rows.
     device = session.get_one(Device, device_id, with_for_update=True)
-    results = [_ingest_one(session, device, event, now) for event in batch.events]
+    known = _load_known(session, device_id, batch.events)
+    _refuse_rewind(session, device_id, batch.events, known)
+    ctx = EffectContext(session, device, load_parcels(session, batch.events))
+    results = [_ingest_one(ctx, known, event, batch.sent_clock, now) for event in batch.events]
+    session.flush()
     return p.BatchResponse(
         results=results,
         acked_through=max((event.seq for event in batch.events), default=0),
         server_time=now,
     )
+
+
+def _load_known(session: Session, device_id: str, events: list[p.Event]) -> _Known:
+    known = _Known()
+    if not events:
+        return known
+    ids = [str(event.event_id) for event in events]
+    for row in session.scalars(select(EventRow).where(EventRow.event_id.in_(ids))):
+        known.by_id[row.event_id] = row
+    seqs = [event.seq for event in events]
+    for row in session.scalars(
+        select(EventRow).where(EventRow.device_id == device_id, EventRow.seq.in_(seqs))
+    ):
+        known.by_seq[row.seq] = row
+    return known
+
+
+def _refuse_rewind(session: Session, device_id: str, events: list[p.Event], known: _Known) -> None:
+    for event in events:
+        taken = known.by_seq.get(event.seq)
+        if taken is not None and str(event.event_id) not in known.by_id and taken.event_id != str(event.event_id):
+            high = session.scalar(select(func.max(EventRow.seq)).where(EventRow.device_id == device_id))
+            raise SeqRewind(device_id, event.seq, int(high or 0))
 
 
 def _canonical(event: p.Event) -> tuple[str, str | None]:
@@ -41,53 +96,47 @@ def _canonical(event: p.Event) -> tuple[str, str | None]:
         return text, "payload contains NaN or Infinity"
 
 
-def _ingest_one(session: Session, device: Device, event: p.Event, now: datetime) -> p.EventResult:
+def _ingest_one(
+    ctx: EffectContext, known: _Known, event: p.Event, sent: p.Clock | None, now: datetime
+) -> p.EventResult:
     canonical, problem = _canonical(event)
     digest = hashlib.sha256(canonical.encode("utf-8")).hexdigest()
-    event_id = str(event.event_id)
-    stored = session.scalar(select(EventRow).where(EventRow.event_id == event_id))
+    stored = known.by_id.get(str(event.event_id))
     if stored is not None:
-        return _replay(session, device, event, stored, canonical, digest, now)
-    same_seq = session.scalar(
-        select(EventRow).where(EventRow.device_id == device.device_id, EventRow.seq == event.seq)
-    )
-    if same_seq is not None:
+        return _replay(ctx, event, stored, canonical, digest, now)
+    same_seq = known.by_seq.get(event.seq)
+    if same_seq is not None:  # only inside one batch: a kiosk bug, never applied
         reason = f"seq {event.seq} already holds event {same_seq.event_id}"
-        return _conflict(session, device, event, canonical, digest, now, reason)
+        return _conflict(ctx, event, canonical, digest, now, reason)
     problem = problem or _problem(event, digest)
-    row = _new_row(device, event, canonical, digest, now)
+    row = _new_row(ctx.device, event, canonical, digest, sent, now)
     if problem is None:
-        problem = apply_effect(session, device, event.type, event.payload, event_id)
+        problem = apply_effect(ctx, event.type, event.payload, row.event_id)
     row.status, row.reason = ("rejected", problem) if problem else ("accepted", None)
-    session.add(row)
-    session.flush()  # later events of this batch must see this one
+    ctx.session.add(row)
+    known.add(row)
     return _result(event, row.status, row.reason)
 
 
 def _problem(event: p.Event, digest: str) -> str | None:
-    if event.payload_hash != digest:
+    if event.payload_hash is not None and event.payload_hash != digest:
         return "payload_hash does not match the canonical JSON of the payload"
     return p.payload_problem(event.type, event.payload)
 
 
 def _replay(
-    session: Session,
-    device: Device,
-    event: p.Event,
-    stored: EventRow,
-    canonical: str,
-    digest: str,
-    now: datetime,
+    ctx: EffectContext, event: p.Event, stored: EventRow, canonical: str, digest: str, now: datetime
 ) -> p.EventResult:
+    # Same event_id and same content is the same event, even on another seq: a kiosk that
+    # renumbered its queue after a seq rewind resends events the server may already have.
     same = (
-        stored.device_id == device.device_id
-        and stored.seq == event.seq
+        stored.device_id == ctx.device.device_id
         and stored.type == event.type
         and stored.payload_hash == digest
     )
     if not same:
         reason = f"event_id already stored with other content (seq {stored.seq})"
-        return _conflict(session, device, event, canonical, digest, now, reason)
+        return _conflict(ctx, event, canonical, digest, now, reason)
     # A rejected event stays rejected: answering "duplicate" would hide the rejection.
     if stored.status == "rejected":
         return _result(event, "rejected", stored.reason)
@@ -95,17 +144,11 @@ def _replay(
 
 
 def _conflict(
-    session: Session,
-    device: Device,
-    event: p.Event,
-    canonical: str,
-    digest: str,
-    now: datetime,
-    reason: str,
+    ctx: EffectContext, event: p.Event, canonical: str, digest: str, now: datetime, reason: str
 ) -> p.EventResult:
-    session.add(
+    ctx.session.add(
         EventConflict(
-            device_id=device.device_id,
+            device_id=ctx.device.device_id,
             seq=event.seq,
             event_id=str(event.event_id),
             type=event.type,
@@ -119,8 +162,9 @@ def _conflict(
 
 
 def _new_row(
-    device: Device, event: p.Event, canonical: str, digest: str, now: datetime
+    device: Device, event: p.Event, canonical: str, digest: str, sent: p.Clock | None, now: datetime
 ) -> EventRow:
+    occurred_at, occurred_from = estimate_occurred_at(event.clock, sent, now)
     return EventRow(
         device_id=device.device_id,
         seq=event.seq,
@@ -134,6 +178,8 @@ def _new_row(
         mono_ms=event.clock.mono_ms,
         received_at=now,
         status="accepted",
+        occurred_at=occurred_at,
+        occurred_from=occurred_from,
     )
 
 

@@ -84,6 +84,19 @@ class Device(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     enrolled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    key_rotated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class DeviceAlert(Base):
+    """Something a coordinator must look at, e.g. a seq rewind (a cloned or restored SD card)."""
+
+    __tablename__ = "device_alerts"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    device_id: Mapped[str] = mapped_column(ForeignKey("devices.device_id"), index=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    detail: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class EnrollmentCode(Base):
@@ -143,6 +156,10 @@ class EventRow(Base):
     received_at: Mapped[datetime] = mapped_column(UTCDateTime)
     status: Mapped[str] = mapped_column(String(16))  # accepted | rejected
     reason: Mapped[str | None] = mapped_column(Text)
+    # The server's estimate of when the event happened (never after received_at) and what it
+    # was based on: "wall" (a synced kiosk clock), "mono" (same boot as the upload), "received".
+    occurred_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    occurred_from: Mapped[str | None] = mapped_column(String(8))
 
 
 class EventConflict(Base):
@@ -210,3 +227,26 @@ class ChangeLog(Base):
     op: Mapped[str] = mapped_column(String(8))  # upsert | delete
     data: Mapped[str | None] = mapped_column(Text)  # JSON object
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class ServicePointConfig(Base):
+    """Kiosk settings per service point (scope "config"), served with ETag = version."""
+
+    __tablename__ = "service_point_configs"
+
+    service_point_id: Mapped[str] = mapped_column(ForeignKey("service_points.id"), primary_key=True)
+    settings: Mapped[str] = mapped_column(Text)  # canonical JSON object
+    version: Mapped[int] = mapped_column(Integer)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class FeedHorizon(Base):
+    """How far the change log of a scope has been compacted: a cursor before this position
+    may have missed deleted rows, so it gets 409 must_refetch."""
+
+    __tablename__ = "feed_horizons"
+
+    scope: Mapped[str] = mapped_column(String(32), primary_key=True)
+    txid: Mapped[int] = mapped_column(BigInteger)
+    seq: Mapped[int] = mapped_column(BigInteger)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -1,30 +1,23 @@
-"""HTTP routes of kiosk-central (/healthz and /v1/...), built around one ServerContext."""
+"""HTTP routes of kiosk-central: /healthz and the enrollment/auth endpoints under /v1, built
+around one ServerContext. The per-device endpoints are in device_routes.py."""
 from __future__ import annotations
 
 import logging
-import zlib
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Annotated
 
-from fastapi import APIRouter, Header, Query, Request
-from pydantic import ValidationError
+from fastapi import APIRouter, Request
 from sqlalchemy import text
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
-from starlette.concurrency import run_in_threadpool
 
 from sync import protocol as p
 from sync.server import auth
-from sync.server.errors import ApiError, summarise_validation
-from sync.server.feed import decode_cursor, read_page
-from sync.server.ingest import ingest_batch
+from sync.server.errors import ApiError
+from sync.server.ratelimit import FailureLimiter
 
 log = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
-AuthHeader = Annotated[str | None, Header()]
-INGEST_ATTEMPTS = 5
 
 
 def utcnow() -> datetime:
@@ -36,6 +29,7 @@ class ServerContext:
     sessions: sessionmaker[Session]
     clock: Clock
     token_ttl: timedelta
+    enroll_limiter: FailureLimiter = field(default_factory=FailureLimiter)
 
     def now(self) -> datetime:
         now = self.clock()
@@ -49,7 +43,9 @@ class ServerContext:
 
 
 def build_routers(ctx: ServerContext) -> list[APIRouter]:
-    return [_health_router(ctx), _auth_router(ctx), _device_router(ctx)]
+    from sync.server.device_routes import device_router
+
+    return [_health_router(ctx), _auth_router(ctx), device_router(ctx)]
 
 
 def _health_router(ctx: ServerContext) -> APIRouter:
@@ -68,9 +64,8 @@ def _auth_router(ctx: ServerContext) -> APIRouter:
     router = APIRouter(prefix=p.API_PREFIX)
 
     @router.post("/enroll", response_model=p.EnrollResponse)
-    def enroll(req: p.EnrollRequest) -> p.EnrollResponse:
-        with ctx.sessions.begin() as session:
-            return auth.enroll(session, req, ctx.now())
+    def enroll(req: p.EnrollRequest, request: Request) -> p.EnrollResponse:
+        return _limited_enroll(ctx, req, request.client.host if request.client else "?")
 
     @router.post("/auth/challenge", response_model=p.ChallengeResponse)
     def challenge(req: p.ChallengeRequest) -> p.ChallengeResponse:
@@ -85,89 +80,30 @@ def _auth_router(ctx: ServerContext) -> APIRouter:
             raise outcome
         return outcome
 
-    return router
-
-
-def _device_router(ctx: ServerContext) -> APIRouter:
-    router = APIRouter(prefix=p.API_PREFIX + "/devices/{device_id}")
-
-    @router.post("/events:batch", response_model=p.BatchResponse)
-    async def events_batch(
-        device_id: str, request: Request, authorization: AuthHeader = None
-    ) -> p.BatchResponse:
-        await run_in_threadpool(ctx.authenticate, authorization, device_id)
-        batch = parse_batch(await read_body(request, p.MAX_BODY_BYTES))
-        return await run_in_threadpool(_ingest, ctx, device_id, batch)
-
-    @router.get("/changes", response_model=p.ChangesPage)
-    def changes(
-        device_id: str,
-        scope: str,
-        since: str = "",
-        limit: Annotated[int, Query(ge=1, le=p.MAX_PAGE_CHANGES)] = p.MAX_PAGE_CHANGES,
-        authorization: AuthHeader = None,
-    ) -> p.ChangesPage:
-        if scope not in p.SCOPES:
-            raise ApiError(400, "unknown_scope", f"scope must be one of {', '.join(p.SCOPES)}")
-        try:
-            cursor = decode_cursor(since)
-        except ValueError as exc:
-            raise ApiError(409, p.ERROR_MUST_REFETCH, "cursor not valid; start again") from exc
+    @router.post("/auth/rotate-key", response_model=p.KeyRotationResponse)
+    def rotate_key(req: p.KeyRotationRequest) -> p.KeyRotationResponse:
         with ctx.sessions.begin() as session:
-            device = auth.authenticate(session, authorization, device_id, ctx.now())
-            return read_page(
-                session, scope=scope, service_point_id=device.service_point_id,
-                cursor=cursor, limit=limit,
-            )
+            outcome = auth.rotate_key(session, req, ctx.now())
+        if isinstance(outcome, ApiError):
+            raise outcome
+        log.info("device %s rotated its key", req.device_id)
+        return outcome
 
     return router
 
 
-def _ingest(ctx: ServerContext, device_id: str, batch: p.EventBatch) -> p.BatchResponse:
-    """One transaction per attempt, committed before the reply is sent."""
-    for attempt in range(1, INGEST_ATTEMPTS + 1):
-        try:
-            with ctx.sessions.begin() as session:
-                return ingest_batch(session, device_id, batch, ctx.now())
-        except IntegrityError as exc:
-            # A concurrent request stored one of these events first. This attempt rolled
-            # back whole; the next one sees those rows and answers duplicate/conflict.
-            log.info("ingest race for %s (attempt %d): %s", device_id, attempt, exc.orig)
-    raise ApiError(503, "busy", "too many concurrent uploads; retry", {"Retry-After": "1"})
-
-
-async def read_body(request: Request, limit: int) -> bytes:
-    """The request body, gunzipped if sent so, refused (413) beyond `limit` bytes either way."""
-    chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise ApiError(413, "too_large", f"body over {limit} bytes; send smaller batches")
-        chunks.append(chunk)
-    body = b"".join(chunks)
-    encoding = request.headers.get("content-encoding", "identity").strip().lower()
-    if encoding == "gzip":
-        return _gunzip(body, limit)
-    if encoding not in ("identity", ""):
-        raise ApiError(415, "unsupported_encoding", f"Content-Encoding {encoding!r}; use gzip")
-    return body
-
-
-def _gunzip(body: bytes, limit: int) -> bytes:
-    decompressor = zlib.decompressobj(16 + zlib.MAX_WBITS)
+def _limited_enroll(ctx: ServerContext, req: p.EnrollRequest, client: str) -> p.EnrollResponse:
+    """Enrollment, refused with 429 once a client has failed too often (a guessing script)."""
+    now = ctx.now()
+    wait = ctx.enroll_limiter.retry_after(client, now)
+    if wait is not None:
+        raise ApiError(429, p.ERROR_RATE_LIMITED, "too many failed enrollment attempts; wait",
+                       {"Retry-After": str(wait)})
     try:
-        data = decompressor.decompress(body, limit + 1)
-    except zlib.error as exc:
-        raise ApiError(400, "bad_gzip", f"body is not valid gzip: {exc}") from exc
-    if len(data) > limit:
-        raise ApiError(413, "too_large", f"body over {limit} bytes unpacked; send smaller batches")
-    if not decompressor.eof:
-        raise ApiError(400, "bad_gzip", "gzip body is truncated")
-    return data
-
-
-def parse_batch(body: bytes) -> p.EventBatch:
-    try:
-        return p.EventBatch.model_validate_json(body)
-    except ValidationError as exc:
-        raise ApiError(422, "invalid_batch", summarise_validation(exc.errors())) from exc
+        with ctx.sessions.begin() as session:
+            return auth.enroll(session, req, now)
+    except ApiError as exc:
+        if 400 <= exc.status < 500:
+            ctx.enroll_limiter.failed(client, now)
+            log.warning("failed enrollment from %s: %s", client, exc.error)
+        raise

@@ -56,10 +56,14 @@ def parse_public_key(public_key_b64: str) -> Ed25519PublicKey:
 
 
 def signature_valid(public_key_b64: str, message: str, signature_b64: str) -> bool:
+    return signature_valid_bytes(public_key_b64, message.encode("utf-8"), signature_b64)
+
+
+def signature_valid_bytes(public_key_b64: str, message: bytes, signature_b64: str) -> bool:
     try:
         key = parse_public_key(public_key_b64)
         signature = base64.b64decode(signature_b64, validate=True)
-        key.verify(signature, message.encode("utf-8"))
+        key.verify(signature, message)
     except (ValueError, binascii.Error, InvalidSignature):
         return False
     return True

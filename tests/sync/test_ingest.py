@@ -10,7 +10,8 @@ import requests
 
 from sync import protocol as p
 from sync.client import load_device_key
-from sync.server.models import EventConflict, EventRow, Parcel
+from sync.errors import SeqRewound
+from sync.server.models import DeviceAlert, EventConflict, EventRow, Parcel
 from tests.sync.helpers import make_event, signed_token, stored_payload
 
 
@@ -46,10 +47,20 @@ def test_same_event_id_with_other_payload_is_a_conflict_and_never_overwrites(cen
     assert central.count(EventConflict) == 1 and central.count(Parcel) == 1
 
 
-def test_a_reused_seq_is_a_conflict(central, kiosk) -> None:
+def test_a_reused_seq_is_a_rewind_refusing_the_whole_batch(central, kiosk) -> None:
     kiosk.client.push([make_event(1)])
-    [result] = kiosk.client.push([make_event(1, payload=stored_payload("P-NEW"))]).results
-    assert result.status == "conflict" and "seq 1 already holds" in result.reason
+    with pytest.raises(SeqRewound) as caught:
+        kiosk.client.push([make_event(2), make_event(1, payload=stored_payload("P-NEW"))])
+    assert caught.value.high_seq == 1
+    assert central.count(EventRow) == 1 and central.count(Parcel) == 1  # event 2 rolled back
+    [alert] = central.rows(DeviceAlert)
+    assert alert.kind == "seq_rewind" and alert.device_id == kiosk.device_id
+
+
+def test_two_events_on_one_seq_in_one_batch_are_a_conflict(central, kiosk) -> None:
+    results = kiosk.client.push([make_event(1), make_event(1, payload=stored_payload("P-NEW"))]).results
+    assert [r.status for r in results] == ["accepted", "conflict"]
+    assert "seq 1 already holds" in results[1].reason
     assert central.count(EventRow) == 1 and central.count(Parcel) == 1
 
 
