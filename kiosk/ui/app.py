@@ -2,65 +2,151 @@
 from __future__ import annotations
 
 import logging
+import time
 from pathlib import Path
 
 from kivy.app import App
+from kivy.clock import Clock
 from kivy.core.window import Window
 from kivy.lang import Builder
+from kivy.properties import ObjectProperty, StringProperty
 from kivy.uix.screenmanager import NoTransition, ScreenManager
 
 from kiosk.i18n import Translator
 from kiosk.services.runtime import KioskRuntime
-from kiosk.ui import theme
+from kiosk.ui import fonts
 from kiosk.ui.bridge import Bridge
+from kiosk.ui.presenters import texts
 from kiosk.ui.presenters.home import HomePresenter
+from kiosk.ui.presenters.idle import WARNING
 from kiosk.ui.presenters.pickup import PickupPresenter
 from kiosk.ui.presenters.session import SessionPresenter
+from kiosk.ui.presenters.spoken import spoken_text
 from kiosk.ui.presenters.staff import StaffPresenter
 from kiosk.ui.probe import start_probe
 from kiosk.ui.screens.attract import AttractScreen
+from kiosk.ui.screens.help import HelpScreen
 from kiosk.ui.screens.home import HomeScreen
+from kiosk.ui.screens.language import LanguageScreen
 from kiosk.ui.screens.pickup import PickupScreen
 from kiosk.ui.screens.staff import StaffScreen
+from kiosk.ui.theme import Theme
+from kiosk.ui.voice import Voice, spoken_code_progress
+from kiosk.ui.widgets.idle_warning import IdleWarning
 
 log = logging.getLogger(__name__)
 UI_DIR = Path(__file__).parent
-KV_FILES = ("widgets/controls.kv", "screens/attract.kv", "screens/home.kv", "screens/pickup.kv",
-            "screens/staff.kv")
-SCREENS = {"attract": AttractScreen, "home": HomeScreen, "pickup": PickupScreen, "staff": StaffScreen}
+KV_FILES = ("widgets/controls.kv", "widgets/idle_warning.kv", "screens/common.kv", "screens/attract.kv",
+            "screens/home.kv", "screens/pickup.kv", "screens/staff.kv", "screens/language.kv", "screens/help.kv")
+SCREENS = {"attract": AttractScreen, "home": HomeScreen, "pickup": PickupScreen, "staff": StaffScreen,
+           "language": LanguageScreen, "help": HelpScreen}
 ESCAPE_KEY = 27
 
 
 class KioskApp(App):
     title = "Servicepunkt"
+    theme = ObjectProperty(None)
+    session = ObjectProperty(None)
+    place_name = StringProperty("")
 
     def __init__(self, runtime: KioskRuntime, **kwargs) -> None:
         super().__init__(**kwargs)
         self.runtime = runtime
+        config = runtime.config
         self.bridge = Bridge()
-        self.tr = Translator(runtime.config.language)
+        self.theme = Theme()
+        self.place_name = config.service_point_name
+        self.tr = Translator(config.language)
+        self.speech = Voice(config.language)
         self.session = self._build_session()
+        self._shown = {"language": config.language, "large_text": False, "high_contrast": False}
 
     def _build_session(self) -> SessionPresenter:
         run = self.bridge.run_in_worker
-        parcels = self.runtime.parcels
+        parcels, config = self.runtime.parcels, self.runtime.config
         return SessionPresenter(staff=self.runtime.staff, home=HomePresenter(),
                                 pickup=PickupPresenter(parcels, run), staff_mode=StaffPresenter(parcels, run),
-                                run=run)
+                                run=run, default_language=config.language, idle_timeout_s=config.idle_timeout_s)
 
     def build(self) -> ScreenManager:
-        Window.clearcolor = theme.BACKGROUND
-        Window.bind(on_keyboard=self._swallow_escape, on_request_close=self._refuse_close)
+        fonts.register()
+        Window.clearcolor = self.theme.background
+        Window.bind(on_keyboard=self._swallow_escape, on_request_close=self._refuse_close,
+                    size=self._measure_panel)
+        self._measure_panel()
         for kv in KV_FILES:
             Builder.load_file(str(UI_DIR / kv))
-        manager = ScreenManager(transition=NoTransition())
+        self.manager = ScreenManager(transition=NoTransition())
         for name, screen_class in SCREENS.items():
             screen = screen_class(name=name)
-            screen.setup(self.session, self.tr, self.runtime.config.service_point_name)
-            manager.add_widget(screen)
-        self.session.subscribe(lambda session: setattr(manager, "current", session.screen))
-        start_probe(manager)
-        return manager
+            screen.setup(self.session, self.tr, self.place_name)
+            screen.retranslate(self.tr)
+            self.manager.add_widget(screen)
+        self.idle_warning = IdleWarning(on_more_time=lambda *_: self.session.more_time(time.monotonic()))
+        self.session.subscribe(self._session_changed)
+        Window.bind(on_touch_down=lambda *_: self.session.touched(time.monotonic()))
+        Clock.schedule_interval(lambda _dt: self.session.tick(time.monotonic()), 1.0)
+        Clock.schedule_interval(lambda _dt: self._show_connectivity(), 5.0)
+        start_probe(self.manager)
+        return self.manager
+
+    def _measure_panel(self, *_args) -> None:
+        """Pixels per millimetre of the actual window on the configured panel."""
+        self.theme.px_per_mm = Window.width / self.runtime.config.panel.width_mm
+
+    # -- following the session -------------------------------------------------------------
+
+    def _session_changed(self, session) -> None:
+        self._follow_display_mode(session)
+        self._follow_language(session.language)
+        self.manager.current = session.screen
+        self._follow_idle(session)
+
+    def _follow_display_mode(self, session) -> None:
+        self.theme.large_text, self.theme.high_contrast = session.large_text, session.high_contrast
+        Window.clearcolor = self.theme.background
+
+    def _follow_language(self, language: str) -> None:
+        if language == self.tr.language:
+            return
+        self.tr = Translator(language)
+        self.speech.set_language(language)
+        for screen in self.manager.screens:
+            screen.retranslate(self.tr)
+
+    def _follow_idle(self, session) -> None:
+        if session.idle_state == WARNING and self.idle_warning.parent is None:
+            self._warn_idle()
+        elif session.idle_state != WARNING and self.idle_warning.parent is not None:
+            self.idle_warning.dismiss()
+        if session.screen == "attract":
+            self.speech.reset()  # a new visitor starts at the default volume
+
+    def _warn_idle(self) -> None:
+        seconds = self.session.idle.seconds_left(time.monotonic())
+        self.idle_warning.message = self.tr(texts.IDLE_WARNING, seconds=seconds)
+        self.idle_warning.button_text = self.tr(texts.MORE_TIME)
+        self.idle_warning.open()
+        self.speech.say(self.idle_warning.message)  # audible as well as visible
+
+    def _show_connectivity(self) -> None:
+        worker = self.runtime.sync_worker
+        offline = worker is not None and worker.status().consecutive_failures > 0
+        self.manager.get_screen("home").show_offline(offline)
+
+    # -- speech ------------------------------------------------------------------------------
+
+    def read_aloud(self) -> None:
+        self.session.speech_used = True
+        self.speech.say(spoken_text(self.session, self.tr, self.place_name))
+
+    def key_pressed(self, digit: str) -> None:
+        pickup = self.session.pickup
+        pickup.press_digit(digit)
+        if self.session.speech_used:
+            self.speech.say(spoken_code_progress(len(pickup.digits), pickup.code_length, self.tr))
+
+    # -- devices and lifecycle -----------------------------------------------------------------
 
     def on_start(self) -> None:
         self.runtime.start()
@@ -74,6 +160,7 @@ class KioskApp(App):
             self.runtime.scanner.start(lambda scan: call(self.session.barcode_scanned, scan.barcode))
 
     def on_stop(self) -> None:
+        self.speech.stop()
         self.bridge.shutdown()
         self.runtime.close()
 

@@ -22,8 +22,8 @@ def start_probe(screen_manager) -> None:
 
 
 def _write(path: Path, screen_manager) -> None:
-    screen = screen_manager.current_screen
-    snapshot = {"screen": screen.name, "window": list(Window.size), "widgets": list(_visible(screen))}
+    widgets = [item for root in Window.children for item in _visible(root)]  # screens and overlays
+    snapshot = {"screen": screen_manager.current, "window": list(Window.size), "widgets": widgets}
     temp = path.with_suffix(".tmp")
     temp.write_text(json.dumps(snapshot, ensure_ascii=False), encoding="utf-8")
     os.replace(temp, path)

@@ -1,31 +1,90 @@
-"""Colours and sizes shared by every screen (one place, so screens stay consistent).
+"""The live theme every .kv file binds to (`app.theme.…`): colours from the palette of the
+current mode, and sizes in millimetres of the configured panel, converted to pixels.
 
-Contrast ratios against BACKGROUND / on the fill, per WCAG 2.2: TEXT 15.9:1, PRIMARY 7.6:1,
-MUTED 5.6:1, SUCCESS 6.4:1, ERROR 7.2:1 (all above the 4.5:1 minimum for body text).
+Sizes are physical because the standards are: EN 301 549 5.1.4 asks for a capital H of at
+least 6.1 mm at 500 mm, and the kiosk's targets are at least 12 mm with 2 mm gaps.
 """
+from __future__ import annotations
+
+from kivy.event import EventDispatcher
+from kivy.properties import BooleanProperty, ColorProperty, DictProperty, NumericProperty
+
+from kiosk.ui.palette import HIGH_CONTRAST, NORMAL, Palette
+
+# Noto Sans' capital H is 0.714 em: 8.6 mm type gives a 6.1 mm capital.
+BODY_MM = 8.6
+LARGE_TEXT_FACTOR = 1.25
+TARGET_MM = 12.2  # just above the 12 mm minimum, so rounding to pixels never goes under it
+GAP_MM = 2.1  # above the 2 mm minimum gap between targets
+BAR_FONT_MM = 6.0  # bar labels stay this size in large-text mode, or the bars would not fit a 7" panel
 
 
-def rgba(hex_colour: str, alpha: float = 1.0) -> tuple[float, float, float, float]:
-    value = hex_colour.lstrip("#")
-    return tuple(int(value[i:i + 2], 16) / 255 for i in (0, 2, 4)) + (alpha,)
+class Theme(EventDispatcher):
+    high_contrast = BooleanProperty(False)
+    large_text = BooleanProperty(False)
+    px_per_mm = NumericProperty(5.9)  # 1280 px over a 217 mm wide 10.1" panel
 
+    background = ColorProperty(NORMAL.background)
+    text = ColorProperty(NORMAL.text)
+    bar = ColorProperty(NORMAL.bar)
+    text_on_bar = ColorProperty(NORMAL.text_on_bar)
+    primary = ColorProperty(NORMAL.primary)
+    secondary = ColorProperty(NORMAL.secondary)
+    disabled = ColorProperty(NORMAL.disabled)
+    text_on_fill = ColorProperty(NORMAL.text_on_fill)
+    text_on_disabled = ColorProperty(NORMAL.text_on_disabled)
+    success = ColorProperty(NORMAL.success)
+    danger = ColorProperty(NORMAL.danger)
+    pressed = ColorProperty(NORMAL.pressed)
 
-BACKGROUND = rgba("#F4F1EA")
-SURFACE = rgba("#FFFFFF")
-TEXT = rgba("#1B1B1B")
-TEXT_ON_FILL = rgba("#FFFFFF")
-PRIMARY = rgba("#0B4F8A")
-PRIMARY_PRESSED = rgba("#083A66")
-MUTED = rgba("#5A6472")
-SUCCESS = rgba("#1E6B3A")
-ERROR = rgba("#A4161A")
-BAR = rgba("#1B2B3A")
+    body_font = NumericProperty(0)
+    title_font = NumericProperty(0)
+    code_font = NumericProperty(0)
+    small_font = NumericProperty(0)
+    bar_font = NumericProperty(0)
+    # Widgets bind font_size to font_sizes[font_role] once: if two kv rules each bound
+    # font_size to a different size, the last one to change would win.
+    font_sizes = DictProperty()
+    target = NumericProperty(0)
+    gap = NumericProperty(0)
+    bar_height = NumericProperty(0)
+    radius = NumericProperty(0)
 
-MESSAGE_COLOURS = {"info": TEXT, "success": SUCCESS, "error": ERROR}
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.bind(high_contrast=self._apply_palette, large_text=self._apply_sizes, px_per_mm=self._apply_sizes)
+        self._apply_palette()
+        self._apply_sizes()
 
-FONT_TITLE = "46sp"
-FONT_BODY = "30sp"
-FONT_BUTTON = "30sp"
-FONT_CODE = "64sp"
-BAR_HEIGHT = "84dp"
-SPACING = "16dp"  # gap between touch targets: about 2.7 mm on a 10.1" 1280x800 panel
+    @property
+    def palette(self) -> Palette:
+        return HIGH_CONTRAST if self.high_contrast else NORMAL
+
+    @property
+    def mode(self) -> str:
+        return "high_contrast" if self.high_contrast else "normal"
+
+    def mm(self, millimetres: float) -> float:
+        return millimetres * self.px_per_mm
+
+    def reset(self) -> None:
+        """Back to the defaults: every new person starts from the same screen."""
+        self.high_contrast = self.large_text = False
+
+    def _apply_palette(self, *_args) -> None:
+        for name, colour in self.palette.as_dict().items():
+            setattr(self, name, colour)
+
+    def _apply_sizes(self, *_args) -> None:
+        scale = LARGE_TEXT_FACTOR if self.large_text else 1.0
+        self.body_font = self.mm(BODY_MM * scale)
+        self.title_font = self.mm(BODY_MM * 1.2 * scale)
+        self.code_font = self.mm(BODY_MM * 1.6 * scale)
+        self.small_font = self.mm(BODY_MM * 0.8 * scale)
+        self.bar_font = self.mm(BAR_FONT_MM)
+        self.font_sizes = {"body": self.body_font, "title": self.title_font, "code": self.code_font,
+                           "small": self.small_font, "bar": self.bar_font}
+        self.target = self.mm(TARGET_MM)
+        self.gap = self.mm(GAP_MM)
+        self.bar_height = self.mm(TARGET_MM + 2.0)
+        self.radius = self.mm(1.5)

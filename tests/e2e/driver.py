@@ -55,6 +55,18 @@ class KioskDriver:
     def _xdotool(self, *args: str) -> None:
         subprocess.run(["xdotool", *args], check=True, env={"DISPLAY": self.display, "PATH": "/usr/bin:/bin"})
 
+    def tap_until_screen(self, probe_id: str, screen: str, attempts: int = 3) -> None:
+        """Taps again if nothing happened, as a person would: just after start-up another window
+        appearing (the demo's panel) can swallow a first tap under a bare X server."""
+        for _ in range(attempts):
+            self.tap(probe_id)
+            try:
+                self.wait_screen(screen, timeout=3)
+                return
+            except AssertionError:
+                continue
+        self.wait_screen(screen, timeout=1)
+
     def type_code(self, code: str) -> None:
         """Taps each digit and waits until the masked display counts it, as a person would look."""
         for typed, digit in enumerate(code, start=1):

@@ -42,6 +42,11 @@ class PickupPresenter(Presenter):
         return ", ".join(p.compartment.id for p in self.opened)
 
     @property
+    def door_open(self) -> bool:
+        """From the code check until the pickup is saved: the flow must not be abandoned."""
+        return self.phase in (CHECKING, DOOR_OPEN, CLOSING)
+
+    @property
     def can_submit(self) -> bool:
         return self.phase == ENTRY and len(self.digits) == self.code_length
 

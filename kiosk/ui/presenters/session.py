@@ -1,4 +1,5 @@
-"""Which screen is showing, and what card taps and scans mean wherever the user is."""
+"""One person's visit: which screen shows, in which language and display mode, what card taps
+and scans mean wherever the person is, and how the visit ends (Done, or idle timeout)."""
 from __future__ import annotations
 
 from kiosk.services.errors import N_
@@ -6,25 +7,42 @@ from kiosk.services.parcels import Barcode
 from kiosk.services.staff import StaffDirectory, StaffMember
 from kiosk.ui.presenters.base import Message, Presenter, Runner
 from kiosk.ui.presenters.home import HomePresenter
+from kiosk.ui.presenters.idle import IDLE, RESET, WARNING, IdleTimer
 from kiosk.ui.presenters.pickup import PickupPresenter
 from kiosk.ui.presenters.staff import StaffPresenter
 
-ATTRACT, HOME, PICKUP, STAFF = "attract", "home", "pickup", "staff"
+ATTRACT, HOME, PICKUP, STAFF, LANGUAGE, HELP = "attract", "home", "pickup", "staff", "language", "help"
+OVERLAYS = (LANGUAGE, HELP)  # screens that return to where the person was, flow intact
 
 
 class SessionPresenter(Presenter):
     def __init__(self, *, staff: StaffDirectory, home: HomePresenter, pickup: PickupPresenter,
-                 staff_mode: StaffPresenter, run: Runner) -> None:
+                 staff_mode: StaffPresenter, run: Runner, default_language: str = "sv",
+                 idle_timeout_s: float = 90.0) -> None:
         super().__init__()
         self._staff = staff
         self._run = run
         self.home, self.pickup, self.staff_mode = home, pickup, staff_mode
+        self.default_language = default_language
+        self.idle = IdleTimer(idle_timeout_s)
+        self._clear_visit()
+
+    def _clear_visit(self) -> None:
         self.screen = ATTRACT
+        self.return_to = HOME
         self.notice: Message | None = None
+        self.language = self.default_language
+        self.large_text = self.high_contrast = False
+        self.speech_used = False  # once someone asks for speech, key presses are spoken too
+        self.idle_state = IDLE
+
+    # -- navigation ------------------------------------------------------------------------
 
     def go(self, screen: str) -> None:
-        if screen == PICKUP and self.screen != PICKUP:
-            self.pickup.reset()
+        if screen in OVERLAYS and self.screen not in OVERLAYS:
+            self.return_to = self.screen if self.screen != ATTRACT else HOME
+        if screen == PICKUP and self.screen not in (PICKUP, *OVERLAYS):
+            self.pickup.reset()  # a new pickup; back from Help or Language keeps the digits
         self.screen, self.notice = screen, None
         self.changed()
 
@@ -32,19 +50,69 @@ class SessionPresenter(Presenter):
         self.go(HOME)
 
     def back(self) -> None:
-        self.go(HOME if self.screen != HOME else ATTRACT)
-
-    def end_session(self) -> None:
-        """Clears every trace of the user: typed digits, messages, staff mode."""
-        self.pickup.reset()
-        self.staff_mode.reset()
-        self.home.clear()
-        self.go(ATTRACT)
+        if self.screen in OVERLAYS:
+            self.go(self.return_to)
+        elif self.busy:
+            return  # leaving with a door open would leave that door's parcel unaccounted for
+        elif self.screen == STAFF:
+            self.end_session()
+        else:
+            self.go(HOME if self.screen != HOME else ATTRACT)
 
     def choose_tile(self, tile_id: str) -> None:
         target = self.home.choose(tile_id)
         if target:
             self.go(target)
+
+    # -- language and display ----------------------------------------------------------------
+
+    def choose_language(self, language: str) -> None:
+        """Switches language and returns to the flow, which keeps its state."""
+        self.language = language
+        self.go(self.return_to)
+
+    def toggle_large_text(self) -> None:
+        self.large_text = not self.large_text
+        self.changed()
+
+    def toggle_high_contrast(self) -> None:
+        self.high_contrast = not self.high_contrast
+        self.changed()
+
+    # -- the end of a visit ------------------------------------------------------------------
+
+    def end_session(self) -> None:
+        """Clears every trace of the person: typed digits, messages, language, display mode."""
+        self.pickup.reset()
+        self.staff_mode.reset()
+        self.home.clear()
+        self._clear_visit()
+        self.changed()
+
+    @property
+    def busy(self) -> bool:
+        """A door is open or a parcel is being saved: resetting now could lose a parcel."""
+        return not self.staff_mode.can_leave or self.pickup.door_open
+
+    def touched(self, now: float) -> None:
+        self.idle.touched(now)
+        if self.idle_state != IDLE:
+            self.idle_state = IDLE
+            self.changed()
+
+    def tick(self, now: float) -> None:
+        """Called about once a second by the app's clock."""
+        state = IDLE if self.screen == ATTRACT or self.busy else self.idle.state(now)
+        if state == RESET:
+            self.end_session()
+        elif state != self.idle_state:
+            self.idle_state = state
+            self.changed()
+
+    def more_time(self, now: float) -> None:
+        self.touched(now)
+
+    # -- devices -----------------------------------------------------------------------------
 
     def card_presented(self, uid: str) -> None:
         if self.screen == STAFF:
@@ -72,3 +140,6 @@ class SessionPresenter(Presenter):
             self.screen = HOME  # a notice nobody can read is no notice
         self.notice = message
         self.changed()
+
+
+__all__ = ["ATTRACT", "HELP", "HOME", "LANGUAGE", "PICKUP", "RESET", "STAFF", "WARNING", "SessionPresenter"]

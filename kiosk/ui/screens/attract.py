@@ -1,13 +1,12 @@
-from kivy.metrics import sp
-
+from kiosk.ui.presenters import texts
 from kiosk.ui.screens.base import KioskScreen
 
 
 class AttractScreen(KioskScreen):
     def translate(self) -> None:
         tr = self.tr
+        title_size = int(self.app().theme.title_font * 1.2)
         self.ids.welcome.text = (
-            f"[size={int(sp(60))}][b]{tr('Välkommen till {place}', place=self.place_name)}[/b][/size]\n\n"
-            f"{tr('Hämta paket, ring en myndighet, använd e-tjänster.')}\n\n"
-            f"[b]{tr('Tryck var som helst för att börja')}[/b]"
+            f"[size={title_size}][b]{tr(texts.WELCOME, place=self.place_name)}[/b][/size]\n\n"
+            f"{tr(texts.WELCOME_SERVICES)}\n\n[b]{tr(texts.WELCOME_START)}[/b]"
         )

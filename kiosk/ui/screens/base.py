@@ -1,10 +1,15 @@
-"""What every screen shares: access to the session presenter, the translator and the bars."""
+"""What every screen shares: the session, the translator, and the two bars wired the same way."""
 from __future__ import annotations
 
+from kivy.app import App
 from kivy.properties import ObjectProperty, StringProperty
 from kivy.uix.screenmanager import Screen
 
 from kiosk.ui.presenters.base import Message
+from kiosk.ui.presenters.texts import TITLES
+
+BOTTOM_BAR_TEXTS = {"back_text": "Tillbaka", "help_text": "Hjälp", "read_text": "Läs upp",
+                    "larger_text": "Text +", "contrast_text": "Kontrast"}
 
 
 class KioskScreen(Screen):
@@ -13,17 +18,39 @@ class KioskScreen(Screen):
 
     def setup(self, session, tr, place_name: str) -> None:
         self.session, self.tr, self.place_name = session, tr, place_name
-        self.translate()
         session.subscribe(self._session_changed)
+
+    def retranslate(self, tr) -> None:
+        """Called on every language change: fixed texts first, then the presenter's state."""
+        self.tr = tr
+        self._translate_bars()
+        if "title" in self.ids:
+            self.ids.title.text = tr(TITLES.get(self.name, ""))
+        self.translate()
+        self.refresh_presenter()
+
+    def translate(self) -> None:
+        """Sets the screen's own fixed texts in the current language."""
+
+    def refresh_presenter(self) -> None:
+        """Re-renders the screen's presenter state (its messages are translated on display)."""
+
+    def _translate_bars(self) -> None:
+        if "top" in self.ids:
+            self.ids.top.language_text = self.tr("Språk")
+        if "bottom" in self.ids:
+            for prop, text in BOTTOM_BAR_TEXTS.items():
+                setattr(self.ids.bottom, prop, self.tr(text))
 
     def _session_changed(self, session) -> None:
         """Card taps and scans can leave a notice for whoever is at the screen."""
         if "notice" in self.ids and session.screen == self.name:
             self.show_message(self.ids.notice, session.notice)
 
-    def translate(self) -> None:
-        """Sets the screen's fixed texts in the current language."""
-
     def show_message(self, label, message: Message | None) -> None:
         label.text = self.tr(message.text, **dict(message.params)) if message else ""
         label.kind = message.kind if message else "info"
+
+    @staticmethod
+    def app():
+        return App.get_running_app()

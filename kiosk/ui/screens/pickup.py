@@ -1,4 +1,4 @@
-from kiosk.ui.presenters.pickup import CLOSING, DOOR_OPEN, ENTRY
+from kiosk.ui.presenters.pickup import ENTRY
 from kiosk.ui.screens.base import KioskScreen
 
 
@@ -8,11 +8,11 @@ class PickupScreen(KioskScreen):
         session.pickup.subscribe(self.refresh)
 
     def translate(self) -> None:
-        self.ids.title.text = self.tr("Hämta paket")
         self.ids.keypad.erase_text = self.tr("Radera")
         self.ids.keypad.ok_text = self.tr("OK")
-        self.ids.bottom.back_text = self.tr("Tillbaka")
-        self.ids.bottom.help_text = self.tr("Hjälp")
+
+    def refresh_presenter(self) -> None:
+        self.refresh(self.session.pickup)
 
     def refresh(self, pickup) -> None:
         self.ids.code.text = self._big_text(pickup)
@@ -22,6 +22,6 @@ class PickupScreen(KioskScreen):
     def _big_text(self, pickup) -> str:
         if pickup.phase == ENTRY:
             return pickup.masked_code
-        if pickup.phase in (DOOR_OPEN, CLOSING):
+        if pickup.opened:
             return self.tr("Fack {compartment}", compartment=pickup.compartment_ids)
         return ""

@@ -9,10 +9,13 @@ class StaffScreen(KioskScreen):
 
     def translate(self) -> None:
         self.ids.cancel.text = self.tr("Avbryt")
-        self.ids.exit.text = self.tr("Avsluta personalläge")
+        self.ids.exit.text = self.tr("Avsluta")
+
+    def refresh_presenter(self) -> None:
+        self.refresh(self.session.staff_mode)
 
     def refresh(self, staff) -> None:
-        self.ids.title.text = self.tr("Personalläge: ta emot paket") + (f" ({staff.staff_name})" if staff.staff_name else "")
+        self.ids.who.text = staff.staff_name
         self.show_message(self.ids.message, staff.message)
         self.ids.cancel.disabled = not staff.can_cancel
         self.ids.exit.disabled = not staff.can_leave

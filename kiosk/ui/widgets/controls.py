@@ -4,21 +4,28 @@ from __future__ import annotations
 import time
 
 from kivy.clock import Clock
-from kivy.properties import ListProperty, StringProperty
+from kivy.properties import ColorProperty, StringProperty
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.button import Button
 from kivy.uix.gridlayout import GridLayout
 from kivy.uix.label import Label
 
-from kiosk.ui import theme
-
 # ITU-T E.161 telephone layout (1-2-3 on top), with erase and OK in the bottom corners.
 KEYPAD_KEYS = ("1", "2", "3", "4", "5", "6", "7", "8", "9", "erase", "0", "ok")
+KEY_ROLES = {"erase": "secondary", "ok": "success"}
 
 
 class KioskButton(Button):
+    """`role` picks the fill from the theme: primary, secondary, success or danger."""
+
     probe_id = StringProperty("")
-    fill = ListProperty(theme.PRIMARY)
+    font_role = StringProperty("body")  # body, title, code, small or bar: see Theme.font
+    role = StringProperty("primary")
+    fill = ColorProperty((0, 0, 0, 1))  # set by the kv rule from the role and the theme
+
+
+class BarButton(KioskButton):
+    """A button of the top or bottom bar: same size and place on every screen."""
 
 
 class Tile(KioskButton):
@@ -26,9 +33,17 @@ class Tile(KioskButton):
     subtitle = StringProperty("")
 
 
-class MessageLabel(Label):
+class KioskLabel(Label):
     probe_id = StringProperty("")
+    font_role = StringProperty("body")
+
+
+class MessageLabel(KioskLabel):
     kind = StringProperty("info")
+
+
+class WordKey(KioskButton):
+    """Erase and OK: words on keys sized for digits, so a smaller type."""
 
 
 class Keypad(GridLayout):
@@ -41,15 +56,13 @@ class Keypad(GridLayout):
             self.add_widget(self._key(key))
 
     def _key(self, key: str) -> KioskButton:
-        button = KioskButton(probe_id=f"key-{key}", text=key, fill=theme.PRIMARY if key.isdigit() else theme.MUTED)
-        if key == "erase":
-            self.bind(erase_text=button.setter("text"))
-            button.text = self.erase_text
-            button.bind(on_release=lambda *_: self.dispatch("on_erase"))
-        elif key == "ok":
-            self.bind(ok_text=button.setter("text"))
-            button.text, button.fill = self.ok_text, theme.SUCCESS
-            button.bind(on_release=lambda *_: self.dispatch("on_ok"))
+        key_class = WordKey if key in KEY_ROLES else KioskButton
+        button = key_class(probe_id=f"key-{key}", text=key, role=KEY_ROLES.get(key, "primary"))
+        if key in KEY_ROLES:
+            text_property = f"{key}_text"
+            button.text = getattr(self, text_property)
+            self.bind(**{text_property: button.setter("text")})
+            button.bind(on_release=lambda *_: self.dispatch(f"on_{key}"))
         else:
             button.bind(on_release=lambda *_: self.dispatch("on_digit", key))
         return button
@@ -65,8 +78,10 @@ class Keypad(GridLayout):
 
 
 class TopBar(BoxLayout):
+    __events__ = ("on_language",)
     place_name = StringProperty("")
     clock_text = StringProperty("")
+    language_text = StringProperty("Språk")
 
     def on_kv_post(self, _base_widget) -> None:
         self._tick()
@@ -75,14 +90,31 @@ class TopBar(BoxLayout):
     def _tick(self) -> None:
         self.clock_text = time.strftime("%H:%M")
 
+    def on_language(self) -> None:
+        pass
+
 
 class BottomBar(BoxLayout):
-    __events__ = ("on_back", "on_help")
+    """The same controls in the same place on every screen (WCAG 3.2.3)."""
+
+    __events__ = ("on_back", "on_help", "on_read_aloud", "on_larger_text", "on_contrast")
     back_text = StringProperty("Tillbaka")
     help_text = StringProperty("Hjälp")
+    read_text = StringProperty("Läs upp")
+    larger_text = StringProperty("Text +")
+    contrast_text = StringProperty("Kontrast")
 
     def on_back(self) -> None:
         pass
 
     def on_help(self) -> None:
+        pass
+
+    def on_read_aloud(self) -> None:
+        pass
+
+    def on_larger_text(self) -> None:
+        pass
+
+    def on_contrast(self) -> None:
         pass

@@ -1,0 +1,56 @@
+"""What "Read aloud" says on each screen: the title, the content, then what to do.
+
+Code entry is spoken as progress ("digit 3 of 6"), never as the digits themselves: someone
+may be standing behind the person (EN 301 549 5.1.3.x).
+"""
+from __future__ import annotations
+
+from typing import Callable
+
+from kiosk.ui.voice import spoken_code_progress
+from kiosk.ui.presenters import texts
+from kiosk.ui.presenters.base import Message
+
+Translate = Callable[..., str]
+
+
+def spoken_text(session, tr: Translate, place: str) -> str:
+    speak = SPEAKERS.get(session.screen, _title_only)
+    parts = [part for part in speak(session, tr, place) if part]
+    if session.notice:
+        parts.append(_message(session.notice, tr))
+    return " ".join(parts)
+
+
+def _message(message: Message | None, tr: Translate) -> str:
+    return tr(message.text, **dict(message.params)) if message else ""
+
+
+def _title_only(session, tr, _place):
+    return [tr(texts.TITLES.get(session.screen, ""))] if session.screen in texts.TITLES else []
+
+
+def _attract(_session, tr, place):
+    return [tr(texts.WELCOME, place=place), tr(texts.WELCOME_SERVICES), tr(texts.WELCOME_START)]
+
+
+def _home(session, tr, _place):
+    tiles = [f"{tr(tile.title)}: {tr(tile.subtitle)}." for tile in session.home.tiles]
+    return [tr(texts.TITLES["home"]), *tiles, _message(session.home.notice, tr)]
+
+
+def _pickup(session, tr, _place):
+    pickup = session.pickup
+    progress = spoken_code_progress(len(pickup.digits), pickup.code_length, tr)
+    return [tr(texts.TITLES["pickup"]), _message(pickup.message, tr), progress, tr(texts.KEYPAD_HINT)]
+
+
+def _staff(session, tr, _place):
+    return [tr(texts.TITLES["staff"]), _message(session.staff_mode.message, tr)]
+
+
+def _help(_session, tr, _place):
+    return [tr(texts.TITLES["help"]), tr(texts.HELP_TEXT)]
+
+
+SPEAKERS = {"attract": _attract, "home": _home, "pickup": _pickup, "staff": _staff, "help": _help}

@@ -1,0 +1,28 @@
+"""Fixed texts of the screens, shared by what is shown and what is read aloud, so both say
+the same thing in every language. Swedish source strings; translated at display time."""
+from __future__ import annotations
+
+from kiosk.services.errors import N_
+
+WELCOME = N_("Välkommen till {place}")
+WELCOME_SERVICES = N_("Hämta paket, ring en myndighet, använd e-tjänster.")
+WELCOME_START = N_("Tryck var som helst för att börja")
+
+TITLES = {
+    "home": N_("Vad vill du göra?"),
+    "pickup": N_("Hämta paket"),
+    "staff": N_("Personalläge: ta emot paket"),
+    "language": N_("Välj språk"),
+    "help": N_("Hjälp"),
+}
+
+HELP_TEXT = N_(
+    "Tryck på det du vill göra. Knappen Tillbaka finns alltid längst ner till vänster. "
+    "Läs upp läser skärmen högt; tryck igen för att höra det en gång till. "
+    "Större text och Kontrast gör skärmen lättare att läsa. "
+    "Behöver du hjälp? Fråga personalen i butiken."
+)
+OFFLINE = N_("Videosamtal och e-tjänster går inte att använda just nu. Paket fungerar som vanligt.")
+IDLE_WARNING = N_("Är du kvar? Skärmen börjar om om {seconds} sekunder.")
+MORE_TIME = N_("Mer tid")
+KEYPAD_HINT = N_("Knappsatsen är till höger: siffrorna 1 till 9 och 0, Radera och OK.")
