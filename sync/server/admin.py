@@ -2,10 +2,11 @@
 the caller commits once, so a failed command leaves nothing half-written."""
 from __future__ import annotations
 
+import json
 import re
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from sync import protocol as p
@@ -13,7 +14,16 @@ from sync.server import security
 from sync.server.auth import MAX_ENROLLMENT_TTL
 from sync.server.errors import AdminError
 from sync.server.feed import append_change
-from sync.server.models import Device, EnrollmentCode, EventRow, ServicePoint, StaffCard, Token
+from sync.server.models import (
+    Device,
+    DeviceAlert,
+    EnrollmentCode,
+    EventRow,
+    ServicePoint,
+    ServicePointConfig,
+    StaffCard,
+    Token,
+)
 
 _SERVICE_POINT_ID = re.compile(r"^[A-Z0-9][A-Z0-9_-]{1,63}$")
 
@@ -112,3 +122,43 @@ def list_events(session: Session, *, device_id: str | None = None, limit: int = 
     if device_id is not None:
         query = query.where(EventRow.device_id == device_id)
     return list(reversed(session.scalars(query).all()))
+
+
+def remove_staff(session: Session, card_id: int, now: datetime) -> StaffCard:
+    """Withdraw a staff card; its kiosks delete it when they pull the tombstone."""
+    card = session.get(StaffCard, card_id)
+    if card is None or card.deleted:
+        raise AdminError(f"no staff card {card_id}")
+    card.deleted, card.version = True, card.version + 1
+    append_change(
+        session, scope=p.SCOPE_STAFF, service_point_id=card.service_point_id, entity="staff_card",
+        entity_id=str(card.id), version=card.version, op="delete", data=None, now=now,
+    )
+    return card
+
+
+def set_config(session: Session, service_point_id: str, settings: dict[str, object],
+               now: datetime) -> ServicePointConfig:
+    """Merge `settings` into the service point's kiosk config (a None value removes a key)."""
+    point = get_service_point(session, service_point_id)
+    row = session.get(ServicePointConfig, point.id)
+    current = {} if row is None else json.loads(row.settings)
+    current.update(settings)
+    current = {key: value for key, value in current.items() if value is not None}
+    if row is None:
+        row = ServicePointConfig(service_point_id=point.id, version=0, settings="{}", updated_at=now)
+        session.add(row)
+    row.settings, row.version, row.updated_at = p.canonical_json(current), row.version + 1, now
+    return row
+
+
+def list_alerts(session: Session, device_id: str | None = None) -> list[DeviceAlert]:
+    query = select(DeviceAlert).order_by(DeviceAlert.id)
+    if device_id is not None:
+        query = query.where(DeviceAlert.device_id == device_id)
+    return list(session.scalars(query))
+
+
+def alert_counts(session: Session) -> dict[str, int]:
+    rows = session.execute(select(DeviceAlert.device_id, func.count()).group_by(DeviceAlert.device_id))
+    return {device_id: count for device_id, count in rows}

@@ -176,13 +176,29 @@ def kiosk_add(ctx: click.Context, name: str, service_point_id: str, expires_hour
 @kiosk.command("list")
 @click.pass_context
 def kiosk_list(ctx: click.Context) -> None:
-    """List kiosks and their state."""
+    """List kiosks, their state and how many alerts each has (see `kiosk alerts`)."""
     with _transaction(ctx) as session:
-        rows = [(d.device_id, d.service_point_id, _kiosk_state(d), d.name) for d in admin.list_kiosks(session)]
+        alerts = admin.alert_counts(session)
+        rows = [(d.device_id, d.service_point_id, _kiosk_state(d), alerts.get(d.device_id, 0), d.name)
+                for d in admin.list_kiosks(session)]
     if not rows:
         click.echo("no kiosks")
     for row in rows:
-        click.echo("{:<18} {:<24} {:<9} {}".format(*row))
+        click.echo("{:<18} {:<24} {:<9} alerts={:<3} {}".format(*row))
+
+
+@kiosk.command("alerts")
+@click.option("--device", "device_id", default=None, help="Only this kiosk's alerts.")
+@click.pass_context
+def kiosk_alerts(ctx: click.Context, device_id: str | None) -> None:
+    """Show alerts, e.g. a seq rewind (a kiosk's SD card was cloned or restored)."""
+    with _transaction(ctx) as session:
+        rows = [(a.created_at.isoformat(timespec="seconds"), a.device_id, a.kind, a.detail)
+                for a in admin.list_alerts(session, device_id)]
+    if not rows:
+        click.echo("no alerts")
+    for row in rows:
+        click.echo("{} {:<18} {:<12} {}".format(*row))
 
 
 def _kiosk_state(device: object) -> str:
@@ -200,6 +216,64 @@ def kiosk_revoke(ctx: click.Context, device_id: str) -> None:
     with _transaction(ctx) as session:
         device = admin.revoke_kiosk(session, device_id, _now())
     click.echo(f"revoked {device.device_id} ({device.name})")
+
+
+@staff.command("remove")
+@click.argument("card_id", type=int)
+@click.pass_context
+def staff_remove(ctx: click.Context, card_id: int) -> None:
+    """Withdraw staff card CARD_ID; its kiosks drop it at their next sync."""
+    with _transaction(ctx) as session:
+        card = admin.remove_staff(session, card_id, _now())
+    click.echo(f"removed staff card {card.id} ({card.name})")
+
+
+@main.group()
+def config() -> None:
+    """Kiosk settings per service point (kiosks fetch them with ETag/304)."""
+
+
+@config.command("set")
+@click.argument("sp_id")
+@click.argument("settings", nargs=-1, required=True)
+@click.pass_context
+def config_set(ctx: click.Context, sp_id: str, settings: tuple[str, ...]) -> None:
+    """Set KEY=VALUE settings of service point SP_ID (VALUE is JSON if it parses; KEY= removes)."""
+    parsed = dict(_setting(item) for item in settings)
+    with _transaction(ctx) as session:
+        row = admin.set_config(session, sp_id, parsed, _now())
+    click.echo(f"config of {row.service_point_id} is now version {row.version}: {row.settings}")
+
+
+def _setting(item: str) -> tuple[str, object]:
+    import json
+
+    key, sep, value = item.partition("=")
+    if not sep or not key.strip():
+        raise click.BadParameter(f"{item!r} is not KEY=VALUE")
+    if value == "":
+        return key.strip(), None
+    try:
+        return key.strip(), json.loads(value)
+    except ValueError:
+        return key.strip(), value
+
+
+@main.group()
+def feed() -> None:
+    """The change feed kiosks pull."""
+
+
+@feed.command("compact")
+@click.option("--scope", default="staff", show_default=True, help="Which scope's log to compact.")
+@click.pass_context
+def feed_compact(ctx: click.Context, scope: str) -> None:
+    """Drop superseded changes; kiosks with older cursors fetch the scope again (409)."""
+    from sync.server.feed import compact
+
+    with _transaction(ctx) as session:
+        removed = compact(session, scope, _now())
+    click.echo(f"removed {removed} superseded changes from scope {scope}")
 
 
 @main.group()

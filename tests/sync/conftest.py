@@ -16,7 +16,9 @@ from sync.client import SyncClient, enroll, generate_device_key
 from sync.outbox import OutboxBase
 from sync.server.db import make_engine, make_session_factory, upgrade
 from sync.server.models import Base
+from tests.sync.faultproxy import FaultProxy
 from tests.sync.helpers import SP, Central
+from tests.sync.kioskside import KIOSK_STAFF
 
 PG_HOST = "127.0.0.1:5432"
 PG_ADMIN_URL = f"postgresql://postgres@{PG_HOST}/test"
@@ -115,3 +117,26 @@ def kiosk_engine(tmp_path: Path) -> Iterator[Engine]:
 @pytest.fixture
 def kiosk_sessions(kiosk_engine: Engine) -> sessionmaker[Session]:
     return make_session_factory(kiosk_engine)
+
+
+@pytest.fixture
+def kiosk_db(kiosk_engine: Engine, kiosk_sessions: sessionmaker[Session]) -> sessionmaker[Session]:
+    """The kiosk's outbox database plus the staff table the test workers pull into."""
+    KIOSK_STAFF.metadata.create_all(kiosk_engine)
+    return kiosk_sessions
+
+
+@pytest.fixture
+def proxy(central: Central) -> Iterator[FaultProxy]:
+    """A fault-injecting proxy in front of the live server."""
+    fault_proxy = FaultProxy(central.live.sock.getsockname()[1]).start()
+    yield fault_proxy
+    fault_proxy.close()
+
+
+@pytest.fixture
+def proxied(kiosk: Kiosk, proxy: FaultProxy) -> Iterator[SyncClient]:
+    """The enrolled kiosk's client, talking through the proxy with short timeouts."""
+    client = SyncClient(proxy.url, kiosk.device_id, kiosk.key_path, timeout=(2, 2))
+    yield client
+    client.close()

@@ -187,6 +187,10 @@ class FaultProxy:
     def close(self) -> None:
         self._closing = True
         self._release.set()
+        try:
+            self._listener.shutdown(socket.SHUT_RDWR)  # wakes accept(); close() alone does not
+        except OSError:
+            pass
         self._listener.close()
         self._thread.join(5)
 
