@@ -40,8 +40,19 @@ class Compartment(Section):
     size: SizeClass = "M"
 
 
+class CardReaderSettings(SerialDevice):
+    protocol: Literal["pn532", "rdm6300"] = "pn532"
+
+
+class PrinterSettings(SerialDevice):
+    protocol: Literal["escpos"] = "escpos"
+    # A row of hardware.devices.models.PRINTER_MODELS: profile, code page, status queries.
+    model: Literal["epson-tm-t88", "generic-58mm"] = "epson-tm-t88"
+    code_page: str | None = Field(default=None, description="override, e.g. CP858 or CP1252")
+
+
 class LockerSettings(SerialDevice):
-    protocol: Literal["kerong"] = "kerong"
+    protocol: Literal["kerong", "wkly"] = "kerong"
     # Kerong boards disagree on which hook-bit value means "closed": calibrate on site.
     hook_closed_bit: Literal[0, 1] = 1
     compartments: tuple[Compartment, ...] = Field(min_length=1)
@@ -81,8 +92,9 @@ class KioskConfig(Section):
     idle_timeout_s: float = Field(default=90.0, ge=20)
     server: ServerSettings | None = None
     locker: LockerSettings | None = None
-    card_reader: SerialDevice | None = None
+    card_reader: CardReaderSettings | None = None
     scanner: SerialDevice | None = None
+    printer: PrinterSettings | None = None
     panel: PanelSettings = PanelSettings()
 
     @property

@@ -3,7 +3,9 @@
 Used by the kiosk's simulator panel and end-to-end tests:
 
     sim = SimControl(ports["control_url"])
-    sim.tap_card("04A1B2C3"); sim.scan("CP123456785SE"); sim.close_door(0, 3)
+    sim.command("tap 04A1B2C3"); sim.command("scan CP123456785SE"); sim.command("door 0 3 close")
+
+Every helper method sends one line of that same command language (POST /command).
 """
 
 from __future__ import annotations
@@ -28,31 +30,43 @@ class SimControl:
     def state(self) -> dict[str, Any]:
         return self._call("GET", "/state")
 
+    def command(self, line: str) -> dict[str, Any]:
+        """One line of the control language (hardware.sim.commands), e.g. "door 0 3 close"."""
+        return self._call("POST", "/command", {"command": line})
+
     def place_card(self, uid: str | None) -> dict[str, Any]:
         """Put a card on the reader and leave it there (None takes it away)."""
-        return self._call("POST", "/card", {"uid": uid})
+        return self.command(f"card {uid or 'none'}")
 
     def remove_card(self) -> dict[str, Any]:
         return self.place_card(None)
 
     def tap_card(self, uid: str, seconds: float = 1.0) -> dict[str, Any]:
-        return self._call("POST", "/card/tap", {"uid": uid, "seconds": seconds})
+        return self.command(f"tap {uid} {seconds}")
 
     def scan(self, text: str) -> dict[str, Any]:
-        return self._call("POST", "/scan", {"text": text})
+        return self.command(f"scan {text}")
 
     def open_door(self, board: int, lock: int) -> dict[str, Any]:
-        return self._door(board, lock, closed=False)
+        return self.command(f"door {board} {lock} open")
 
     def close_door(self, board: int, lock: int) -> dict[str, Any]:
-        return self._door(board, lock, closed=True)
+        return self.command(f"door {board} {lock} close")
 
     def set_item(self, board: int, lock: int, present: bool) -> dict[str, Any]:
-        return self._call("POST", "/locker/item",
-                          {"board": board, "lock": lock, "present": present})
+        return self.command(f"item {board} {lock} {'present' if present else 'absent'}")
 
-    def _door(self, board: int, lock: int, *, closed: bool) -> dict[str, Any]:
-        return self._call("POST", "/locker/door", {"board": board, "lock": lock, "closed": closed})
+    def set_paper(self, level: str) -> dict[str, Any]:
+        return self.command(f"paper {level}")
+
+    def set_cover(self, open_: bool) -> dict[str, Any]:
+        return self.command(f"cover {'open' if open_ else 'closed'}")
+
+    def unplug(self, device: str) -> dict[str, Any]:
+        return self.command(f"unplug {device}")
+
+    def replug(self, device: str) -> dict[str, Any]:
+        return self.command(f"replug {device}")
 
     def _call(self, method: str, path: str, body: dict | None = None) -> dict[str, Any]:
         data = None if body is None else json.dumps(body).encode("utf-8")

@@ -6,6 +6,8 @@ POST /card/tap    {"uid", "seconds"?}      -> present a card for a while
 POST /scan        {"text"}                 -> the scanner reads a barcode
 POST /locker/door {"board","lock","closed"} -> a person opens or closes a door
 POST /locker/item {"board","lock","present"} -> put an item in or take it out
+POST /command     {"command": "door 0 3 close"} or a text/plain line -> the command
+                  language of hardware.sim.commands (what `kiosk simulate` reads on stdin)
 Bad JSON or fields -> 400 {"error": message}; unknown path -> 404.
 """
 
@@ -52,6 +54,10 @@ def _scan(sims, body: dict) -> None:
     sims.scan(_field(body, "text", str))
 
 
+def _command(sims, body: dict) -> None:
+    sims.command(_field(body, "command", str))
+
+
 def _door(sims, body: dict) -> None:
     sims.set_door(_field(body, "board", int), _field(body, "lock", int),
                   _field(body, "closed", bool))
@@ -64,7 +70,7 @@ def _item(sims, body: dict) -> None:
 
 ACTIONS: dict[str, Callable[[Any, dict], None]] = {
     "/card": _card, "/card/tap": _tap, "/scan": _scan,
-    "/locker/door": _door, "/locker/item": _item,
+    "/locker/door": _door, "/locker/item": _item, "/command": _command,
 }
 
 
@@ -90,8 +96,11 @@ class ControlHandler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         if length > MAX_BODY:
             raise BadRequest("request body too large")
+        raw = self.rfile.read(length)
+        if self.headers.get_content_type() == "text/plain":
+            return {"command": raw.decode("utf-8", "replace")}
         try:
-            body = json.loads(self.rfile.read(length) or b"null")
+            body = json.loads(raw or b"null")
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:
             raise BadRequest(f"body is not valid JSON: {exc}") from exc
         if not isinstance(body, dict):

@@ -86,6 +86,11 @@ class PtyHarness:
         """Path the driver opens: the symlink if one was asked for, else the pty slave."""
         return self._link or self._slave_path
 
+    @property
+    def pty_path(self) -> str:
+        """The /dev/pts/N behind `port` (changes on replug; `port` with a link does not)."""
+        return self._slave_path
+
     def start(self) -> PtyHarness:
         """Start the reader thread (the constructor already does; harmless to repeat)."""
         if self._thread is None and not self._stopping.is_set():

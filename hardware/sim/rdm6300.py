@@ -7,6 +7,7 @@ frame every `repeat_s` through the pty harness it is attached to.
 from __future__ import annotations
 
 import threading
+import time
 from typing import Callable
 
 from hardware.protocols import rdm6300
@@ -21,6 +22,7 @@ class Rdm6300Sim:
         self.repeat_s = repeat_s
         self._frame: bytes | None = None
         self._uid: str | None = None
+        self._remove_at: float | None = None
         self._emit: Callable[[bytes], None] | None = None
         self._wake = threading.Event()
         self._stop = threading.Event()
@@ -41,7 +43,14 @@ class Rdm6300Sim:
         frame = rdm6300.encode_uid(uid_hex) if uid_hex else None
         with self._lock:
             self._frame, self._uid = frame, uid_hex.upper() if uid_hex else None
+            self._remove_at = None
         self._wake.set()
+
+    def tap_card(self, uid_hex: str, seconds: float = 1.0) -> None:
+        """Hold a card to the reader for `seconds`, then take it away."""
+        self.place_card(uid_hex)
+        with self._lock:
+            self._remove_at = time.monotonic() + seconds
 
     def feed(self, data: bytes) -> bytes:
         return b""  # output-only module
@@ -56,6 +65,8 @@ class Rdm6300Sim:
     def _run(self) -> None:
         while not self._stop.is_set():
             with self._lock:
+                if self._remove_at is not None and time.monotonic() >= self._remove_at:
+                    self._frame = self._uid = self._remove_at = None
                 frame = self._frame
             if frame is not None and self._emit is not None:
                 self._emit(frame)

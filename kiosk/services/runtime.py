@@ -8,10 +8,11 @@ import logging
 from dataclasses import dataclass, field
 from typing import Callable
 
-from hardware.devices.card_reader import PN532Reader
-from hardware.devices.locker import KerongLocker
-from hardware.devices.scanner import SerialScanner
+from typing import Any
+
+from hardware.manager import DeviceManager
 from kiosk.config import KioskConfig
+from kiosk.services.devices import device_settings
 from kiosk.services.parcels import ParcelService
 from kiosk.services.staff import STAFF_SCOPE, StaffDirectory, apply_staff_changes
 from kiosk.store import db
@@ -26,14 +27,18 @@ class KioskRuntime:
     config: KioskConfig
     parcels: ParcelService
     staff: StaffDirectory
-    card_reader: PN532Reader | None
-    scanner: SerialScanner | None
+    card_reader: Any | None  # hardware.devices.card_reader.CardReader
+    scanner: Any | None  # hardware.devices.scanner.BarcodeScanner
     sync_worker: SyncWorker | None
     _closers: list[Callable[[], None]] = field(default_factory=list)
+    devices: DeviceManager | None = None  # health polls and device events
+    printer: Any | None = None  # hardware.devices.printer.ReceiptPrinter
 
     def start(self) -> None:
         if self.sync_worker is not None:
             self.sync_worker.start()
+        if self.devices is not None:
+            self.devices.start()
 
     def close(self) -> None:
         """Stops threads and closes ports; safe to call twice."""
@@ -59,22 +64,16 @@ def build_runtime(config: KioskConfig) -> KioskRuntime:
     worker = build_sync_worker(config, sessions)
     if worker is not None:
         closers.append(worker.stop)
-    locker = KerongLocker(
-        config.locker.port,
-        baudrate=config.locker.baudrate or 19200,
-        hook_closed_bit=config.locker.hook_closed_bit,
-    )
-    closers.append(locker.close)
+    devices = DeviceManager(device_settings(config))
+    closers.append(devices.stop)  # stops listeners, closes every port
     parcels = ParcelService(
         sessions=sessions,
-        locker=locker,
+        locker=devices.driver("locker"),
         compartments=config.locker.compartments,
         on_committed=worker.trigger if worker else (lambda: None),
     )
-    card_reader = PN532Reader(config.card_reader.port) if config.card_reader else None
-    scanner = SerialScanner(config.scanner.port) if config.scanner else None
-    closers += [device.stop for device in (card_reader, scanner) if device is not None]
-    return KioskRuntime(config, parcels, StaffDirectory(sessions), card_reader, scanner, worker, closers)
+    return KioskRuntime(config, parcels, StaffDirectory(sessions), devices.driver("card_reader"),
+                        devices.driver("scanner"), worker, closers, devices, devices.driver("printer"))
 
 
 def build_sync_worker(config: KioskConfig, sessions) -> SyncWorker | None:

@@ -1,7 +1,8 @@
 """The demo's simulator panel: a small window where a person plays the hardware.
 
 It talks only to the simulators' loopback control API (like the end-to-end tests do), never
-to the kiosk: the kiosk hears about taps and scans through its serial ports.
+to the kiosk: the kiosk hears about taps and scans through its serial ports. Each button
+sends one line of the command language `kiosk simulate` reads (hardware.sim.commands).
 """
 from __future__ import annotations
 
@@ -36,10 +37,10 @@ class SimPanel(BoxLayout):
         super().__init__(orientation="vertical", padding=8, spacing=6, **kwargs)
         self.control = control
         self.add_widget(Label(text="[b]Simulated hardware[/b]", markup=True, size_hint_y=None, height=40))
-        self._button(f"Tap staff card {staff_uid}", lambda: control.tap_card(staff_uid))
-        self._button("Tap unknown card", lambda: control.tap_card(UNKNOWN_CARD))
-        self._button("Scan new parcel (S10)", lambda: control.scan(sample_s10()))
-        self._button("Scan unknown barcode", lambda: control.scan("HELLO-123"))
+        self._button(f"Tap staff card {staff_uid}", lambda: control.command(f"tap {staff_uid}"))
+        self._button("Tap unknown card", lambda: control.command(f"tap {UNKNOWN_CARD}"))
+        self._button("Scan new parcel (S10)", lambda: control.command(f"scan {sample_s10()}"))
+        self._button("Scan unknown barcode", lambda: control.command("scan HELLO-123"))
         self.status = Label(text="", size_hint_y=None, height=30)
         self.add_widget(self.status)
         self.doors = GridLayout(cols=2, spacing=4)
@@ -75,7 +76,7 @@ class SimPanel(BoxLayout):
             self.doors.add_widget(Label(text=f"{name}: {door}{item}"))
             button = Button(text=f"Close {name}", disabled=lock["door_closed"])
             board, number = lock["board"], lock["lock"]
-            button.bind(on_release=lambda *_, b=board, n=number: self._in_background(lambda: self.control.close_door(b, n)))
+            button.bind(on_release=lambda *_, b=board, n=number: self._in_background(lambda: self.control.command(f"door {b} {n} close")))
             self.doors.add_widget(button)
 
 

@@ -91,15 +91,15 @@ def test_staff_stores_a_parcel_and_a_resident_picks_it_up(system: dict, x_displa
     # Staff: badge, unknown barcode refused, then a real parcel into a free compartment.
     wait_until(lambda: _staff_synced(sim, ui), "the staff card to reach the kiosk", timeout=30)
     ui.wait_screen("staff")
-    sim.scan("HELLO-123")
+    sim.command("scan HELLO-123")
     ui.wait_text("message", "känns inte igen")
     assert open_doors(sim) == []
     ui.screenshot("staff-unknown-barcode-refused")
-    sim.scan(PARCEL)
+    sim.command(f"scan {PARCEL}")
     ui.wait_text("message", "stäng luckan")
     [lock] = wait_until(lambda: open_doors(sim), "a door to open")
     ui.screenshot("staff-door-open")
-    sim.close_door(0, lock)
+    sim.command(f"door 0 {lock} close")
     code_text = ui.wait_text("code", "Hämtningskod")
     code = "".join(ch for ch in code_text if ch.isdigit())
     assert len(code) == 6
@@ -123,7 +123,7 @@ def test_staff_stores_a_parcel_and_a_resident_picks_it_up(system: dict, x_displa
     ui.wait_text("message", "Ta ditt paket")
     assert wait_until(lambda: open_doors(sim), "the door to open") == [lock]
     ui.screenshot("pickup-door-open")
-    sim.close_door(0, lock)
+    sim.command(f"door 0 {lock} close")
     ui.wait_text("message", "uthämtat")
     ui.screenshot("pickup-done")
 
@@ -140,7 +140,7 @@ def test_staff_stores_a_parcel_and_a_resident_picks_it_up(system: dict, x_displa
 
 def _staff_synced(sim: SimControl, ui: KioskDriver) -> bool:
     """Taps the badge until the kiosk knows it (its first pull may still be under way)."""
-    sim.tap_card(STAFF_UID)
+    sim.command(f"tap {STAFF_UID}")
     try:
         wait_until(lambda: (ui.snapshot() or {}).get("screen") == "staff", "staff mode", timeout=3)
         return True

@@ -49,8 +49,8 @@ def raw_request(url: str, method: str, path: str, body: bytes | None = None):
 
 def test_state_lists_ports_lockers_and_card(sims, control):
     state = control.state()
-    assert set(state["ports"]) == {"locker", "card_reader", "scanner", "control_url"}
-    assert all(os.path.exists(state["ports"][k]) for k in ("locker", "card_reader", "scanner"))
+    assert set(state["ports"]) == {"locker", "card_reader", "scanner", "printer", "control_url"}
+    assert all(os.path.exists(state["ports"][k]) for k in ("locker", "card_reader", "scanner", "printer"))
     assert len(state["lockers"]) == 8 and state["card"] is None
     assert state["lockers"][0] == {"board": 0, "lock": 1, "door_closed": True,
                                    "item_present": False}
