@@ -1,19 +1,83 @@
 """gettext catalogs. Swedish is the source language: a missing translation shows the Swedish
-string, never a key name."""
+string, never a key name.
+
+Catalogs live in kiosk/i18n/<lang>/LC_MESSAGES/servicepunkt.po; the compiled .mo files beside
+them are committed and kept in step by `python -m kiosk.i18n.extract` (a test checks it).
+No Kivy here: the UI, the CLI and the speech service all translate through this module.
+"""
 from __future__ import annotations
 
 import gettext
+import logging
+from dataclasses import dataclass
 from pathlib import Path
 
 DOMAIN = "servicepunkt"
 LOCALE_DIR = Path(__file__).parent
+SOURCE_LANGUAGE = "sv"
+CHECKED_HEADER = "X-Checked-By-Fluent-Speaker"  # "yes" only once someone fluent has read it all
+
+# Each language's name in that language: the picker must be readable by those who need it.
+LANGUAGE_NAMES = {
+    "sv": "Svenska",
+    "en": "English",
+    "fi": "Suomi",
+    "fit": "Meänkieli",
+    "se": "Davvisámegiella",
+    "smj": "Julevsámegiella",
+}
+TRANSLATED_LANGUAGES = tuple(code for code in LANGUAGE_NAMES if code != SOURCE_LANGUAGE)
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Language:
+    code: str  # BCP 47 tag, also the catalog folder name
+    name: str  # in the language itself
+    checked_by_fluent_speaker: bool
+
+
+def _load(language: str) -> gettext.NullTranslations:
+    return gettext.translation(DOMAIN, LOCALE_DIR, languages=[language], fallback=True)
+
+
+def _checked(language: str, catalog: gettext.NullTranslations) -> bool:
+    if language == SOURCE_LANGUAGE:
+        return True  # the source strings are written by the team in Swedish
+    return catalog.info().get(CHECKED_HEADER.lower(), "no").strip().lower() == "yes"
 
 
 class Translator:
-    def __init__(self, language: str = "sv") -> None:
-        self.language = language
-        self._catalog = gettext.translation(DOMAIN, LOCALE_DIR, languages=[language], fallback=True)
+    """`Translator("fi")("Fack {compartment}", compartment="A3")` -> "Lokero A3"."""
+
+    def __init__(self, language: str = SOURCE_LANGUAGE) -> None:
+        if language not in LANGUAGE_NAMES:
+            log.warning("unknown language %r; showing Swedish", language)
+            language = SOURCE_LANGUAGE
+        self._language = language
+        self._catalog = _load(language)
+
+    @property
+    def language(self) -> str:
+        return self._language
+
+    @property
+    def checked_by_fluent_speaker(self) -> bool:
+        return _checked(self._language, self._catalog)
 
     def __call__(self, message: str, **params: object) -> str:
-        text = self._catalog.gettext(message)
-        return text.format(**params) if params else text
+        text = self._catalog.gettext(message) if message else message
+        if not params:
+            return text
+        try:
+            return text.format(**params)
+        except (KeyError, IndexError, ValueError):
+            # A broken placeholder in one translation must not break the screen: show Swedish.
+            log.warning("bad placeholders in %s translation of %r", self._language, message)
+            return message.format(**params)
+
+
+def available_languages() -> list[Language]:
+    """Every language the kiosk offers, Swedish first; unchecked ones are offered too."""
+    return [Language(code, name, _checked(code, _load(code))) for code, name in LANGUAGE_NAMES.items()]
