@@ -39,6 +39,8 @@ def enroll(session: Session, req: p.EnrollRequest, now: datetime) -> p.EnrollRes
     device = session.get_one(Device, code.device_id)
     if device.state == "revoked":
         raise ApiError(410, "code_revoked", "the kiosk this code was made for has been revoked")
+    if code.consumed_at is not None:
+        raise ApiError(410, "code_used", "this code has been used; ask for a new one")
     if code.used_at is None:
         _claim(session, code, device, req, now)
     elif code.public_key != req.public_key:
@@ -114,6 +116,12 @@ def issue_token(
     if not security.signature_valid(device.public_key, req.nonce, req.signature):
         return ApiError(401, "bad_signature", "the signature does not match the enrolled key")
     token = security.new_secret()
+    session.execute(  # the kiosk is through: its enrollment code can never be replayed now
+        update(EnrollmentCode)
+        .where(EnrollmentCode.device_id == device.device_id, EnrollmentCode.used_at.is_not(None),
+               EnrollmentCode.consumed_at.is_(None))
+        .values(consumed_at=now)
+    )
     session.add(
         Token(
             token_hash=security.sha256_hex(token),

@@ -19,7 +19,7 @@ def estimate_occurred_at(
     if sent is not None and sent.boot_id == clock.boot_id and sent.mono_ms >= clock.mono_ms:
         return received_at - timedelta(milliseconds=sent.mono_ms - clock.mono_ms), "mono"
     if clock.clock_synced:
-        received_ms = int(received_at.timestamp() * 1000)
-        wall_ms = min(clock.wall_ms, received_ms)  # from the future: clamp
-        return datetime.fromtimestamp(wall_ms / 1000, UTC), "wall"
+        if clock.wall_ms >= received_at.timestamp() * 1000:
+            return received_at, "wall"  # from the future: clamped
+        return datetime.fromtimestamp(clock.wall_ms / 1000, UTC), "wall"
     return received_at, "received"

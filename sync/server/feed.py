@@ -140,12 +140,12 @@ class CursorInvalid(ValueError):
 
 
 def check_cursor(session: Session, scope: str, cursor: Cursor) -> None:
-    """A cursor from before the last compaction may have missed deletions; one beyond the
-    end of the log comes from before a server restore. Either way: must_refetch."""
+    """A cursor from before a purged tombstone would never learn of that deletion; one
+    beyond the end of the log comes from before a server restore. Either way: must_refetch."""
     if cursor == Cursor():
         return
     horizon = session.get(FeedHorizon, scope)
-    if horizon is not None and (cursor.txid, cursor.seq) <= (horizon.txid, horizon.seq):
+    if horizon is not None and (cursor.txid, cursor.seq) < (horizon.txid, horizon.seq):
         raise CursorInvalid(f"the {scope} feed was compacted past this cursor")
     newest = session.scalar(select(func.max(ChangeLog.server_seq))) or 0
     if cursor.seq > newest:
@@ -153,27 +153,31 @@ def check_cursor(session: Session, scope: str, cursor: Cursor) -> None:
 
 
 def compact(session: Session, scope: str, now: datetime) -> int:
-    """Delete rows superseded by a newer row for the same entity; returns how many.
+    """Delete rows superseded by a newer row of the same entity, and the tombstones (deletes)
+    that are an entity's last row; returns how many rows went.
 
-    Kiosks that start from the beginning still get every entity's latest version (deletes
-    included, as tombstones); cursors older than the newest deleted row become invalid."""
+    Dropping superseded rows harms no cursor: a kiosk still reads each entity's latest row.
+    Dropping a tombstone does: a kiosk whose cursor is before it would keep the entity for
+    ever. So the newest purged tombstone becomes the horizon, and cursors before it get 409
+    must_refetch (a fresh snapshot has no deleted entities)."""
     rows = session.execute(
         select(ChangeLog.txid, ChangeLog.server_seq, ChangeLog.service_point_id,
-               ChangeLog.entity, ChangeLog.entity_id)
+               ChangeLog.entity, ChangeLog.entity_id, ChangeLog.op)
         .where(ChangeLog.scope == scope).order_by(ChangeLog.txid, ChangeLog.server_seq)
     )
-    latest: dict[tuple[str, str, str], tuple[int, int]] = {}
-    doomed: list[tuple[int, int]] = []
-    for txid, seq, sp, entity, entity_id in rows:
-        key = (sp, entity, entity_id)
-        if key in latest:
-            doomed.append(latest[key])
-        latest[key] = (txid, seq)
+    latest: dict[tuple[str, str, str], tuple[int, int, str]] = {}
+    doomed: list[int] = []
+    for txid, seq, sp, entity, entity_id, op in rows:
+        previous = latest.get((sp, entity, entity_id))
+        if previous is not None:
+            doomed.append(previous[1])
+        latest[(sp, entity, entity_id)] = (txid, seq, op)
+    tombstones = [(txid, seq) for txid, seq, op in latest.values() if op == "delete"]
+    doomed += [seq for _txid, seq in tombstones]
     for start in range(0, len(doomed), 500):
-        seqs = [seq for _txid, seq in doomed[start:start + 500]]
-        session.execute(delete(ChangeLog).where(ChangeLog.server_seq.in_(seqs)))
-    if doomed:
-        _raise_horizon(session, scope, max(doomed), now)
+        session.execute(delete(ChangeLog).where(ChangeLog.server_seq.in_(doomed[start:start + 500])))
+    if tombstones:
+        _raise_horizon(session, scope, max(tombstones), now)
     return len(doomed)
 
 

@@ -111,6 +111,9 @@ class EnrollmentCode(Base):
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     public_key: Mapped[str | None] = mapped_column(String(64))  # the key it was used with
+    # Set when the kiosk got its first token: the enrollment is complete, the code is spent
+    # (410). Until then a replay with the same key is answered again (lost response).
+    consumed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class AuthNonce(Base):

@@ -1,4 +1,4 @@
-"""Seq-rewind alerts, key rotation time, event time estimates, service point config, feed
+"""Seq-rewind alerts, key rotation time, enrollment codes consumed by a first token, event time estimates, service point config, feed
 compaction horizons.
 
 Revision ID: 0002
@@ -25,6 +25,8 @@ def utc() -> sa.DateTime:
 def upgrade() -> None:
     with op.batch_alter_table("devices") as batch:
         batch.add_column(sa.Column("key_rotated_at", utc(), nullable=True))
+    with op.batch_alter_table("enrollment_codes") as batch:
+        batch.add_column(sa.Column("consumed_at", utc(), nullable=True))
     with op.batch_alter_table("events") as batch:
         batch.add_column(sa.Column("occurred_at", utc(), nullable=True))
         batch.add_column(sa.Column("occurred_from", sa.String(8), nullable=True))
@@ -68,5 +70,7 @@ def downgrade() -> None:
     with op.batch_alter_table("events") as batch:
         batch.drop_column("occurred_from")
         batch.drop_column("occurred_at")
+    with op.batch_alter_table("enrollment_codes") as batch:
+        batch.drop_column("consumed_at")
     with op.batch_alter_table("devices") as batch:
         batch.drop_column("key_rotated_at")
