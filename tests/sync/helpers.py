@@ -113,6 +113,10 @@ class Central:
             return admin.add_staff(session, service_point_id=sp, name=name, card_uid=uid,
                                    now=self.clock()).id
 
+    def remove_staff(self, card_id: int) -> None:
+        with self.sessions.begin() as session:
+            admin.remove_staff(session, card_id, self.clock())
+
     def revoke(self, device_id: str) -> None:
         with self.sessions.begin() as session:
             admin.revoke_kiosk(session, device_id, self.clock())
