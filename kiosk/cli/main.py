@@ -12,6 +12,7 @@ from kiosk.cli.demo import demo
 from kiosk.cli.devices import devices
 from kiosk.cli.doctor import doctor
 from kiosk.cli.provision import provision
+from kiosk.cli.queue_commands import queue
 from kiosk.cli.simulate import simulate
 from kiosk.cli.sync_commands import sync
 from kiosk.config import CONFIG_ENV_VAR, ConfigError, config_path, load_config
@@ -59,6 +60,7 @@ def run(obj: KioskContext) -> None:
 
 cli.add_command(provision)
 cli.add_command(sync)
+cli.add_command(queue)
 cli.add_command(demo)
 cli.add_command(simulate)
 cli.add_command(devices)

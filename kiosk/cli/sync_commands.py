@@ -34,6 +34,11 @@ def status(obj) -> None:
         report = asdict(queue_status(session))
     for key, value in report.items():
         click.echo(f"{key.replace('_', ' ')}: {'-' if value is None else value}")
+    if report["revoked"]:
+        click.echo("REVOKED: the central server refuses this kiosk; its queue is kept. "
+                   "Ask a coordinator, then re-provision.")
+    if report["alert"]:
+        click.echo(f"ALERT: {report['alert']}")
 
 
 @sync.command()
@@ -53,3 +58,20 @@ def now(obj) -> None:
     if result.consecutive_failures:
         raise click.ClickException(f"sync failed: {result.last_error}")
     click.echo(f"Sync done: {result.pushed} events sent, {result.pulled} changes received.")
+
+
+@sync.command("rotate-key")
+@click.pass_obj
+def rotate_key(obj) -> None:
+    """Replace this kiosk's device key (the request is signed by the old key)."""
+    from sync.client import SyncClient, SyncError
+
+    config = obj.load()
+    if config.server is None:
+        raise click.ClickException("this kiosk is not provisioned with a server (run 'kiosk provision')")
+    try:
+        with SyncClient(config.server.url, config.server.device_id, config.device_key_path) as client:
+            public_key = client.rotate_key()
+    except SyncError as error:
+        raise click.ClickException(f"key rotation failed: {error}") from None
+    click.echo(f"New device key in use; public key {public_key}")

@@ -84,5 +84,17 @@ def build_sync_worker(config: KioskConfig, sessions) -> SyncWorker | None:
         sessions,
         client,
         appliers={STAFF_SCOPE: apply_staff_changes},
+        on_refetch=drop_scope_cache,
         interval=config.server.sync_interval_s,
     )
+
+
+def drop_scope_cache(session, scope: str) -> None:
+    """The server invalidated our cursor: forget that scope's rows (never the outbox); the
+    worker applies the new snapshot's first page in this same transaction."""
+    if scope == STAFF_SCOPE:
+        from sqlalchemy import delete
+
+        from kiosk.store.models import StaffCard
+
+        session.execute(delete(StaffCard))
