@@ -189,3 +189,12 @@ def test_code_progress_reads_like_the_design() -> None:
     assert spoken_code_progress(3, 6, Translator("sv")) == "Siffra tre av sex inskriven"
     assert spoken_code_progress(3, 6, Translator("en")) == "Digit three of six entered"
     assert spoken_code_progress(0, 6, Translator("sv")) == "Ingen siffra inskriven. Koden har sex siffror."
+
+
+def test_the_voice_follows_a_language_switch_and_keeps_the_volume() -> None:
+    speech = Speech("sv")
+    speech.volume_up()
+    speech.language = "se"
+    assert (speech.voice, speech.volume) == ("smj", DEFAULT_VOLUME + 1)
+    speech.language = "xx"  # unknown: Swedish, never an espeak-ng error
+    assert speech.voice == "sv"
