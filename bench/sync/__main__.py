@@ -1,0 +1,3 @@
+from bench.sync.run import main
+
+print(main())

@@ -1,0 +1,164 @@
+"""The sync figures, each from one run, written to bench/sync_results.md:
+
+1. bytes per event on the wire at batch 500 (gzip request; goal <= 60),
+2. a 3,500-event backlog through the fault proxy at 50 kbit/s and 600 ms RTT (goal < 60 s),
+3. server ingest events/s on PostgreSQL with 50 concurrent simulated kiosks (goal >= 1,000),
+4. durable enqueue rate / raw single-row-commit rate on the same SQLite file (goal >= 0.5).
+"""
+from __future__ import annotations
+
+import platform
+import tempfile
+import time
+import uuid
+from datetime import datetime, timezone
+from pathlib import Path
+
+from sync.client import SyncClient, enroll, generate_device_key
+from sync.outbox import OutboxBase, enqueue
+from sync.server.db import make_engine, make_session_factory, upgrade
+from tests.sync.faultproxy import FaultProxy, Link
+from tests.sync.helpers import Central
+from tests.sync.kioskside import drain, make_worker
+
+RESULTS = Path(__file__).resolve().parents[1] / "sync_results.md"
+
+
+def realistic_payloads(count: int) -> list[tuple[str, dict]]:
+    """Three of four events store a parcel (uuid id, S10 tracking number), one picks one up."""
+    events, stored = [], []
+    for i in range(count):
+        if i % 4 == 3 and stored:
+            events.append(("parcel.picked_up", {"parcel_id": stored.pop(0), "compartment": "A3"}))
+            continue
+        parcel_id = str(uuid.uuid4())
+        stored.append(parcel_id)
+        events.append(("parcel.stored", {"parcel_id": parcel_id, "tracking_id": f"RR{100_000_000 + i * 7919 % 899_999_999}SE",
+                                         "compartment": f"A{i % 16 + 1}"}))
+    return events
+
+
+class Setup:
+    """A SQLite central server, an enrolled kiosk with its outbox, and a proxy in between."""
+
+    def __init__(self, work: Path, link: Link | None = None) -> None:
+        url = f"sqlite:///{work / 'central.db'}"
+        upgrade(url)
+        self.central = Central(url)
+        self.central.add_service_point()
+        self.central.start()
+        self.proxy = FaultProxy(self.central.live.sock.getsockname()[1], link=link).start()
+        key = work / "key"
+        generate_device_key(key)
+        device = enroll(self.central.url, self.central.add_kiosk(), key, install_id="bench").device_id
+        self.client = SyncClient(self.proxy.url, device, key, timeout=(30, 120))
+        self.engine = make_engine(f"sqlite:///{work / 'kiosk.db'}")
+        OutboxBase.metadata.create_all(self.engine)
+        self.sessions = make_session_factory(self.engine)
+
+    def fill(self, count: int) -> None:
+        with self.sessions.begin() as session:
+            for type_, payload in realistic_payloads(count):
+                enqueue(session, type=type_, payload=payload)
+
+    def close(self) -> None:
+        self.client.close()
+        self.proxy.close()
+        self.central.close()
+        self.engine.dispose()
+
+
+def bytes_per_event(work: Path) -> dict[str, float]:
+    setup = Setup(work)
+    try:
+        setup.fill(500)
+        drain(make_worker(setup.sessions, setup.client, appliers={}, fetch_config=False), setup.sessions)
+        [push] = [r for r in setup.proxy.records if "events:batch" in r.request.path]
+        return {"request": push.sent_bytes / 500, "body": push.request.body_bytes / 500,
+                "reply": push.received_bytes / 500}
+    finally:
+        setup.close()
+
+
+def backlog_seconds(work: Path) -> float:
+    setup = Setup(work, link=Link(latency_s=0.3, bandwidth_bps=50_000))
+    try:
+        setup.fill(3500)
+        worker = make_worker(setup.sessions, setup.client, appliers={}, fetch_config=False)
+        start = time.monotonic()
+        drain(worker, setup.sessions)
+        return time.monotonic() - start
+    finally:
+        setup.close()
+
+
+def enqueue_ratio(work: Path, count: int = 1500) -> dict[str, float]:
+    """Both on one WAL + synchronous=FULL file: raw sqlite3 INSERT+COMMIT per row vs.
+    enqueue() (validation, canonical JSON, hash, ORM) + COMMIT per event."""
+    import sqlite3
+
+    path = work / "enqueue.db"
+    engine = make_engine(f"sqlite:///{path}")
+    OutboxBase.metadata.create_all(engine)
+    sessions = make_session_factory(engine)
+    raw = sqlite3.connect(path, isolation_level=None)
+    raw.execute("PRAGMA journal_mode=WAL")
+    raw.execute("PRAGMA synchronous=FULL")
+    raw.execute("CREATE TABLE raw_rows (id INTEGER PRIMARY KEY, body TEXT)")
+    payloads = realistic_payloads(count)
+    start = time.perf_counter()
+    for i in range(count):
+        raw.execute("BEGIN")
+        raw.execute("INSERT INTO raw_rows (body) VALUES (?)", (f"row {i}",))
+        raw.execute("COMMIT")
+    raw_rate = count / (time.perf_counter() - start)
+    raw.close()
+    start = time.perf_counter()
+    for type_, payload in payloads:
+        with sessions.begin() as session:
+            enqueue(session, type=type_, payload=payload)
+    enqueue_rate = count / (time.perf_counter() - start)
+    engine.dispose()
+    return {"raw": raw_rate, "enqueue": enqueue_rate, "ratio": enqueue_rate / raw_rate}
+
+
+def main() -> str:
+    from bench.sync.ingest import postgres_ingest
+
+    bench_dir = Path(__file__).resolve().parent
+    with tempfile.TemporaryDirectory(dir=bench_dir, prefix=".work-") as tmp:  # a real disk, not tmpfs
+        work = Path(tmp)
+        figures = {"wire": bytes_per_event(_sub(work, "wire")), "backlog": backlog_seconds(_sub(work, "backlog")),
+                   "enqueue": enqueue_ratio(_sub(work, "enqueue")), "ingest": postgres_ingest()}
+    report = _report(figures)
+    RESULTS.write_text(report, encoding="utf-8")
+    return report
+
+
+def _sub(work: Path, name: str) -> Path:
+    path = work / name
+    path.mkdir()
+    return path
+
+
+def _report(f: dict) -> str:
+    wire, enq, ingest = f["wire"], f["enqueue"], f["ingest"]
+    ingest_line = ("skipped: " + ingest["skipped"]) if "skipped" in ingest else (
+        f"{ingest['rate']:,.0f} events/s ({ingest['events']:,} events from {ingest['kiosks']} kiosks "
+        f"in {ingest['seconds']:.1f} s; goal >= 1,000) {'OK' if ingest['rate'] >= 1000 else 'MISSED'}")
+    lines = [
+        "# bench/sync results", "",
+        f"Recorded {datetime.now(timezone.utc).isoformat(timespec='seconds')} on {platform.node()} "
+        f"({platform.machine()}, Python {platform.python_version()}). Each figure is from one run "
+        "of `python -m bench.sync`.", "",
+        f"1. Bytes per event on the wire at batch 500: {wire['request']:.1f} B/event for the whole "
+        f"request (headers + gzip body; body alone {wire['body']:.1f}); goal <= 60 "
+        f"{'OK' if wire['request'] <= 60 else 'MISSED'}. Reply: {wire['reply']:.1f} B/event (gzip).",
+        f"2. 3,500-event backlog through the proxy at 50 kbit/s, 600 ms RTT: {f['backlog']:.1f} s "
+        f"(goal < 60 s) {'OK' if f['backlog'] < 60 else 'MISSED'}.",
+        f"3. Server ingest on PostgreSQL, 50 concurrent simulated kiosks: {ingest_line}.",
+        f"4. Durable enqueue: {enq['enqueue']:,.0f}/s vs raw single-row commits {enq['raw']:,.0f}/s on "
+        f"the same file: ratio {enq['ratio']:.2f} (goal >= 0.5) {'OK' if enq['ratio'] >= 0.5 else 'MISSED'}.",
+        "",
+    ]
+    return "\n".join(lines)
