@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test setup system venv dist bench clean
+.PHONY: demo test setup system venv dist bench screenshots clean
 
 demo: setup
 	$(BIN)/kiosk demo
@@ -25,6 +25,10 @@ $(STAMP): setup.cfg pyproject.toml
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q -e '.[central,dev]'
 	touch $(STAMP)
+
+# Every screen x language x display mode on the reference panels, checked: test-output/screenshots/
+screenshots: setup
+	$(BIN)/python -m pytest tests/ui/test_screenshots.py
 
 bench: setup
 	$(BIN)/python -m bench

@@ -24,6 +24,7 @@ from kiosk.store.models import Parcel, ParcelState, PickupAttempt
 from sync.outbox import enqueue
 
 ACCEPTED_BARCODE_KINDS = ("s10", "sscc")
+WRONG_CODE = N_("Koden stämmer inte. Kontrollera koden i ditt meddelande och försök igen.")
 DOOR_POLL_S = 0.2
 
 
@@ -118,7 +119,7 @@ class ParcelService:
             matches = [p for p in self._stored(session) if codes.code_matches(code, p.code_salt, p.code_hash)]
             session.add(PickupAttempt(attempted_at=utc_now(), success=bool(matches), parcel_count=len(matches)))
         if not matches:
-            raise UserFacingError(N_("Koden stämmer inte. Kontrollera koden i ditt meddelande och försök igen."))
+            raise UserFacingError(WRONG_CODE)
         return [ParcelForPickup(p.id, self._compartments[p.compartment_id]) for p in matches]
 
     def open_for_pickup(self, parcels: Sequence[ParcelForPickup]) -> None:

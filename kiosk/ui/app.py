@@ -14,8 +14,10 @@ from kivy.uix.screenmanager import NoTransition, ScreenManager
 
 from kiosk.i18n import Translator
 from kiosk.services.runtime import KioskRuntime
+from kiosk.services.speech import Speech, spoken_code_progress
 from kiosk.ui import fonts
 from kiosk.ui.bridge import Bridge
+from kiosk.ui.gallery import start_gallery
 from kiosk.ui.presenters import texts
 from kiosk.ui.presenters.home import HomePresenter
 from kiosk.ui.presenters.idle import WARNING
@@ -30,8 +32,7 @@ from kiosk.ui.screens.home import HomeScreen
 from kiosk.ui.screens.language import LanguageScreen
 from kiosk.ui.screens.pickup import PickupScreen
 from kiosk.ui.screens.staff import StaffScreen
-from kiosk.ui.theme import Theme
-from kiosk.ui.voice import Voice, spoken_code_progress
+from kiosk.ui.theme import COMPACT_HEIGHT_MM, Theme
 from kiosk.ui.widgets.idle_warning import IdleWarning
 
 log = logging.getLogger(__name__)
@@ -57,9 +58,9 @@ class KioskApp(App):
         self.theme = Theme()
         self.place_name = config.service_point_name
         self.tr = Translator(config.language)
-        self.speech = Voice(config.language)
+        self.speech = Speech(config.language)
         self.session = self._build_session()
-        self._shown = {"language": config.language, "large_text": False, "high_contrast": False}
+        self._speaking_shown = False
 
     def _build_session(self) -> SessionPresenter:
         run = self.bridge.run_in_worker
@@ -85,14 +86,22 @@ class KioskApp(App):
         self.idle_warning = IdleWarning(on_more_time=lambda *_: self.session.more_time(time.monotonic()))
         self.session.subscribe(self._session_changed)
         Window.bind(on_touch_down=lambda *_: self.session.touched(time.monotonic()))
-        Clock.schedule_interval(lambda _dt: self.session.tick(time.monotonic()), 1.0)
+        Clock.schedule_interval(lambda _dt: self._tick(), 1.0)
         Clock.schedule_interval(lambda _dt: self._show_connectivity(), 5.0)
+        Clock.schedule_interval(lambda _dt: self._show_speaking(), 0.5)
         start_probe(self.manager)
         return self.manager
+
+    def on_start(self) -> None:
+        if start_gallery(self):
+            return  # a screenshot run: no devices, no sync
+        self.runtime.start()
+        self._start_devices()
 
     def _measure_panel(self, *_args) -> None:
         """Pixels per millimetre of the actual window on the configured panel."""
         self.theme.px_per_mm = Window.width / self.runtime.config.panel.width_mm
+        self.theme.compact = Window.height / self.theme.px_per_mm < COMPACT_HEIGHT_MM
 
     # -- following the session -------------------------------------------------------------
 
@@ -110,7 +119,7 @@ class KioskApp(App):
         if language == self.tr.language:
             return
         self.tr = Translator(language)
-        self.speech.set_language(language)
+        self.speech.language = language
         for screen in self.manager.screens:
             screen.retranslate(self.tr)
 
@@ -122,9 +131,17 @@ class KioskApp(App):
         if session.screen == "attract":
             self.speech.reset()  # a new visitor starts at the default volume
 
-    def _warn_idle(self) -> None:
+    def _tick(self) -> None:
+        self.session.tick(time.monotonic())
+        if self.idle_warning.parent is not None:
+            self._show_countdown()
+
+    def _show_countdown(self) -> None:
         seconds = self.session.idle.seconds_left(time.monotonic())
         self.idle_warning.message = self.tr(texts.IDLE_WARNING, seconds=seconds)
+
+    def _warn_idle(self) -> None:
+        self._show_countdown()
         self.idle_warning.button_text = self.tr(texts.MORE_TIME)
         self.idle_warning.open()
         self.speech.say(self.idle_warning.message)  # audible as well as visible
@@ -137,20 +154,29 @@ class KioskApp(App):
     # -- speech ------------------------------------------------------------------------------
 
     def read_aloud(self) -> None:
+        """One button: reads the screen, or stops it while it reads; pressed again, repeats."""
         self.session.speech_used = True
-        self.speech.say(spoken_text(self.session, self.tr, self.place_name))
+        if self.speech.speaking:
+            self.speech.stop()
+        else:
+            self.speech.say(spoken_text(self.session, self.tr, self.place_name))
+        Clock.schedule_once(lambda _dt: self._show_speaking(), 0.2)
+
+    def _show_speaking(self) -> None:
+        speaking = self.speech.speaking
+        if speaking != self._speaking_shown:
+            self._speaking_shown = speaking
+            for screen in self.manager.screens:
+                screen.show_speaking(speaking)
 
     def key_pressed(self, digit: str) -> None:
         pickup = self.session.pickup
+        self.session.notice = None  # typing means the last notice has been read
         pickup.press_digit(digit)
         if self.session.speech_used:
             self.speech.say(spoken_code_progress(len(pickup.digits), pickup.code_length, self.tr))
 
     # -- devices and lifecycle -----------------------------------------------------------------
-
-    def on_start(self) -> None:
-        self.runtime.start()
-        self._start_devices()
 
     def _start_devices(self) -> None:
         call = self.bridge.call_on_main
@@ -160,7 +186,7 @@ class KioskApp(App):
             self.runtime.scanner.start(lambda scan: call(self.session.barcode_scanned, scan.barcode))
 
     def on_stop(self) -> None:
-        self.speech.stop()
+        self.speech.close()
         self.bridge.shutdown()
         self.runtime.close()
 

@@ -5,14 +5,12 @@ import logging
 
 from kivy.core.text import DEFAULT_FONT, LabelBase
 
+from kiosk.i18n.fonts import FONT_BOLD, FONT_REGULAR
+
 log = logging.getLogger(__name__)
 
 
 def register() -> None:
-    try:
-        from kiosk.i18n.fonts import FONT_BOLD, FONT_REGULAR
-    except ImportError:  # TEMPORARY until the bundled fonts land
-        return
     if FONT_REGULAR.exists() and FONT_BOLD.exists():
         LabelBase.register(DEFAULT_FONT, str(FONT_REGULAR), fn_bold=str(FONT_BOLD))
     else:

@@ -11,18 +11,23 @@ from kivy.properties import BooleanProperty, ColorProperty, DictProperty, Numeri
 
 from kiosk.ui.palette import HIGH_CONTRAST, NORMAL, Palette
 
-# Noto Sans' capital H is 0.714 em: 8.6 mm type gives a 6.1 mm capital.
+# DejaVu Sans' capital H is 0.729 em: 8.6 mm type gives a 6.3 mm capital (6.1 mm needed).
 BODY_MM = 8.6
 LARGE_TEXT_FACTOR = 1.25
 TARGET_MM = 12.2  # just above the 12 mm minimum, so rounding to pixels never goes under it
 GAP_MM = 2.1  # above the 2 mm minimum gap between targets
 BAR_FONT_MM = 6.0  # bar labels stay this size in large-text mode, or the bars would not fit a 7" panel
+# A panel under 100 mm high (7", 800x480: 86 mm) cannot hold 8.6 mm type and 12 mm targets
+# together: there the type shrinks to this share and stays above 4 mm capital height.
+COMPACT_HEIGHT_MM = 100.0
+COMPACT_FACTOR = 0.72
 
 
 class Theme(EventDispatcher):
     high_contrast = BooleanProperty(False)
     large_text = BooleanProperty(False)
     px_per_mm = NumericProperty(5.9)  # 1280 px over a 217 mm wide 10.1" panel
+    compact = BooleanProperty(False)  # set from the panel's height: see COMPACT_HEIGHT_MM
 
     background = ColorProperty(NORMAL.background)
     text = ColorProperty(NORMAL.text)
@@ -45,6 +50,7 @@ class Theme(EventDispatcher):
     # Widgets bind font_size to font_sizes[font_role] once: if two kv rules each bound
     # font_size to a different size, the last one to change would win.
     font_sizes = DictProperty()
+    colours = DictProperty()  # the same for colours: one binding, to colours[colour_role]
     target = NumericProperty(0)
     gap = NumericProperty(0)
     bar_height = NumericProperty(0)
@@ -52,7 +58,8 @@ class Theme(EventDispatcher):
 
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
-        self.bind(high_contrast=self._apply_palette, large_text=self._apply_sizes, px_per_mm=self._apply_sizes)
+        self.bind(high_contrast=self._apply_palette, large_text=self._apply_sizes, px_per_mm=self._apply_sizes,
+                  compact=self._apply_sizes)
         self._apply_palette()
         self._apply_sizes()
 
@@ -72,16 +79,19 @@ class Theme(EventDispatcher):
         self.high_contrast = self.large_text = False
 
     def _apply_palette(self, *_args) -> None:
-        for name, colour in self.palette.as_dict().items():
+        palette = self.palette.as_dict()
+        for name, colour in palette.items():
             setattr(self, name, colour)
+        self.colours = palette
 
     def _apply_sizes(self, *_args) -> None:
-        scale = LARGE_TEXT_FACTOR if self.large_text else 1.0
+        panel = COMPACT_FACTOR if self.compact else 1.0
+        scale = panel * (LARGE_TEXT_FACTOR if self.large_text else 1.0)
         self.body_font = self.mm(BODY_MM * scale)
         self.title_font = self.mm(BODY_MM * 1.2 * scale)
         self.code_font = self.mm(BODY_MM * 1.6 * scale)
         self.small_font = self.mm(BODY_MM * 0.8 * scale)
-        self.bar_font = self.mm(BAR_FONT_MM)
+        self.bar_font = self.mm(BAR_FONT_MM * panel)
         self.font_sizes = {"body": self.body_font, "title": self.title_font, "code": self.code_font,
                            "small": self.small_font, "bar": self.bar_font}
         self.target = self.mm(TARGET_MM)

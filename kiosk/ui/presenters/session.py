@@ -12,7 +12,8 @@ from kiosk.ui.presenters.pickup import PickupPresenter
 from kiosk.ui.presenters.staff import StaffPresenter
 
 ATTRACT, HOME, PICKUP, STAFF, LANGUAGE, HELP = "attract", "home", "pickup", "staff", "language", "help"
-OVERLAYS = (LANGUAGE, HELP)  # screens that return to where the person was, flow intact
+OVERLAYS = (LANGUAGE, HELP)
+NOT_STAFF = N_("Kortet är inget personalkort. Paket hämtar du med koden.")  # screens that return to where the person was, flow intact
 
 
 class SessionPresenter(Presenter):
@@ -81,13 +82,14 @@ class SessionPresenter(Presenter):
 
     # -- the end of a visit ------------------------------------------------------------------
 
-    def end_session(self) -> None:
+    def end_session(self, *, notify: bool = True) -> None:
         """Clears every trace of the person: typed digits, messages, language, display mode."""
         self.pickup.reset()
         self.staff_mode.reset()
         self.home.clear()
         self._clear_visit()
-        self.changed()
+        if notify:
+            self.changed()
 
     @property
     def busy(self) -> bool:
@@ -121,7 +123,7 @@ class SessionPresenter(Presenter):
 
     def _card_identified(self, member: StaffMember | None) -> None:
         if member is None:
-            self._notify(Message.of(N_("Kortet är inget personalkort. Paket hämtar du med koden."), "error"))
+            self._notify(Message.of(NOT_STAFF, "error"))
             return
         self.staff_mode.begin(member.name)
         self.go(STAFF)

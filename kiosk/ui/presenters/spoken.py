@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Callable
 
-from kiosk.ui.voice import spoken_code_progress
+from kiosk.services.speech import spoken_code_progress
 from kiosk.ui.presenters import texts
 from kiosk.ui.presenters.base import Message
 

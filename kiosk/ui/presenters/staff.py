@@ -9,6 +9,7 @@ from kiosk.ui.presenters.base import Message, Presenter, Runner
 from kiosk.ui.presenters.pickup import UNEXPECTED
 
 SCAN, OPENING, DOOR_OPEN, STORING, STORED = "scan", "opening", "door_open", "storing", "stored"
+STORED_TEXT = N_("Paketet ligger i fack {compartment}. Skanna nästa paket.")
 
 
 class StaffPresenter(Presenter):
@@ -79,8 +80,7 @@ class StaffPresenter(Presenter):
 
     def _stored(self, stored: StoredParcel) -> None:
         self.phase, self.stored, self.opened = STORED, stored, None
-        self._show(Message.of(N_("Paketet ligger i fack {compartment}. Skanna nästa paket."),
-                              "success", compartment=stored.compartment_id))
+        self._show(Message.of(STORED_TEXT, "success", compartment=stored.compartment_id))
 
     def _failed(self, error: BaseException) -> None:
         self.phase, self.opened = SCAN, None

@@ -26,3 +26,4 @@ OFFLINE = N_("Videosamtal och e-tjänster går inte att använda just nu. Paket 
 IDLE_WARNING = N_("Är du kvar? Skärmen börjar om om {seconds} sekunder.")
 MORE_TIME = N_("Mer tid")
 KEYPAD_HINT = N_("Knappsatsen är till höger: siffrorna 1 till 9 och 0, Radera och OK.")
+STOP_READING = N_("Stoppa")

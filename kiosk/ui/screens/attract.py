@@ -1,12 +1,15 @@
+from kivy.properties import StringProperty
+
 from kiosk.ui.presenters import texts
 from kiosk.ui.screens.base import KioskScreen
 
 
 class AttractScreen(KioskScreen):
+    welcome = StringProperty("")
+    services = StringProperty("")
+    start = StringProperty("")
+
     def translate(self) -> None:
-        tr = self.tr
-        title_size = int(self.app().theme.title_font * 1.2)
-        self.ids.welcome.text = (
-            f"[size={title_size}][b]{tr(texts.WELCOME, place=self.place_name)}[/b][/size]\n\n"
-            f"{tr(texts.WELCOME_SERVICES)}\n\n[b]{tr(texts.WELCOME_START)}[/b]"
-        )
+        self.welcome = self.tr(texts.WELCOME, place=self.place_name)
+        self.services = self.tr(texts.WELCOME_SERVICES)
+        self.start = self.tr(texts.WELCOME_START)

@@ -5,11 +5,12 @@ from kivy.app import App
 from kivy.properties import ObjectProperty, StringProperty
 from kivy.uix.screenmanager import Screen
 
+from kiosk.services.errors import N_
 from kiosk.ui.presenters.base import Message
-from kiosk.ui.presenters.texts import TITLES
+from kiosk.ui.presenters.texts import STOP_READING, TITLES
 
-BOTTOM_BAR_TEXTS = {"back_text": "Tillbaka", "help_text": "Hjälp", "read_text": "Läs upp",
-                    "larger_text": "Text +", "contrast_text": "Kontrast"}
+BOTTOM_BAR_TEXTS = {"label_back": N_("Tillbaka"), "label_help": N_("Hjälp"), "label_read": N_("Läs upp"),
+                    "label_larger": N_("Text +"), "label_contrast": N_("Kontrast")}
 
 
 class KioskScreen(Screen):
@@ -41,6 +42,11 @@ class KioskScreen(Screen):
         if "bottom" in self.ids:
             for prop, text in BOTTOM_BAR_TEXTS.items():
                 setattr(self.ids.bottom, prop, self.tr(text))
+
+    def show_speaking(self, speaking: bool) -> None:
+        """While the screen is read aloud, the same button stops it."""
+        if "bottom" in self.ids:
+            self.ids.bottom.label_read = self.tr(STOP_READING if speaking else BOTTOM_BAR_TEXTS["label_read"])
 
     def _session_changed(self, session) -> None:
         """Card taps and scans can leave a notice for whoever is at the screen."""

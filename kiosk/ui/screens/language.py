@@ -1,15 +1,4 @@
-try:
-    from kiosk.i18n import available_languages
-except ImportError:  # TEMPORARY until the catalogs land
-    from collections import namedtuple
-
-    _Language = namedtuple("_Language", "code name")
-    _NAMES = {"sv": "Svenska", "en": "English", "fi": "Suomi", "fit": "Meänkieli", "se": "Davvisámegiella",
-              "smj": "Julevsámegiella"}
-
-    def available_languages():
-        return [_Language(code, name) for code, name in _NAMES.items()]
-
+from kiosk.i18n import available_languages
 from kiosk.ui.screens.base import KioskScreen
 from kiosk.ui.widgets.controls import KioskButton
 

@@ -17,7 +17,13 @@ class PickupScreen(KioskScreen):
     def refresh(self, pickup) -> None:
         self.ids.code.text = self._big_text(pickup)
         self.ids.keypad.disabled = pickup.phase != ENTRY
-        self.show_message(self.ids.message, pickup.message)
+        # A card tap or scan notice takes the message's place: one message at a time fits
+        # a small panel, and the newest is the one to read.
+        self.show_message(self.ids.message, self.session.notice or pickup.message)
+
+    def _session_changed(self, session) -> None:
+        if session.screen == self.name:
+            self.refresh(session.pickup)
 
     def _big_text(self, pickup) -> str:
         if pickup.phase == ENTRY:

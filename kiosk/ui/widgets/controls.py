@@ -4,23 +4,53 @@ from __future__ import annotations
 import time
 
 from kivy.clock import Clock
-from kivy.properties import ColorProperty, StringProperty
+from kivy.properties import BooleanProperty, ColorProperty, NumericProperty, StringProperty
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.button import Button
 from kivy.uix.gridlayout import GridLayout
 from kivy.uix.label import Label
 
+from kiosk.ui.textfit import words_fit
+
 # ITU-T E.161 telephone layout (1-2-3 on top), with erase and OK in the bottom corners.
 KEYPAD_KEYS = ("1", "2", "3", "4", "5", "6", "7", "8", "9", "erase", "0", "ok")
 KEY_ROLES = {"erase": "secondary", "ok": "success"}
+MIN_FONT_SCALE = 0.7
 
 
-class KioskButton(Button):
+class FitsText:
+    """Shrinks the type step by step while the text overflows the widget or a word would be
+    broken in the middle (long Finnish and Sámi compounds on a 7" panel); never below
+    MIN_FONT_SCALE, where the screenshot checks report what still does not fit."""
+
+    font_scale = NumericProperty(1.0)
+    shrink_to_fit = BooleanProperty(True)
+
+    def on_texture_size(self, *_args) -> None:
+        self._fit()
+
+    def on_size(self, *_args) -> None:
+        if self.shrink_to_fit:
+            self.font_scale = 1.0  # start again from full size for the new size...
+            Clock.schedule_once(lambda _dt: self._fit())  # ...even if the type did not change
+
+    def _fit(self) -> None:
+        if not self.shrink_to_fit or self.font_scale <= MIN_FONT_SCALE:
+            return
+        text_height = self.texture_size[1]
+        if self.size_hint_y is not None and text_height > self.height - 2:
+            self.font_scale = max(MIN_FONT_SCALE, self.font_scale * min(0.95, (self.height - 2) / text_height))
+        elif not words_fit(self):
+            self.font_scale = max(MIN_FONT_SCALE, self.font_scale * 0.92)
+
+
+class KioskButton(FitsText, Button):
     """`role` picks the fill from the theme: primary, secondary, success or danger."""
 
     probe_id = StringProperty("")
-    font_role = StringProperty("body")  # body, title, code, small or bar: see Theme.font
+    font_role = StringProperty("body")  # body, title, code, small or bar: see Theme.font_sizes
     role = StringProperty("primary")
+    fit_chars = NumericProperty(0)  # see the kv rule: 0 = the role's font size as it is
     fill = ColorProperty((0, 0, 0, 1))  # set by the kv rule from the role and the theme
 
 
@@ -33,9 +63,11 @@ class Tile(KioskButton):
     subtitle = StringProperty("")
 
 
-class KioskLabel(Label):
+class KioskLabel(FitsText, Label):
     probe_id = StringProperty("")
+    fit_chars = NumericProperty(0)  # as on KioskButton: > 0 fits that many characters on one line
     font_role = StringProperty("body")
+    colour_role = StringProperty("text")  # a palette name: text, text_on_bar, success, danger
 
 
 class MessageLabel(KioskLabel):
@@ -98,11 +130,11 @@ class BottomBar(BoxLayout):
     """The same controls in the same place on every screen (WCAG 3.2.3)."""
 
     __events__ = ("on_back", "on_help", "on_read_aloud", "on_larger_text", "on_contrast")
-    back_text = StringProperty("Tillbaka")
-    help_text = StringProperty("Hjälp")
-    read_text = StringProperty("Läs upp")
-    larger_text = StringProperty("Text +")
-    contrast_text = StringProperty("Kontrast")
+    label_back = StringProperty("Tillbaka")
+    label_help = StringProperty("Hjälp")
+    label_read = StringProperty("Läs upp")
+    label_larger = StringProperty("Text +")
+    label_contrast = StringProperty("Kontrast")
 
     def on_back(self) -> None:
         pass

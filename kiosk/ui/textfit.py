@@ -1,0 +1,28 @@
+"""Does the longest word of a text fit a width at a font size? Kivy breaks a word that does
+not fit in the middle ("Videoságastalla / m"), which nobody can read; long Sámi and Finnish
+compounds make this real on small panels."""
+from __future__ import annotations
+
+import re
+
+from kivy.core.text import Label as CoreLabel
+
+MARKUP = re.compile(r"\[/?[a-z]+(=[^\]]*)?\]")
+
+
+def longest_word_width(text: str, font_size: float, bold: bool = False) -> float:
+    words = MARKUP.sub(" ", text).split()
+    if not words:
+        return 0.0
+    label = CoreLabel(text=max(words, key=len), font_size=font_size, bold=bold)
+    label.refresh()
+    return float(label.texture.size[0])
+
+
+def words_fit(widget) -> bool:
+    """True when no word of the widget's text is wider than the width it wraps to."""
+    wrap_width = (widget.text_size[0] if widget.text_size and widget.text_size[0] else None)
+    if not wrap_width or not widget.text:
+        return True
+    bold = widget.bold or "[b]" in widget.text
+    return longest_word_width(widget.text, widget.font_size, bold) <= wrap_width + 1
