@@ -18,6 +18,7 @@ from kiosk.services.speech import Speech, spoken_code_progress
 from kiosk.ui import fonts
 from kiosk.ui.bridge import Bridge
 from kiosk.ui.gallery import start_gallery
+from kiosk.ui.instrument import start_instruments
 from kiosk.ui.presenters import texts
 from kiosk.ui.presenters.home import HomePresenter
 from kiosk.ui.presenters.idle import WARNING
@@ -93,6 +94,7 @@ class KioskApp(App):
         return self.manager
 
     def on_start(self) -> None:
+        start_instruments(self)
         if start_gallery(self):
             return  # a screenshot run: no devices, no sync
         self.runtime.start()

@@ -18,6 +18,7 @@ PROBE_ENV_VAR = "SERVICEPUNKT_UI_PROBE"
 def start_probe(screen_manager) -> None:
     target = os.environ.get(PROBE_ENV_VAR)
     if target:
+        Clock.schedule_once(lambda _dt: _write(Path(target), screen_manager), 0)  # the first frame
         Clock.schedule_interval(lambda _dt: _write(Path(target), screen_manager), 0.2)
 
 

@@ -4,6 +4,7 @@ compounds make this real on small panels."""
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from kivy.core.text import Label as CoreLabel
 
@@ -12,9 +13,13 @@ MARKUP = re.compile(r"\[/?[a-z]+(=[^\]]*)?\]")
 
 def longest_word_width(text: str, font_size: float, bold: bool = False) -> float:
     words = MARKUP.sub(" ", text).split()
-    if not words:
-        return 0.0
-    label = CoreLabel(text=max(words, key=len), font_size=font_size, bold=bold)
+    return _word_width(max(words, key=len), round(font_size, 1), bold) if words else 0.0
+
+
+@lru_cache(maxsize=4096)
+def _word_width(word: str, font_size: float, bold: bool) -> float:
+    """Rendering a word to measure it costs a texture: texts repeat, so measure each once."""
+    label = CoreLabel(text=word, font_size=font_size, bold=bold)
     label.refresh()
     return float(label.texture.size[0])
 

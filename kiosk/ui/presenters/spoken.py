@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Callable
 
+from kiosk.i18n import available_languages
 from kiosk.services.speech import spoken_code_progress
 from kiosk.ui.presenters import texts
 from kiosk.ui.presenters.base import Message
@@ -49,8 +50,15 @@ def _staff(session, tr, _place):
     return [tr(texts.TITLES["staff"]), _message(session.staff_mode.message, tr)]
 
 
+def _language(_session, tr, _place):
+    # Each language's name in that language: a person who cannot read the current one still
+    # hears their own language named.
+    return [tr(texts.TITLES["language"]), *(f"{language.name}." for language in available_languages())]
+
+
 def _help(_session, tr, _place):
     return [tr(texts.TITLES["help"]), tr(texts.HELP_TEXT)]
 
 
-SPEAKERS = {"attract": _attract, "home": _home, "pickup": _pickup, "staff": _staff, "help": _help}
+SPEAKERS = {"attract": _attract, "home": _home, "pickup": _pickup, "staff": _staff, "language": _language,
+            "help": _help}

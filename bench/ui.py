@@ -1,0 +1,186 @@
+"""UI benchmarks, each compared with a baseline measured in the same run (machines are noisy):
+
+1. cold start to the first interactive screen, against a bare Kivy "hello" app started the
+   same way (goal: ratio <= 1.5);
+2. the longest main-thread frame during a scripted pickup whose locker answers after 400 ms
+   (goal: <= 50 ms: serial I/O must stay off the main thread);
+3. resident-set size after 100 scripted visits against after 1 (goal: growth <= 10 %).
+
+Needs Xvfb and xdotool (`make test` installs them). Run: python -m bench.ui
+"""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+from hardware.sim.runner import SimulatorSet
+from kiosk.cli.provision import default_compartments
+from kiosk.config import parse_config, write_config
+from kiosk.services import codes
+from kiosk.services.parcels import utc_now
+from kiosk.services.runtime import open_database
+from kiosk.store.models import Parcel, ParcelState
+
+RESULTS = Path(__file__).with_name("ui_results.md")
+RUNS = 5
+CODE = "246810"
+HELLO = """
+import os, sys, time
+os.environ["KIVY_NO_ARGS"] = "1"
+from kivy.app import App
+from kivy.clock import Clock
+from kivy.uix.label import Label
+class Hello(App):
+    def build(self):
+        Clock.schedule_once(lambda dt: open(sys.argv[1], "w").write("up"), 0)
+        return Label(text="Hej")
+Hello().run()
+"""
+
+
+@contextmanager
+def xvfb():
+    read_end, write_end = os.pipe()
+    server = subprocess.Popen(["Xvfb", "-displayfd", str(write_end), "-screen", "0", "1920x1080x24"],
+                              pass_fds=(write_end,), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    os.close(write_end)
+    with os.fdopen(read_end) as announced:
+        display = f":{announced.readline().strip()}"
+    try:
+        yield display
+    finally:
+        server.terminate()
+        server.wait()
+
+
+def wait_for(path: Path, contains: str = "", timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if path.exists() and contains in path.read_text(errors="replace"):
+            return
+        time.sleep(0.01)
+    raise TimeoutError(f"{path} never showed {contains!r}")
+
+
+def kiosk_config(folder: Path, ports: dict) -> Path:
+    config = parse_config({"data_dir": str(folder / "data"), "fullscreen": False,
+                           "locker": {"port": ports["locker"],
+                                      "compartments": [c.model_dump() for c in default_compartments(8)]}})
+    path = folder / "kiosk.toml"
+    write_config(config, path)
+    return path
+
+
+def timed_start(args: list[str], env: dict, marker: Path, contains: str) -> float:
+    marker.unlink(missing_ok=True)
+    started = time.perf_counter()
+    process = subprocess.Popen(args, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_for(marker, contains)
+        return time.perf_counter() - started
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=20)
+
+
+def cold_start(display: str, folder: Path, config: Path) -> dict:
+    env = {**os.environ, "DISPLAY": display, "KIVY_HOME": str(folder / "kivy"), "KIVY_NO_ARGS": "1"}
+    hello = folder / "hello.py"
+    hello.write_text(HELLO)
+    probe = folder / "probe.json"
+    bare, kiosk = [], []
+    for _ in range(RUNS):  # interleaved, so both see the same machine load
+        bare.append(timed_start([sys.executable, str(hello), str(folder / "up")], env, folder / "up", "up"))
+        kiosk.append(timed_start([sys.executable, "-m", "kiosk.cli.main", "--config", str(config), "run"],
+                                 {**env, "SERVICEPUNKT_UI_PROBE": str(probe)}, probe, '"attract"'))
+    return {"bare_s": statistics.median(bare), "kiosk_s": statistics.median(kiosk)}
+
+
+def store_known_parcel(config_path: Path) -> None:
+    from kiosk.config import load_config
+    engine, sessions = open_database(load_config(config_path))
+    salt, digest = codes.hash_code(CODE)
+    with sessions.begin() as session:
+        session.add(Parcel(id="bench-parcel", tracking_id="CP473124829SE", barcode_kind="s10", compartment_id="A1",
+                           state=ParcelState.STORED, code_salt=salt, code_hash=digest, stored_at=utc_now()))
+    engine.dispose()
+
+
+def longest_frame(display: str, folder: Path, config: Path, sims: SimulatorSet) -> float:
+    from tests.e2e.driver import KioskDriver  # the same real-pointer driver the e2e tests use
+
+    store_known_parcel(config)
+    stats, probe = folder / "frames.json", folder / "probe-frames.json"
+    env = {**os.environ, "DISPLAY": display, "KIVY_HOME": str(folder / "kivy"),
+           "SERVICEPUNKT_UI_PROBE": str(probe), "SERVICEPUNKT_FRAME_STATS": str(stats)}
+    sims.harnesses["locker"].delay_s = 0.4  # every locker answer takes 400 ms
+    app = subprocess.Popen([sys.executable, "-m", "kiosk.cli.main", "--config", str(config), "run"], env=env,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        ui = KioskDriver(probe, display, folder)
+        ui.wait_screen("attract", timeout=60)
+        time.sleep(1.0)
+        stats.unlink(missing_ok=True)  # start-up frames are the first benchmark's business
+        ui.tap_until_screen("attract", "home")
+        ui.tap("tile-pickup")
+        ui.wait_screen("pickup")
+        ui.type_code(CODE)
+        ui.tap("key-ok")
+        ui.wait_text("message", "stäng luckan", timeout=30)
+        sims.command("door 0 1 close")
+        ui.wait_text("message", "uthämtat", timeout=30)
+        return json.loads(stats.read_text())["longest_frame_ms"]
+    finally:
+        sims.harnesses["locker"].delay_s = 0.0
+        app.send_signal(signal.SIGTERM)
+        app.wait(timeout=20)
+
+
+def memory_growth(display: str, folder: Path, config: Path) -> dict:
+    result = folder / "visits.json"
+    env = {**os.environ, "DISPLAY": display, "KIVY_HOME": str(folder / "kivy"),
+           "SERVICEPUNKT_SESSION_LOOP": f"100:{result}"}
+    subprocess.run([sys.executable, "-m", "kiosk.cli.main", "--config", str(config), "run"], env=env,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=600, check=True)
+    rss = json.loads(result.read_text())["rss_kib"]
+    return {"after_1_kib": rss["1"], "after_100_kib": rss["100"]}
+
+
+def main() -> str:
+    with tempfile.TemporaryDirectory(prefix="bench-ui-") as name, xvfb() as display, SimulatorSet() as sims:
+        folder = Path(name)
+        config = kiosk_config(folder, sims.ports)
+        start = cold_start(display, folder, config)
+        frame_ms = longest_frame(display, folder, config, sims)
+        memory = memory_growth(display, folder, config)
+    report = render(start, frame_ms, memory)
+    RESULTS.write_text(report)
+    return report
+
+
+def render(start: dict, frame_ms: float, memory: dict) -> str:
+    ratio = start["kiosk_s"] / start["bare_s"]
+    growth = memory["after_100_kib"] / memory["after_1_kib"] - 1
+    return "\n".join([
+        "# bench/ui results", "",
+        f"Recorded {time.strftime('%Y-%m-%d %H:%M')} on {os.uname().machine}, Python {sys.version.split()[0]}, "
+        f"Xvfb + Mesa llvmpipe; medians of {RUNS} interleaved runs.", "",
+        "| figure | result | goal |", "|---|---|---|",
+        f"| cold start to first interactive screen | {start['kiosk_s']:.2f} s vs bare Kivy {start['bare_s']:.2f} s: "
+        f"**{ratio:.2f}x** | <= 1.5x |",
+        f"| longest main-thread frame, scripted pickup, locker answering after 400 ms | **{frame_ms:.0f} ms** | <= 50 ms |",
+        f"| resident set after 100 visits vs after 1 | {memory['after_1_kib'] / 1024:.1f} MiB -> "
+        f"{memory['after_100_kib'] / 1024:.1f} MiB: **{growth:+.1%}** | <= +10 % |", "",
+    ])
+
+
+if __name__ == "__main__":
+    print(main())
