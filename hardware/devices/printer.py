@@ -13,16 +13,25 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass
-from typing import Literal, Protocol
+from typing import TYPE_CHECKING, Literal, Protocol
 
 import serial
-from escpos.exceptions import Error as EscposError
-from escpos.printer import Serial as EscposSerial
 
 from hardware.devices.models import PRINTER_MODELS, PrinterModel
 from hardware.errors import DeviceRefused, DeviceTimeout, DeviceUnavailable, HardwareError
 from hardware.protocols import escpos_status as st
 from hardware.transport import IO_ERRORS
+
+if TYPE_CHECKING:
+    from escpos.printer import Serial as EscposSerial
+
+
+def _escpos_errors() -> tuple[type[Exception], ...]:
+    """python-escpos is imported on first use: importing it parses its printer-capability
+    database (about 0.5 s), which every kiosk start and every CLI command paid before."""
+    from escpos.exceptions import Error
+
+    return (Error,)
 
 PRINTER = "receipt printer"
 DEFAULT_MODEL = PRINTER_MODELS["epson-tm-t88"]
@@ -152,12 +161,14 @@ class EscPosPrinter:
         """Run `action` on the open port; an I/O error closes it (reopened next call)."""
         try:
             return action()
-        except (*IO_ERRORS, EscposError) as exc:
+        except (*IO_ERRORS, *_escpos_errors()) as exc:
             self._drop()
             raise DeviceUnavailable(PRINTER, self.url, str(exc)) from exc
 
     def _printer(self) -> EscposSerial:
         if self._escpos is None:
+            from escpos.printer import Serial as EscposSerial
+
             printer = EscposSerial(devfile=self.url, baudrate=self._baudrate, timeout=0.02,
                                    dsrdtr=self.model.dsrdtr, profile=self.model.profile)
             printer.open()  # raises DeviceNotFoundError (an escpos Error) if it cannot
