@@ -92,6 +92,54 @@ class DeviceThread:
         self.stopping.wait(self._retry_s)
 
 
+class ListeningDevice:
+    """The life cycle shared by drivers that listen on a DeviceThread (card readers,
+    scanners): start/stop, health, context manager. A subclass sets `device_name`, opens
+    `self._port` (a SerialPort) and implements `_connect()` and `_step()`."""
+
+    device_name = "device"
+    _worker: DeviceThread | None = None
+    _retry_s: float = 1.0
+
+    @property
+    def port(self) -> str:
+        return self._port.url
+
+    @property
+    def last_error(self) -> HardwareError | None:
+        """The error of the current outage, None while the device works."""
+        return self._worker.last_error if self._worker else None
+
+    @property
+    def connected(self) -> bool:
+        """True while the listening thread has the device open and initialised."""
+        return self._worker is not None and self._worker.connected
+
+    def _listen(self, on_error: ErrorCallback | None) -> None:
+        if self._worker is not None:
+            raise RuntimeError(f"{self.device_name} on {self.port} is already started")
+        self._worker = DeviceThread(
+            f"{self.device_name} {self.port}", connect=self._connect, step=self._step,
+            disconnect=self._disconnect, on_error=on_error, retry_s=self._retry_s)
+        self._worker.start()
+
+    def stop(self) -> None:
+        """Stop listening, join the thread and close the port."""
+        worker, self._worker = self._worker, None
+        if worker is not None:
+            worker.stop()
+        self._port.close()
+
+    def _disconnect(self) -> None:
+        self._port.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+
 def call_safely(callback: Callable[..., object], *args: object) -> None:
     """Run a caller's callback on the device thread; its bugs must not kill the thread."""
     try:

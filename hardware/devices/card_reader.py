@@ -9,8 +9,8 @@ from __future__ import annotations
 import threading
 from typing import Callable, Protocol, TypeVar
 
-from hardware.devices._worker import DeviceThread, ErrorCallback, call_safely
-from hardware.errors import DeviceRefused, FrameError, HardwareError, ProtocolError
+from hardware.devices._worker import ErrorCallback, ListeningDevice, call_safely
+from hardware.errors import DeviceRefused, FrameError, ProtocolError
 from hardware.protocols import pn532
 from hardware.transport import Channel, FrameReader, SerialPort
 
@@ -30,13 +30,15 @@ class CardReader(Protocol):
         """The UID of a card on the reader (waiting up to `timeout`), else None."""
 
 
-class PN532Reader:
+class PN532Reader(ListeningDevice):
     """PN532 over UART: wake-up, SAMConfiguration, then poll InListPassiveTarget.
 
     A poll listens for `poll_interval` seconds; if no card answers the host aborts
     with an ACK, as the PN532 itself never gives up. A card counts as removed after
     `absent_polls` empty polls in a row, so one missed poll does not fire it again.
     """
+
+    device_name = PN532
 
     def __init__(self, port_url: str, *, baudrate: int = 115200, poll_interval: float = 0.2,
                  ack_timeout: float = 0.5, reply_timeout: float = 1.0,
@@ -47,17 +49,12 @@ class PN532Reader:
         self._reply_timeout = reply_timeout
         self._absent_polls = absent_polls
         self._retry_s = retry_s
-        self._worker: DeviceThread | None = None
         self._on_card: CardCallback | None = None
         self._changed = threading.Condition()
         self._present: str | None = None
         self._absent = 0
         self._polls = 0
         self.firmware: pn532.FirmwareVersion | None = None
-
-    @property
-    def port(self) -> str:
-        return self._port.url
 
     @property
     def present_uid(self) -> str | None:
@@ -69,30 +66,9 @@ class PN532Reader:
         """Completed polls, for health checks (and tests that wait for a poll)."""
         return self._polls
 
-    @property
-    def last_error(self) -> HardwareError | None:
-        """The error of the current outage, None while the device works."""
-        return self._worker.last_error if self._worker else None
-
-    @property
-    def connected(self) -> bool:
-        """True while the listening thread has the device open and initialised."""
-        return self._worker is not None and self._worker.connected
-
     def start(self, on_card: CardCallback, *, on_error: ErrorCallback | None = None) -> None:
-        if self._worker is not None:
-            raise RuntimeError(f"{PN532} on {self.port} is already started")
         self._on_card = on_card
-        self._worker = DeviceThread(
-            f"{PN532} {self.port}", connect=self._connect, step=self._step,
-            disconnect=self._disconnect, on_error=on_error, retry_s=self._retry_s)
-        self._worker.start()
-
-    def stop(self) -> None:
-        worker, self._worker = self._worker, None
-        if worker is not None:
-            worker.stop()
-        self._port.close()
+        self._listen(on_error)
 
     def read_uid(self, timeout: float) -> str | None:
         if self._worker is not None:
@@ -104,12 +80,6 @@ class PN532Reader:
             return self._poll(timeout)
         finally:
             self._port.close()
-
-    def __enter__(self) -> PN532Reader:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.stop()
 
     # --- one device session --------------------------------------------------------
 

@@ -10,9 +10,8 @@ from __future__ import annotations
 import threading
 import time
 
-from hardware.devices._worker import DeviceThread, ErrorCallback, call_safely
+from hardware.devices._worker import ErrorCallback, ListeningDevice, call_safely
 from hardware.devices.card_reader import CardCallback
-from hardware.errors import HardwareError
 from hardware.protocols import rdm6300
 from hardware.transport import SerialPort
 
@@ -20,49 +19,27 @@ RDM6300 = "RDM6300 card reader"
 READ_WINDOW_S = 0.05
 
 
-class Rdm6300Reader:
+class Rdm6300Reader(ListeningDevice):
+    device_name = RDM6300
+
     def __init__(self, port_url: str, *, baudrate: int = 9600, absent_s: float = 0.5,
                  retry_s: float = 1.0) -> None:
         self._port = SerialPort(port_url, device=RDM6300, baudrate=baudrate)
         self._absent_s = absent_s  # several repeat periods, so one lost frame is no removal
         self._retry_s = retry_s
         self._decoder = rdm6300.Rdm6300Decoder()
-        self._worker: DeviceThread | None = None
         self._on_card: CardCallback | None = None
         self._changed = threading.Condition()
         self._present: str | None = None
         self._last_seen = 0.0
 
     @property
-    def port(self) -> str:
-        return self._port.url
-
-    @property
     def present_uid(self) -> str | None:
         return self._present
 
-    @property
-    def connected(self) -> bool:
-        return self._worker is not None and self._worker.connected
-
-    @property
-    def last_error(self) -> HardwareError | None:
-        return self._worker.last_error if self._worker else None
-
     def start(self, on_card: CardCallback, *, on_error: ErrorCallback | None = None) -> None:
-        if self._worker is not None:
-            raise RuntimeError(f"{RDM6300} on {self.port} is already started")
         self._on_card = on_card
-        self._worker = DeviceThread(
-            f"{RDM6300} {self.port}", connect=self._connect, step=self._step,
-            disconnect=self._disconnect, on_error=on_error, retry_s=self._retry_s)
-        self._worker.start()
-
-    def stop(self) -> None:
-        worker, self._worker = self._worker, None
-        if worker is not None:
-            worker.stop()
-        self._port.close()
+        self._listen(on_error)
 
     def read_uid(self, timeout: float) -> str | None:
         if self._worker is not None:
@@ -79,12 +56,6 @@ class Rdm6300Reader:
             return None
         finally:
             self._port.close()
-
-    def __enter__(self) -> Rdm6300Reader:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.stop()
 
     def _connect(self) -> None:
         self._port.open()

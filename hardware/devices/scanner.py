@@ -10,8 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable, Protocol
 
-from hardware.devices._worker import DeviceThread, ErrorCallback, call_safely
-from hardware.errors import HardwareError
+from hardware.devices._worker import ErrorCallback, ListeningDevice, call_safely
 from hardware.protocols import barcode
 from hardware.transport import SerialPort
 
@@ -45,12 +44,14 @@ def to_scan_result(line: bytes, *, aim: bool) -> ScanResult:
     return ScanResult(line, data, aim_id, barcode.classify(data, aim_id))
 
 
-class SerialScanner:
+class SerialScanner(ListeningDevice):
     """A scanner that ends each barcode with a suffix (CR, LF or CR LF; "auto" takes all).
 
     `aim=True` strips and reports a leading AIM symbology id; with AIM ids disabled in
     the scanner this is harmless, as parcel ids never start with `]`.
     """
+
+    device_name = SCANNER
 
     def __init__(self, port_url: str, *, baudrate: int = 9600, suffix: str = "auto",
                  aim: bool = True, retry_s: float = 1.0) -> None:
@@ -59,43 +60,11 @@ class SerialScanner:
         self._splitter = barcode.LineSplitter(suffix)  # validates suffix early
         self._aim = aim
         self._retry_s = retry_s
-        self._worker: DeviceThread | None = None
         self._on_scan: ScanCallback | None = None
 
-    @property
-    def port(self) -> str:
-        return self._port.url
-
-    @property
-    def last_error(self) -> HardwareError | None:
-        """The error of the current outage, None while the device works."""
-        return self._worker.last_error if self._worker else None
-
-    @property
-    def connected(self) -> bool:
-        """True while the listening thread has the device open and initialised."""
-        return self._worker is not None and self._worker.connected
-
     def start(self, on_scan: ScanCallback, *, on_error: ErrorCallback | None = None) -> None:
-        if self._worker is not None:
-            raise RuntimeError(f"{SCANNER} on {self.port} is already started")
         self._on_scan = on_scan
-        self._worker = DeviceThread(
-            f"{SCANNER} {self.port}", connect=self._connect, step=self._step,
-            disconnect=self._port.close, on_error=on_error, retry_s=self._retry_s)
-        self._worker.start()
-
-    def stop(self) -> None:
-        worker, self._worker = self._worker, None
-        if worker is not None:
-            worker.stop()
-        self._port.close()
-
-    def __enter__(self) -> SerialScanner:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.stop()
+        self._listen(on_error)
 
     def _connect(self) -> None:
         self._port.open()
