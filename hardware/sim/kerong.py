@@ -7,11 +7,11 @@ releases the hook and the door springs open; it stays open until a person closes
 
 from __future__ import annotations
 
-import threading
 from collections import deque
 from dataclasses import dataclass
 
 from hardware.protocols import kerong
+from hardware.sim.bus import LockerBusSim
 
 HISTORY = 1000  # commands remembered for assertions; bounded for long runs
 
@@ -72,43 +72,11 @@ class KerongBoardSim:
         return polarity if condition else 1 - polarity
 
 
-class KerongBus:
+class KerongBus(LockerBusSim):
     """Several boards on one bus; `feed` is what the pty harness calls."""
 
     def __init__(self, boards: list[KerongBoardSim]) -> None:
-        self.boards = {board.board_id: board for board in boards}
-        self.decoder = kerong.KerongDecoder()
-        self._lock = threading.Lock()  # the harness thread and the control API both touch state
-
-    def feed(self, data: bytes) -> bytes:
-        with self._lock:
-            return b"".join(self._dispatch(frame) for frame in self.decoder.feed(data))
-
-    def open_door(self, board: int, lock: int) -> None:
-        self._set(board, lock, door_closed=False)
-
-    def close_door(self, board: int, lock: int) -> None:
-        self._set(board, lock, door_closed=True)
-
-    def set_item(self, board: int, lock: int, present: bool) -> None:
-        self._set(board, lock, item_present=present)
-
-    def snapshot(self) -> list[dict]:
-        with self._lock:
-            return [{"board": b.board_id, "lock": n, "door_closed": s.door_closed,
-                     "item_present": s.item_present}
-                    for b in self.boards.values() for n, s in b.locks.items()]
-
-    def board(self, board: int) -> KerongBoardSim:
-        if board not in self.boards:
-            raise ValueError(f"no board {board} on the bus")
-        return self.boards[board]
-
-    def _set(self, board: int, lock: int, **state: bool) -> None:
-        with self._lock:
-            target = self.board(board).lock(lock)
-            for name, value in state.items():
-                setattr(target, name, value)
+        super().__init__({board.board_id: board for board in boards}, kerong.KerongDecoder())
 
     def _dispatch(self, frame: kerong.KerongFrame) -> bytes:
         if frame.cmd == kerong.CMD_QUERY_ALL:  # every board answers, in id order

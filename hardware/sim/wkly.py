@@ -7,10 +7,10 @@ boards have no item sensor, so `item_present` is kept only for the control API.
 
 from __future__ import annotations
 
-import threading
 from collections import deque
 
 from hardware.protocols import wkly
+from hardware.sim.bus import LockerBusSim
 from hardware.sim.kerong import HISTORY, LockSim
 
 
@@ -52,43 +52,11 @@ class WklyBoardSim:
             self.locks[channel].door_closed = False
 
 
-class WklyBus:
+class WklyBus(LockerBusSim):
     """Several WKLY boards on one bus; same outside-world API as `KerongBus`."""
 
     def __init__(self, boards: list[WklyBoardSim]) -> None:
-        self.boards = {board.address: board for board in boards}
-        self.decoder = wkly.WklyDecoder()
-        self._lock = threading.Lock()
-
-    def feed(self, data: bytes) -> bytes:
-        with self._lock:
-            return b"".join(self._dispatch(f) for f in self.decoder.feed(data))
-
-    def open_door(self, board: int, lock: int) -> None:
-        self._set(board, lock, door_closed=False)
-
-    def close_door(self, board: int, lock: int) -> None:
-        self._set(board, lock, door_closed=True)
-
-    def set_item(self, board: int, lock: int, present: bool) -> None:
-        self._set(board, lock, item_present=present)
-
-    def snapshot(self) -> list[dict]:
-        with self._lock:
-            return [{"board": b.address, "lock": n, "door_closed": s.door_closed,
-                     "item_present": s.item_present}
-                    for b in self.boards.values() for n, s in b.locks.items()]
-
-    def board(self, board: int) -> WklyBoardSim:
-        if board not in self.boards:
-            raise ValueError(f"no board {board} on the bus")
-        return self.boards[board]
-
-    def _set(self, board: int, lock: int, **state: bool) -> None:
-        with self._lock:
-            target = self.board(board).lock(lock)
-            for name, value in state.items():
-                setattr(target, name, value)
+        super().__init__({board.address: board for board in boards}, wkly.WklyDecoder())
 
     def _dispatch(self, frame: wkly.WklyFrame) -> bytes:
         board = self.boards.get(frame.addr)
