@@ -29,6 +29,28 @@ class Simulator(Protocol):
         """Bytes from the host in, reply bytes (possibly empty) out."""
 
 
+class _Plug:
+    """One plug-in: its own pty, wake-up pipe, stop flag and reader thread.
+
+    Each plug-in owns its file descriptors, so an unplug that is still closing the old
+    ones (a simulator may unplug itself from the reader thread, mid-reply) can never
+    close those of a replug that already happened.
+    """
+
+    def __init__(self) -> None:
+        self.master, self.slave = os.openpty()
+        self.wake_r, self.wake_w = os.pipe()  # lets stop() interrupt select() at once
+        self.stopping = threading.Event()
+        self.thread: threading.Thread | None = None
+        self.slave_path = ""
+
+    def close(self) -> None:
+        for fd in (self.master, self.slave, self.wake_r, self.wake_w):
+            if fd >= 0:
+                os.close(fd)
+        self.master = self.slave = self.wake_r = self.wake_w = -1
+
+
 class PtyHarness:
     """Runs one simulator on one pty from construction until `stop()` (or the end of a
     `with` block). Faults can be changed while it runs:
@@ -51,22 +73,15 @@ class PtyHarness:
         self.received = bytearray()  # what the host sent (the last RECEIVED_LIMIT bytes)
         self._link = link
         self._write_lock = threading.Lock()
-        self._stopping = threading.Event()
-        self._thread: threading.Thread | None = None
-        self.plugged = False
-        self._plug_in()
+        self._plug_lock = threading.Lock()  # plug-in, link and close never interleave
+        self._plug: _Plug | None = None
+        self._slave_path = ""
+        with self._plug_lock:
+            self._plug_in()
 
-    def _plug_in(self) -> None:
-        self._master, self._slave = os.openpty()
-        self._wake_r, self._wake_w = os.pipe()  # lets stop() interrupt select() at once
-        try:
-            self._setup()
-        except BaseException:
-            self._close_fds()
-            raise
-        self._stopping = threading.Event()  # one per plug-in: an old thread sees its own
-        self.plugged = True
-        self.start()
+    @property
+    def plugged(self) -> bool:
+        return self._plug is not None
 
     def unplug(self) -> None:
         """Pull the cable: the pty goes away (the host's next I/O fails) and so does the link."""
@@ -78,8 +93,9 @@ class PtyHarness:
         Without a link the device comes back under a new /dev/pts name, as a USB
         adapter can; a kiosk should therefore use /dev/serial/by-id names.
         """
-        if not self.plugged:
-            self._plug_in()
+        with self._plug_lock:
+            if self._plug is None:
+                self._plug_in()
 
     @property
     def port(self) -> str:
@@ -91,15 +107,6 @@ class PtyHarness:
         """The /dev/pts/N behind `port` (changes on replug; `port` with a link does not)."""
         return self._slave_path
 
-    def start(self) -> PtyHarness:
-        """Start the reader thread (the constructor already does; harmless to repeat)."""
-        if self._thread is None and not self._stopping.is_set():
-            self._thread = threading.Thread(target=self._run, args=(self._stopping,),
-                                            name=f"pty {self.port}",
-                                            daemon=True)
-            self._thread.start()
-        return self
-
     def stop(self) -> None:
         """Switch off for good; a simulator with its own thread (`close()`) is stopped too."""
         self._halt()
@@ -107,26 +114,42 @@ class PtyHarness:
         if close is not None:
             close()
 
+    def _plug_in(self) -> None:
+        plug = _Plug()
+        try:
+            self._setup(plug)
+        except BaseException:
+            plug.close()
+            raise
+        plug.thread = threading.Thread(target=self._run, args=(plug,),
+                                       name=f"pty {self._link or plug.slave_path}",
+                                       daemon=True)
+        self._plug = plug
+        plug.thread.start()
+
     def _halt(self) -> None:
-        self.plugged = False
-        self._stopping.set()
-        if self._wake_w >= 0:
-            os.write(self._wake_w, b"x")
-        thread, self._thread = self._thread, None
-        if thread is not None and thread is not threading.current_thread():
-            thread.join()  # (a simulator may unplug itself from this thread, mid-reply)
-        self._remove_link()
-        with self._write_lock:  # not while another thread (a late card answer) writes
-            self._close_fds()
+        with self._plug_lock:
+            plug, self._plug = self._plug, None
+        if plug is None:
+            return
+        plug.stopping.set()
+        os.write(plug.wake_w, b"x")
+        if plug.thread is not threading.current_thread():
+            plug.thread.join()  # (a simulator may unplug itself from this thread, mid-reply)
+        with self._plug_lock:
+            self._remove_link(plug.slave_path)
+            with self._write_lock:  # not while another thread (a late card answer) writes
+                plug.close()
 
     def send(self, data: bytes) -> None:
         """Unsolicited device output (a scan, a late card answer); faults apply."""
         with self._write_lock:  # one reply at a time, faults counted in order
-            if self._stopping.is_set():
+            plug = self._plug
+            if plug is None or plug.stopping.is_set():
                 return  # a device that is switched off says nothing
-            reply = self._apply_faults(data)
+            reply = self._apply_faults(data, plug)
             if reply:
-                self._write(reply)
+                self._write(reply, plug)
 
     def __enter__(self) -> PtyHarness:
         return self
@@ -134,27 +157,27 @@ class PtyHarness:
     def __exit__(self, *exc_info: object) -> None:
         self.stop()
 
-    def _setup(self) -> None:
+    def _setup(self, plug: _Plug) -> None:
         # Keep our own slave fd open: with no slave open, the master reports EIO/HUP
         # and the reader thread would spin between the driver's close and reopen.
-        tty.setraw(self._master)
-        tty.setraw(self._slave)
-        self._slave_path = os.ttyname(self._slave)
+        tty.setraw(plug.master)
+        tty.setraw(plug.slave)
+        plug.slave_path = self._slave_path = os.ttyname(plug.slave)
         attach = getattr(self.simulator, "attach", None)
         if attach is not None:
             attach(self.send)
         if self._link:
             tmp = f"{self._link}.{os.getpid()}.tmp"
-            os.symlink(self._slave_path, tmp)
+            os.symlink(plug.slave_path, tmp)
             os.replace(tmp, self._link)  # atomic: a restarted harness takes the name over
 
-    def _run(self, stopping: threading.Event) -> None:
-        while not stopping.is_set():
-            ready, _, _ = select.select([self._master, self._wake_r], [], [], POLL_S)
-            if self._master not in ready:
+    def _run(self, plug: _Plug) -> None:
+        while not plug.stopping.is_set():
+            ready, _, _ = select.select([plug.master, plug.wake_r], [], [], POLL_S)
+            if plug.master not in ready:
                 continue
             try:
-                data = os.read(self._master, READ_SIZE)
+                data = os.read(plug.master, READ_SIZE)
             except OSError:
                 continue  # transient on some kernels when the driver closes its end
             self.received += data
@@ -167,37 +190,32 @@ class PtyHarness:
         except Exception:  # noqa: BLE001 - a simulator bug must not silence the port
             log.exception("simulator %r failed on %s", self.simulator, data.hex(" "))
 
-    def _apply_faults(self, reply: bytes) -> bytes:
+    def _apply_faults(self, reply: bytes, plug: _Plug) -> bytes:
         if not reply or self.no_reply:
             return b""
         if self.delay_s:
-            self._stopping.wait(self.delay_s)
+            plug.stopping.wait(self.delay_s)
         if self.corrupt_checksum:
             self.corrupt_checksum = int(self.corrupt_checksum) - 1
             reply = _flip(reply, getattr(self.simulator, "checksum_offset", -1))
         return self.garbage + reply
 
-    def _write(self, data: bytes) -> None:
+    def _write(self, data: bytes, plug: _Plug) -> None:
         # Like a real UART: if the host does not read, output is lost, not queued forever.
         view, deadline = memoryview(data), time.monotonic() + WRITE_GIVE_UP_S
-        while view and not self._stopping.is_set() and time.monotonic() < deadline:
-            view = view[self._write_some(view):]
+        while view and not plug.stopping.is_set() and time.monotonic() < deadline:
+            view = view[_write_some(plug.master, view):]
 
-    def _write_some(self, view: memoryview) -> int:
-        _, ready, _ = select.select([], [self._master], [], POLL_S)
-        return os.write(self._master, view) if ready else 0
-
-    def _remove_link(self) -> None:
-        # Only remove the link if it still points at our pty (a newer harness may own it).
+    def _remove_link(self, slave_path: str) -> None:
+        # Only remove the link if it still points at that pty (a newer plug may own it).
         if self._link and os.path.islink(self._link):
-            if os.readlink(self._link) == self._slave_path:
+            if os.readlink(self._link) == slave_path:
                 os.unlink(self._link)
 
-    def _close_fds(self) -> None:
-        for fd in (self._master, self._slave, self._wake_r, self._wake_w):
-            if fd >= 0:
-                os.close(fd)
-        self._master = self._slave = self._wake_r = self._wake_w = -1
+
+def _write_some(master: int, view: memoryview) -> int:
+    _, ready, _ = select.select([], [master], [], POLL_S)
+    return os.write(master, view) if ready else 0
 
 
 def _flip(data: bytes, offset: int) -> bytes:

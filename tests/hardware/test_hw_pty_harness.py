@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import threading
 import time
 
 import pytest
@@ -124,3 +125,34 @@ def test_stop_is_idempotent_and_silences_the_device():
 def test_wait_until():
     assert wait_until(lambda: True, 0.01)
     assert not wait_until(lambda: False, 0.05)
+
+
+def test_a_replug_right_after_a_self_unplug_keeps_the_new_pty(tmp_path, monkeypatch):
+    """A simulator unplugs itself mid-reply and the host replugs the moment it sees the
+    device gone: the old unplug, still closing its pty, must not touch the new one."""
+    link = str(tmp_path / "ttySIM")
+    real_close = os.close
+
+    def slow_close_on_reader_thread(fd):  # widens the window the race needs
+        if threading.current_thread().name.startswith("pty "):
+            time.sleep(0.005)
+        real_close(fd)
+
+    monkeypatch.setattr(os, "close", slow_close_on_reader_thread)
+
+    class UnplugOnBye:
+        def feed(self, data):
+            if data == b"bye":
+                pty.unplug()  # from the reader thread, which cannot join itself
+                return b""
+            return data
+
+    with PtyHarness(UnplugOnBye(), link=link) as pty:
+        for _ in range(30):
+            with serial.Serial(pty.port, 9600, timeout=0.05) as ser:
+                ser.write(b"bye")
+                assert wait_until(lambda: not pty.plugged)
+                pty.replug()  # at once, racing the old unplug
+            with serial.Serial(pty.port, 9600, timeout=0.05) as ser:
+                ser.write(b"hi")
+                assert read_exactly(ser, 2) == b"hi"

@@ -26,7 +26,7 @@ def sessions(tmp_path: Path):
 @pytest.fixture
 def locker_bus():
     bus = KerongBus([KerongBoardSim(0)])
-    harness = PtyHarness(bus).start()
+    harness = PtyHarness(bus)
     yield bus, harness
     harness.stop()
 
