@@ -27,9 +27,10 @@ EventStatus = Literal["accepted", "duplicate", "conflict", "rejected"]
 # Statuses after which the kiosk never sends the event again.
 FINAL_STATUSES: frozenset[str] = frozenset({"accepted", "duplicate", "conflict", "rejected"})
 
-# Change-feed scopes the server serves. Later: parcels, catalog, config, commands.
+# Change-feed scopes the server serves. Later: catalog, config, commands.
 SCOPE_STAFF = "staff"
-SCOPES: tuple[str, ...] = (SCOPE_STAFF,)
+SCOPE_PARCELS = "parcels"  # carriers' pre-advice for this service point (entity "pre_advice")
+SCOPES: tuple[str, ...] = (SCOPE_STAFF, SCOPE_PARCELS)
 
 # Machine-readable `error` values of ErrorBody that a client acts on.
 ERROR_REVOKED = "revoked"
@@ -193,21 +194,117 @@ class ConfigResponse(WireModel):
 # rejects one (acknowledged, so it never blocks the queue). Extra fields are refused: a new
 # field means a new event type (or version), so an old server never half-understands an event.
 
+# --- Parcels ------------------------------------------------------------------------------
+# A parcel's life: pre-advised by its carrier (optional) -> stored in a compartment, or held at
+# the counter when nothing free fits -> picked up (by code, QR or at the counter) or returned to
+# the carrier after its deadline. The kiosk decides offline and reports each step as one event;
+# the server applies it, notifies the recipient, and reports status back to the carrier.
+
+SizeClass = Literal["S", "M", "L"]
+LanguageCode = Literal["sv", "en", "fi", "fit", "se", "smj"]
+PickupVia = Literal["code", "qr", "counter"]
+DoorReason = Literal["store", "pickup", "return", "counter", "inspect", "reconcile"]
+DoorOutcome = Literal["opened", "failed", "unknown"]
+
+PICKUP_CODE_PATTERN = r"^[0-9]{6,10}$"
+E164_PATTERN = r"^\+[1-9][0-9]{6,14}$"
+EMAIL_PATTERN = r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$"
+QR_PICKUP_PREFIX = "SPKT1:"  # the QR in the notification reads "SPKT1:<pickup code>"
+DEFAULT_DEADLINE_DAYS = 7
+DEFAULT_REMINDER_DAY = 5
+
+_ID = Field(min_length=1, max_length=64)
+
+
+class Recipient(WireModel):
+    """Who to notify. At least one of phone and email. Purged once the parcel is done."""
+
+    name: str | None = Field(default=None, max_length=120)
+    phone: str | None = Field(default=None, pattern=E164_PATTERN)
+    email: str | None = Field(default=None, max_length=254, pattern=EMAIL_PATTERN)
+    language: LanguageCode = "sv"
+
+
 class ParcelStored(WireModel):
-    parcel_id: str = Field(min_length=1, max_length=64)
-    tracking_id: str = Field(min_length=1, max_length=64)
-    compartment: str = Field(min_length=1, max_length=16)
+    """The parcel is in `compartment`, or at the counter when `compartment` is None.
+
+    `pickup_code` travels once, so the server can put it in the notification; the server
+    keeps it only until the parcel is done, the kiosk keeps only a salted hash (and redacts
+    it from the acknowledged outbox row). Without a code or a recipient the server sends no
+    notification (the carrier notifies). Without a deadline the server sets one from the
+    carrier's deadline days (DEFAULT_DEADLINE_DAYS for none)."""
+
+    parcel_id: str = _ID
+    tracking_id: str = _ID
+    compartment: str | None = Field(default=None, min_length=1, max_length=16)
+    carrier: str | None = Field(default=None, min_length=1, max_length=64)  # None: no pre-advice
+    size_class: SizeClass = "M"
+    pickup_code: str | None = Field(default=None, pattern=PICKUP_CODE_PATTERN)
+    deadline: str | None = Field(default=None, pattern=r"^\d{4}-\d{2}-\d{2}$",
+                                 description="last pickup day, ISO date")
+    recipient: Recipient | None = None
+    staff_id: str | None = Field(default=None, max_length=64)  # the staff card that stored it
 
 
 class ParcelPickedUp(WireModel):
-    parcel_id: str = Field(min_length=1, max_length=64)
+    parcel_id: str = _ID
     compartment: str | None = Field(default=None, min_length=1, max_length=16)  # the door opened
+    via: PickupVia = "code"
+
+
+class ParcelReturned(WireModel):
+    """Taken out by staff after the deadline (or at the carrier's request), for the carrier."""
+
+    parcel_id: str = _ID
+    compartment: str | None = Field(default=None, min_length=1, max_length=16)
+    staff_id: str | None = Field(default=None, max_length=64)
+
+
+class DoorOpened(WireModel):
+    """Audit of every attempt to open a door: who, why, when (the event's clock), outcome."""
+
+    compartment: str = Field(min_length=1, max_length=16)
+    reason: DoorReason
+    outcome: DoorOutcome
+    actor: str = Field(min_length=1, max_length=64)  # "resident" or a staff id
+    parcel_id: str | None = Field(default=None, max_length=64)
+
+
+class DoorLeftOpen(WireModel):
+    """A door stayed open past the grace time; the server alerts the shop's staff."""
+
+    compartment: str = Field(min_length=1, max_length=16)
+    open_for_s: int = Field(ge=0)
+
+
+class PickupLockedOut(WireModel):
+    """Too many wrong codes: the keypad paused (the codes themselves are never sent)."""
+
+    wrong_attempts: int = Field(ge=1)
+    paused_for_s: int = Field(ge=1)
 
 
 EVENT_PAYLOADS: Mapping[str, type[WireModel]] = {
     "parcel.stored": ParcelStored,
     "parcel.picked_up": ParcelPickedUp,
+    "parcel.returned": ParcelReturned,
+    "door.opened": DoorOpened,
+    "door.left_open": DoorLeftOpen,
+    "pickup.locked_out": PickupLockedOut,
 }
+
+
+class PreAdviceData(WireModel):
+    """`data` of a scope-"parcels" change with entity "pre_advice" (entity_id: tracking id).
+
+    Deleted from the feed once the parcel is picked up or returned, which purges the
+    recipient's data on the kiosk."""
+
+    tracking_id: str = _ID
+    carrier: str = _ID
+    recipient: Recipient
+    size_class: SizeClass = "M"
+    deadline_days: int = Field(default=DEFAULT_DEADLINE_DAYS, ge=1, le=60)
 
 
 def payload_problem(type_: str, payload: Mapping[str, Any]) -> str | None:

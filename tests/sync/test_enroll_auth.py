@@ -18,6 +18,7 @@ from sync.client import (
     load_device_key,
 )
 from sync.server.models import AuthNonce, Device, EnrollmentCode, EventRow
+from sync.protocol import SCOPES
 from tests.sync.helpers import SP, SP_NAME, make_event, signed_token
 
 
@@ -31,7 +32,7 @@ def key_path(tmp_path):
 def test_enrollment_binds_the_key_and_answers_with_the_service_point(central, key_path) -> None:
     answer = enroll(central.url, central.add_kiosk(), key_path, install_id="i-1", hw={"machine": "aarch64"})
     assert (answer.service_point_id, answer.service_point_name) == (SP, SP_NAME)
-    assert answer.scopes == ["staff"]
+    assert answer.scopes == list(SCOPES)
     [device] = central.rows(Device)
     assert device.device_id == answer.device_id and device.install_id == "i-1"
     assert device.public_key is not None and device.enrolled_at is not None

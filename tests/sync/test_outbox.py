@@ -61,8 +61,9 @@ def test_invalid_payloads_never_enter_the_queue(kiosk_sessions) -> None:
     with kiosk_sessions.begin() as session:
         with pytest.raises(ValueError, match="unknown event type"):
             enqueue(session, type="parcel.lost", payload={"parcel_id": "P1"})
-        with pytest.raises(ValueError, match="compartment"):
-            enqueue(session, type="parcel.stored", payload={"parcel_id": "P1", "tracking_id": "T"})
+        with pytest.raises(ValueError, match="pickup_code"):
+            enqueue(session, type="parcel.stored",
+                    payload={"parcel_id": "P1", "tracking_id": "T", "pickup_code": "12"})
     assert count(kiosk_sessions) == 0
 
 

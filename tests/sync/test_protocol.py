@@ -42,7 +42,10 @@ def test_bad_card_uids_are_refused(text: str) -> None:
     ("parcel.picked_up", {"parcel_id": "P1"}, None),
     ("parcel.picked_up", {"parcel_id": "P1", "compartment": "A1"}, None),
     ("parcel.teleported", {"parcel_id": "P1"}, "unknown event type"),
-    ("parcel.stored", {"parcel_id": "P1", "tracking_id": "T"}, "compartment"),
+    ("parcel.stored", {"parcel_id": "P1", "tracking_id": "T"}, None),  # held at the counter
+    ("parcel.stored", {"parcel_id": "P1", "tracking_id": "T", "pickup_code": "12"}, "pickup_code"),
+    ("parcel.stored", {"parcel_id": "P1", "tracking_id": "T",
+                       "recipient": {"phone": "070-123 45 67"}}, "recipient.phone"),
     ("parcel.stored", {"parcel_id": 7, "tracking_id": "T", "compartment": "A1"}, "parcel_id"),
     ("parcel.picked_up", {"parcel_id": "P1", "colour": "red"}, "colour"),
 ])
