@@ -3,8 +3,13 @@
 Two paths the kiosk waits on: an unlock round trip (Kerong: unlock frame + its reply,
 then a status query + reply, as KerongLocker.open confirms the door) and a card read
 (PN532 InListPassiveTarget: ACK + target response). The bare baseline knows the reply
-lengths in advance and does nothing else; the ratio is the price of the driver
-(decoders, locks, resync, typed errors). Goal: <= 1.3x. Results: bench/hardware_results.md.
+lengths in advance, so one `read(n)` returns exactly when the reply is complete, and
+does nothing else; the ratio is the price of the driver (stale-input flush, decoders
+that find frames and check them, locks, typed errors). Goal: <= 1.3x.
+
+Both paths use the same simulator on the same pty, both ports open side by side, and
+the rounds alternate (ours, bare, bare, ours, ...), so a busy machine slows both
+alike instead of whichever ran second. Results: bench/hardware_results.md.
 
     python -m bench.hardware [--rounds N]
 """
@@ -32,14 +37,17 @@ UID = "DEADBEEF"
 CARD_REPLY_LEN = len(pn532.ACK) + len(pn532.encode_response(0x4A, bytes(10)))  # 4-byte UID
 
 
-def timed(action: Callable[[], object], rounds: int, between: Callable[[], None]) -> list[float]:
-    samples = []
-    for _ in range(rounds):
-        between()
-        start = time.perf_counter()
-        action()
-        samples.append(time.perf_counter() - start)
-    return samples
+def timed_pairs(ours: Callable[[], object], bare: Callable[[], object], rounds: int,
+                between: Callable[[], None]) -> tuple[list[float], list[float]]:
+    """Time both paths `rounds` times each, alternating which goes first."""
+    samples: dict[Callable[[], object], list[float]] = {ours: [], bare: []}
+    for n in range(rounds):
+        for action in ((ours, bare) if n % 2 else (bare, ours)):
+            between()
+            start = time.perf_counter()
+            action()
+            samples[action].append(time.perf_counter() - start)
+    return samples[ours], samples[bare]
 
 
 def bare_unlock(port: serial.Serial) -> None:
@@ -51,13 +59,11 @@ def bare_unlock(port: serial.Serial) -> None:
 
 def bench_unlock(rounds: int) -> tuple[list[float], list[float]]:
     bus = KerongBus([KerongBoardSim(0)])
-    with PtyHarness(bus) as pty:
-        reset = lambda: bus.close_door(0, 1)  # noqa: E731 - a person shuts the door again
-        with KerongLocker(pty.port) as locker:
-            ours = timed(lambda: locker.open(LockAddress(0, 1)), rounds, reset)
-        with serial.Serial(pty.port, 19200, timeout=1) as port:
-            bare = timed(lambda: bare_unlock(port), rounds, reset)
-    return ours, bare
+    reset = lambda: bus.close_door(0, 1)  # noqa: E731 - a person shuts the door again
+    with PtyHarness(bus) as pty, KerongLocker(pty.port) as locker, \
+            serial.Serial(pty.port, 19200, timeout=1) as port:
+        return timed_pairs(lambda: locker.open(LockAddress(0, 1)), lambda: bare_unlock(port),
+                           rounds, reset)
 
 
 def bare_card(port: serial.Serial) -> None:
@@ -73,13 +79,17 @@ def bench_card(rounds: int) -> tuple[list[float], list[float]]:
         reader = PN532Reader(pty.port)
         reader._connect()  # the one-time wake-up and SAM configuration, not measured
         try:
-            # _poll is one InListPassiveTarget exchange: what the listening thread repeats.
-            ours = timed(lambda: reader._poll(1.0), rounds, lambda: None)
+            with serial.Serial(pty.port, 115200, timeout=1) as port:
+                # _poll is one InListPassiveTarget exchange: what the listening thread repeats.
+                return timed_pairs(lambda: _read_card(reader), lambda: bare_card(port),
+                                   rounds, lambda: None)
         finally:
             reader.stop()
-        with serial.Serial(pty.port, 115200, timeout=1) as port:
-            bare = timed(lambda: bare_card(port), rounds, lambda: None)
-    return ours, bare
+
+
+def _read_card(reader: PN532Reader) -> None:
+    if reader._poll(1.0) != UID:
+        raise RuntimeError("driver: card not read")
 
 
 def row(name: str, ours: list[float], bare: list[float]) -> str:
@@ -89,11 +99,11 @@ def row(name: str, ours: list[float], bare: list[float]) -> str:
             f"{p90(bare):.0f} | {med_ours / med_bare:.2f}x |")
 
 
-def main(rounds: int = 300) -> str:
+def main(rounds: int = 1000) -> str:
     unlock, card = bench_unlock(rounds), bench_card(rounds)
     report = "\n".join([
         f"## hardware ({datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC, {platform.machine()}, "
-        f"Python {platform.python_version()}, {rounds} rounds, pty + in-process simulator)",
+        f"Python {platform.python_version()}, {rounds} rounds, pty + in-process simulator, rounds interleaved)",
         "",
         "| path | ours median µs | ours p90 µs | bare pyserial median µs | bare p90 µs | ratio (median) |",
         "|---|---|---|---|---|---|",
@@ -108,5 +118,5 @@ def main(rounds: int = 300) -> str:
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--rounds", type=int, default=300)
+    parser.add_argument("--rounds", type=int, default=1000)
     print(main(parser.parse_args().rounds))

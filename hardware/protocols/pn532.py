@@ -110,6 +110,7 @@ class Frame:
 
 
 Event = Ack | Nack | ErrorFrame | Frame
+ACK_EVENT, NACK_EVENT = Ack(), Nack()  # immutable and alike: the decoder hands out these
 
 
 @dataclass(frozen=True)
@@ -177,43 +178,40 @@ class PN532Decoder:
         self.discarded = 0
 
     def feed(self, data: bytes) -> list[Event]:
-        self._buf += data
+        # One flat loop: the card reader calls this for every poll, on the critical path.
+        buf = self._buf
+        buf += data
         events = []
-        while (event := self._next()) is not None:
-            events.append(event)
-        return events
-
-    def _next(self) -> Event | None:
-        while self._skip_to_start():
-            result = self._parse(self._buf)
+        while True:
+            start = buf.find(START)
+            skip = len(buf) - (buf[-1:] == b"\x00") if start < 0 else start
+            if skip:  # garbage; zeros are preamble/postamble and not counted as garbage
+                self.discarded += skip - buf.count(0, 0, skip)
+                del buf[:skip]
+            if start < 0:
+                return events
+            result = self._parse(buf)
             if result is None:
-                return None  # need more bytes
+                return events  # need more bytes
             event, used = result
-            if event is not None:
-                del self._buf[:used]
-                return event
-            self.dropped += 1
-            del self._buf[:1]
-        return None
-
-    def _skip_to_start(self) -> bool:
-        start = self._buf.find(START)
-        skip = len(self._buf) - (self._buf[-1:] == b"\x00") if start < 0 else start
-        self.discarded += sum(1 for b in self._buf[:skip] if b)
-        del self._buf[:skip]
-        return start >= 0
+            if event is None:
+                self.dropped += 1
+                del buf[:1]  # a false start: look again one byte later
+                continue
+            del buf[:used]
+            events.append(event)
 
     @staticmethod
     def _parse(buf: bytearray) -> tuple[Event | None, int] | None:
         """(event, bytes used), (None, 0) if invalid, None if incomplete. buf[0:2] = 00 FF."""
         if len(buf) < 4:
             return None
-        marker = bytes(buf[2:4])
-        if marker == b"\x00\xff":
-            return Ack(), _with_postamble(buf, 4)
-        if marker == b"\xff\x00":
-            return Nack(), _with_postamble(buf, 4)
-        if marker == b"\xff\xff":
+        marker = buf[2] << 8 | buf[3]
+        if marker == 0x00FF:
+            return ACK_EVENT, _with_postamble(buf, 4)
+        if marker == 0xFF00:
+            return NACK_EVENT, _with_postamble(buf, 4)
+        if marker == 0xFFFF:
             return _parse_body(buf, 2, 7)
         return _parse_body(buf, 2, 4)
 
