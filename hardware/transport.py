@@ -58,6 +58,9 @@ class Channel:
         self._ser = ser
         self.device = device
         self.url = url
+        # Set when a request got no answer in time: that answer may still come, and land
+        # in the middle of the next exchange, after its input flush (see FrameReader.require).
+        self.reply_overdue = False
         # A plain local port is read straight from its descriptor: pyserial's read(n)
         # must be told n, and a driver does not know a reply's length before its header,
         # so through pyserial each chunk costs an in_waiting ioctl plus a read per piece.
@@ -108,6 +111,11 @@ class FrameReader(Generic[F]):
         self._decoder = decoder
         self._queue: deque[F] = deque()
 
+    @property
+    def dropped(self) -> int:
+        """Frames the decoder threw away so far (failed checksums)."""
+        return getattr(self._decoder, "dropped", 0)
+
     def next(self, timeout: float) -> F | None:
         return self._next_before(time.monotonic() + timeout)
 
@@ -133,14 +141,25 @@ class FrameReader(Generic[F]):
 
         ProtocolError if the decoder threw away a corrupt frame meanwhile (the device
         did answer, badly), else DeviceTimeout.
+
+        For devices that answer one frame per request: after a timeout on this port, the
+        first acceptable frame may be the late answer to that earlier request, which
+        arrived after this exchange flushed its input. A device answers in order, so the
+        answer to this request is the last acceptable frame before the line goes quiet
+        for `timeout`. That costs one extra `timeout`, once, after a timeout only.
         """
         frame = self.expect(accept, timeout)
-        if frame is not None:
-            return frame
-        if getattr(self._decoder, "dropped", 0):
-            raise ProtocolError(self._channel.device, self._channel.url,
-                                f"{what}: reply failed its checksum")
-        raise self._channel.timeout(what)
+        if frame is None:
+            if self.dropped:
+                raise ProtocolError(self._channel.device, self._channel.url,
+                                    f"{what}: reply failed its checksum")
+            self._channel.reply_overdue = True
+            raise self._channel.timeout(what)
+        if self._channel.reply_overdue:
+            self._channel.reply_overdue = False
+            while (later := self.expect(accept, timeout)) is not None:
+                frame = later
+        return frame
 
 
 class SerialPort:
