@@ -178,7 +178,8 @@ class PN532Decoder:
         self.discarded = 0
 
     def feed(self, data: bytes) -> list[Event]:
-        # One flat loop: the card reader calls this for every poll, on the critical path.
+        # One flat loop with few calls: the card reader runs it for every poll, on the
+        # path from a card touching the reader to the kiosk reacting.
         buf = self._buf
         buf += data
         events = []
@@ -190,7 +191,7 @@ class PN532Decoder:
                 del buf[:skip]
             if start < 0:
                 return events
-            result = self._parse(buf)
+            result = _parse(buf)
             if result is None:
                 return events  # need more bytes
             event, used = result
@@ -198,55 +199,46 @@ class PN532Decoder:
                 self.dropped += 1
                 del buf[:1]  # a false start: look again one byte later
                 continue
+            if used < len(buf) and buf[used] == 0:
+                used += 1  # the postamble
             del buf[:used]
             events.append(event)
 
-    @staticmethod
-    def _parse(buf: bytearray) -> tuple[Event | None, int] | None:
-        """(event, bytes used), (None, 0) if invalid, None if incomplete. buf[0:2] = 00 FF."""
-        if len(buf) < 4:
-            return None
-        marker = buf[2] << 8 | buf[3]
-        if marker == 0x00FF:
-            return ACK_EVENT, _with_postamble(buf, 4)
-        if marker == 0xFF00:
-            return NACK_EVENT, _with_postamble(buf, 4)
-        if marker == 0xFFFF:
-            return _parse_body(buf, 2, 7)
-        return _parse_body(buf, 2, 4)
 
+def _parse(buf: bytearray) -> tuple[Event | None, int] | None:
+    """(event, bytes used without postamble), (None, 0) if invalid, None if incomplete.
 
-def _parse_body(buf: bytearray, len_at: int, body_at: int) -> tuple[Event | None, int] | None:
-    if len(buf) < body_at:
+    buf starts with the start code 00 FF.
+    """
+    size = len(buf)
+    if size < 4:
         return None
-    length, ok = _read_length(buf, len_at, body_at)
-    if not ok or length == 0:
+    if buf[2] == 0x00 and buf[3] == 0xFF:
+        return ACK_EVENT, 4
+    if buf[2] == 0xFF and buf[3] == 0x00:
+        return NACK_EVENT, 4
+    if buf[2] == 0xFF and buf[3] == 0xFF:  # extended: FF FF LENm LENl LCS
+        if size < 7:
+            return None
+        length, body_at = buf[4] << 8 | buf[5], 7
+        length_ok = (buf[4] + buf[5] + buf[6]) & 0xFF == 0
+    else:  # normal: LEN LCS
+        length, body_at = buf[2], 4
+        length_ok = (buf[2] + buf[3]) & 0xFF == 0
+    if not length_ok or length == 0:
         return None, 0
-    if len(buf) > body_at and buf[body_at] not in VALID_TFI:
+    if size > body_at and buf[body_at] not in VALID_TFI:
         return None, 0  # reject a false start early instead of waiting for LEN bytes
     end = body_at + length
-    if len(buf) < end + 1:
+    if size < end + 1:
         return None
     body = bytes(buf[body_at:end])
     if (sum(body) + buf[end]) & 0xFF:
         return None, 0
-    return _event(body), _with_postamble(buf, end + 1)
-
-
-def _read_length(buf: bytearray, len_at: int, body_at: int) -> tuple[int, bool]:
-    if body_at - len_at == 2:  # normal: LEN LCS
-        length = buf[len_at]
-    else:  # extended: FF FF LENm LENl LCS
-        length = buf[len_at + 2] << 8 | buf[len_at + 3]
-    length_sum = sum(buf[len_at:body_at]) - (0x1FE if body_at - len_at == 5 else 0)
-    return length, length_sum & 0xFF == 0
+    return _event(body), end + 1
 
 
 def _event(body: bytes) -> Event:
-    if body == bytes([ERROR_TFI]):
+    if len(body) == 1 and body[0] == ERROR_TFI:
         return ErrorFrame()
     return Frame(body[0], body[1:])
-
-
-def _with_postamble(buf: bytearray, used: int) -> int:
-    return used + 1 if buf[used:used + 1] == b"\x00" else used
