@@ -64,12 +64,23 @@ class Channel:
         # A plain local port is read straight from its descriptor: pyserial's read(n)
         # must be told n, and a driver does not know a reply's length before its header,
         # so through pyserial each chunk costs an in_waiting ioctl plus a read per piece.
-        # URL handlers (spy://, socket://, loop://) keep pyserial's own read.
+        # URL handlers (spy://, socket://, loop://) keep pyserial's own read and write.
         self._fd = ser.fileno() if type(ser) is serial.Serial else None
 
     def write(self, data: bytes) -> None:
         # No flush (tcdrain): the reply cannot overtake the request, and each read has a
         # deadline that covers the few milliseconds the request spends on the wire.
+        if self._fd is not None:
+            # A request fits the driver's buffer, so one write(2) takes it all; pyserial
+            # would add a select() per write. Whatever does not fit goes through pyserial,
+            # which waits for room under the write timeout.
+            try:
+                written = os.write(self._fd, data)
+            except BlockingIOError:
+                written = 0
+            data = data[written:]
+            if not data:
+                return
         self._ser.write(data)
 
     def read(self, deadline: float) -> bytes:
