@@ -58,9 +58,11 @@ class Channel:
         self._ser = ser
         self.device = device
         self.url = url
-        # Set when a request got no answer in time: that answer may still come, and land
-        # in the middle of the next exchange, after its input flush (see FrameReader.require).
-        self.reply_overdue = False
+        # Requests (as FrameReader.require names them) that got no answer in time: that
+        # answer may still come, and land in the middle of the next such exchange, after
+        # its input flush. Keyed by request, as a late answer from one board cannot pass
+        # for another's (the drivers' frame filters check the address).
+        self.overdue: set[str] = set()
         # A plain local port is read straight from its descriptor: pyserial's read(n)
         # must be told n, and a driver does not know a reply's length before its header,
         # so through pyserial each chunk costs an in_waiting ioctl plus a read per piece.
@@ -153,21 +155,22 @@ class FrameReader(Generic[F]):
         ProtocolError if the decoder threw away a corrupt frame meanwhile (the device
         did answer, badly), else DeviceTimeout.
 
-        For devices that answer one frame per request: after a timeout on this port, the
-        first acceptable frame may be the late answer to that earlier request, which
-        arrived after this exchange flushed its input. A device answers in order, so the
-        answer to this request is the last acceptable frame before the line goes quiet
-        for `timeout`. That costs one extra `timeout`, once, after a timeout only.
+        For devices that answer one frame per request: after the same request (`what`)
+        timed out on this port, the first acceptable frame may be the late answer to it,
+        which arrived after this exchange flushed its input. A device answers in order,
+        so the answer to this request is the last acceptable frame before the line goes
+        quiet for `timeout`. That costs one extra `timeout`, once, after a timeout only.
         """
         frame = self.expect(accept, timeout)
+        overdue = self._channel.overdue
         if frame is None:
             if self.dropped:
                 raise ProtocolError(self._channel.device, self._channel.url,
                                     f"{what}: reply failed its checksum")
-            self._channel.reply_overdue = True
+            overdue.add(what)
             raise self._channel.timeout(what)
-        if self._channel.reply_overdue:
-            self._channel.reply_overdue = False
+        if overdue and what in overdue:
+            overdue.discard(what)
             while (later := self.expect(accept, timeout)) is not None:
                 frame = later
         return frame

@@ -218,3 +218,4 @@ def test_unplug_after_the_board_got_the_unlock_is_reported_then_read_back(tmp_pa
         # Same driver, no restart: the board says the door did open; nothing is re-sent.
         assert driver.state(LockAddress(0, 5)).door_closed is False
     assert list(bus.board(0).unlocks) == [5]
+
