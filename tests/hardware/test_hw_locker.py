@@ -182,8 +182,8 @@ def test_lock_out_of_range_is_refused_before_any_io(locker, bus_pty):
 
 
 def test_a_reply_that_lands_in_the_next_exchange_is_not_its_answer(bus, bus_pty):
-    with KerongLocker(bus_pty.port, timeout=0.2, retries=0) as driver:
-        bus_pty.delay_s = 0.3  # the board answers "closed" after the driver gave up...
+    with KerongLocker(bus_pty.port, timeout=0.5, retries=0) as driver:
+        bus_pty.delay_s = 0.7  # the board answers "closed" after the driver gave up...
         with pytest.raises(DeviceTimeout):
             driver.status(0)
         bus_pty.delay_s = 0.0

@@ -198,8 +198,8 @@ def test_python_escpos_gets_the_answers_a_real_printer_gives(ppty, psim):
 
 
 def test_a_status_that_lands_in_the_next_query_is_not_its_answer(ppty, psim):
-    with EscPosPrinter(ppty.port, timeout=0.2) as driver:
-        ppty.delay_s = 0.3  # "paper ok" comes after the driver gave up...
+    with EscPosPrinter(ppty.port, timeout=0.5) as driver:
+        ppty.delay_s = 0.7  # "paper ok" comes after the driver gave up...
         with pytest.raises(DeviceTimeout, match="status replies"):
             driver.status()
         ppty.delay_s = 0.0

@@ -138,8 +138,8 @@ def test_late_reply_then_unplug_and_replug(tmp_path, harness, wbus):
 
 
 def test_a_reply_that_lands_in_the_next_exchange_is_not_its_answer(wbus, wpty):
-    with WklyLocker(wpty.port, timeout=0.2, retries=0) as driver:
-        wpty.delay_s = 0.3  # the board answers "closed" after the driver gave up...
+    with WklyLocker(wpty.port, timeout=0.5, retries=0) as driver:
+        wpty.delay_s = 0.7  # the board answers "closed" after the driver gave up...
         with pytest.raises(DeviceTimeout):
             driver.state(LockAddress(0, 2))
         wpty.delay_s = 0.0
