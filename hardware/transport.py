@@ -11,6 +11,8 @@ of its own.
 
 from __future__ import annotations
 
+import os
+import select
 import termios
 import threading
 import time
@@ -27,6 +29,7 @@ F = TypeVar("F")
 # How long one low-level read may block. Small, so deadlines and stop requests are
 # noticed quickly; data itself is returned as soon as it arrives.
 READ_SLICE_S = 0.02
+READ_SIZE = 4096  # more than any reply; what is waiting comes in one system call
 WRITE_TIMEOUT_S = 1.0
 # What a vanished port raises: pyserial wraps most errors, but not tcflush's.
 IO_ERRORS = (serial.SerialException, OSError, termios.error)
@@ -55,13 +58,52 @@ class Channel:
         self._ser = ser
         self.device = device
         self.url = url
+        # Requests (as FrameReader.require names them) that got no answer in time: that
+        # answer may still come, and land in the middle of the next such exchange, after
+        # its input flush. Keyed by request, as a late answer from one board cannot pass
+        # for another's (the drivers' frame filters check the address).
+        self.overdue: set[str] = set()
+        # A plain local port is read straight from its descriptor: pyserial's read(n)
+        # must be told n, and a driver does not know a reply's length before its header,
+        # so through pyserial each chunk costs an in_waiting ioctl plus a read per piece.
+        # URL handlers (spy://, socket://, loop://) keep pyserial's own read and write.
+        self._fd = ser.fileno() if type(ser) is serial.Serial else None
 
     def write(self, data: bytes) -> None:
+        # No flush (tcdrain): the reply cannot overtake the request, and each read has a
+        # deadline that covers the few milliseconds the request spends on the wire.
+        if self._fd is not None:
+            # A request fits the driver's buffer, so one write(2) takes it all; pyserial
+            # would add a select() per write. Whatever does not fit goes through pyserial,
+            # which waits for room under the write timeout.
+            try:
+                written = os.write(self._fd, data)
+            except BlockingIOError:
+                written = 0
+            data = data[written:]
+            if not data:
+                return
         self._ser.write(data)
-        self._ser.flush()
 
     def read(self, deadline: float) -> bytes:
         """Bytes that arrive before `deadline` (monotonic); b"" once it has passed."""
+        if self._fd is None:
+            return self._read_via_pyserial(deadline)
+        while True:
+            ready, _, _ = select.select([self._fd], [], [],
+                                        max(0.0, deadline - time.monotonic()))
+            if not ready:
+                return b""
+            try:
+                data = os.read(self._fd, READ_SIZE)
+            except BlockingIOError:
+                continue  # another reader of the same tty took it (a spy, a test)
+            if not data:  # what pyserial says too: Linux reports a vanished port so
+                raise serial.SerialException("device reports readiness to read but "
+                                             "returned no data (device disconnected?)")
+            return data
+
+    def _read_via_pyserial(self, deadline: float) -> bytes:
         while True:
             data = self._ser.read(max(1, self._ser.in_waiting))
             if data or time.monotonic() >= deadline:
@@ -82,36 +124,56 @@ class FrameReader(Generic[F]):
         self._decoder = decoder
         self._queue: deque[F] = deque()
 
+    @property
+    def dropped(self) -> int:
+        """Frames the decoder threw away so far (failed checksums)."""
+        return getattr(self._decoder, "dropped", 0)
+
     def next(self, timeout: float) -> F | None:
-        deadline = time.monotonic() + timeout
-        while not self._queue:
-            data = self._channel.read(deadline)
-            if not data:
-                return None
-            self._queue.extend(self._decoder.feed(data))
-        return self._queue.popleft()
+        return self._next_before(time.monotonic() + timeout)
 
     def expect(self, accept: Callable[[F], bool], timeout: float) -> F | None:
         """The first frame `accept` likes within `timeout`, skipping others."""
         deadline = time.monotonic() + timeout
-        while (frame := self.next(max(0.0, deadline - time.monotonic()))) is not None:
+        while (frame := self._next_before(deadline)) is not None:
             if accept(frame):
                 return frame
         return None
+
+    def _next_before(self, deadline: float) -> F | None:
+        queue = self._queue
+        while not queue:
+            data = self._channel.read(deadline)
+            if not data:
+                return None
+            queue.extend(self._decoder.feed(data))
+        return queue.popleft()
 
     def require(self, accept: Callable[[F], bool], timeout: float, what: str) -> F:
         """Like `expect`, but raise when nothing acceptable came.
 
         ProtocolError if the decoder threw away a corrupt frame meanwhile (the device
         did answer, badly), else DeviceTimeout.
+
+        For devices that answer one frame per request: after the same request (`what`)
+        timed out on this port, the first acceptable frame may be the late answer to it,
+        which arrived after this exchange flushed its input. A device answers in order,
+        so the answer to this request is the last acceptable frame before the line goes
+        quiet for `timeout`. That costs one extra `timeout`, once, after a timeout only.
         """
         frame = self.expect(accept, timeout)
-        if frame is not None:
-            return frame
-        if getattr(self._decoder, "dropped", 0):
-            raise ProtocolError(self._channel.device, self._channel.url,
-                                f"{what}: reply failed its checksum")
-        raise self._channel.timeout(what)
+        overdue = self._channel.overdue
+        if frame is None:
+            if self.dropped:
+                raise ProtocolError(self._channel.device, self._channel.url,
+                                    f"{what}: reply failed its checksum")
+            overdue.add(what)
+            raise self._channel.timeout(what)
+        if overdue and what in overdue:
+            overdue.discard(what)
+            while (later := self.expect(accept, timeout)) is not None:
+                frame = later
+        return frame
 
 
 class SerialPort:
@@ -123,6 +185,7 @@ class SerialPort:
         self.baudrate = baudrate
         self._lock = threading.Lock()
         self._serial: serial.SerialBase | None = None
+        self._open_channel: Channel | None = None
 
     @property
     def is_open(self) -> bool:
@@ -170,12 +233,13 @@ class SerialPort:
         self.close()
 
     def _channel(self) -> Channel:
-        if self._serial is None:
+        if self._open_channel is None:
             self._serial = open_serial(self.url, device=self.device, baudrate=self.baudrate)
-        return Channel(self._serial, self.device, self.url)
+            self._open_channel = Channel(self._serial, self.device, self.url)
+        return self._open_channel
 
     def _drop(self) -> None:
-        ser, self._serial = self._serial, None
+        ser, self._serial, self._open_channel = self._serial, None, None
         if ser is not None:
             try:
                 ser.close()

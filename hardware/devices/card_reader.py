@@ -15,6 +15,7 @@ from hardware.protocols import pn532
 from hardware.transport import Channel, FrameReader, SerialPort
 
 PN532 = "PN532 card reader"
+UNREADABLE = "unreadable"  # a poll whose answer failed its checksum (never a hex UID)
 CardCallback = Callable[[str], None]
 T = TypeVar("T")
 
@@ -36,6 +37,11 @@ class PN532Reader(ListeningDevice):
     A poll listens for `poll_interval` seconds; if no card answers the host aborts
     with an ACK, as the PN532 itself never gives up. A card counts as removed after
     `absent_polls` empty polls in a row, so one missed poll does not fire it again.
+
+    A card fires once per presentation: a held card does not fire again after a missed
+    poll, a corrupt reply, a late answer or a reconnect. Only polls that see the reader
+    empty `absent_polls` times end a presentation (a card taken away and brought back
+    while the reader was unreachable therefore does not fire twice).
     """
 
     device_name = PN532
@@ -51,7 +57,8 @@ class PN532Reader(ListeningDevice):
         self._retry_s = retry_s
         self._on_card: CardCallback | None = None
         self._changed = threading.Condition()
-        self._present: str | None = None
+        self._present: str | None = None  # what the polls say now (None during an outage)
+        self._held: str | None = None  # the card that fired and has not been seen leaving
         self._absent = 0
         self._polls = 0
         self.firmware: pn532.FirmwareVersion | None = None
@@ -77,9 +84,12 @@ class PN532Reader(ListeningDevice):
                 return self._present
         try:
             self._connect()
-            return self._poll(timeout)
+            uid = self._poll(timeout)
         finally:
             self._port.close()
+        if uid is UNREADABLE:
+            raise ProtocolError(PN532, self.port, "the card's answer failed its checksum")
+        return uid
 
     # --- one device session --------------------------------------------------------
 
@@ -91,27 +101,34 @@ class PN532Reader(ListeningDevice):
 
     def _disconnect(self) -> None:
         self._port.close()
-        self._note(None, forget=True)  # after an outage a held card counts as new
+        with self._changed:  # unknown until the next poll; the held card stays held
+            self._present = None
+            self._changed.notify_all()
 
     def _step(self) -> None:
         uid = self._poll(self._poll_interval)
+        if uid is UNREADABLE:
+            return  # the answer failed its checksum: neither "card" nor "no card"
         self._note(uid)
         worker = self._worker  # stop() may clear the attribute meanwhile
         if uid is not None and worker is not None:
             worker.stopping.wait(self._poll_interval)  # no need to re-read a held card flat out
 
     def _poll(self, window: float) -> str | None:
+        """The UID on the reader, None if none answered, UNREADABLE if one answered badly."""
         return self._port.exchange(pn532.in_list_passive_target(),
                                    lambda ch: self._read_target(ch, window))
 
-    def _note(self, uid: str | None, *, forget: bool = False) -> None:
+    def _note(self, uid: str | None) -> None:
         with self._changed:
-            if not forget:
-                self._polls += 1
+            self._polls += 1
             self._absent = 0 if uid else self._absent + 1
-            fire = uid is not None and uid != self._present
-            if uid is not None or forget or self._absent >= self._absent_polls:
+            gone = self._absent >= self._absent_polls
+            if uid is not None or gone:
                 self._present = uid
+            fire = uid is not None and uid != self._held
+            if uid is not None or gone:
+                self._held = uid
             self._changed.notify_all()
         if fire and self._on_card is not None:
             call_safely(self._on_card, uid)
@@ -122,8 +139,8 @@ class PN532Reader(ListeningDevice):
         def read(channel: Channel) -> pn532.Frame:
             reader = FrameReader(channel, pn532.PN532Decoder())
             self._expect_ack(reader)
-            event = reader.require(lambda e: not isinstance(e, pn532.Ack),
-                                   self._reply_timeout, f"response to command {code:#04x}")
+            event = reader.require(lambda e: _answers(e, code), self._reply_timeout,
+                                   f"response to command {code:#04x}")
             return self._response(event, code)
         return self._port.exchange(request, read)
 
@@ -133,13 +150,17 @@ class PN532Reader(ListeningDevice):
         event = reader.expect(lambda e: not isinstance(e, pn532.Ack), window)
         if event is None:
             channel.write(pn532.ACK)  # no card: abort, or the PN532 listens forever
-            return None
+            return UNREADABLE if reader.dropped else None
         frame = self._response(event, pn532.CMD_IN_LIST_PASSIVE_TARGET)
         targets = self._parse(pn532.parse_passive_targets, frame)
         return targets[0].uid_hex if targets else None
 
     def _expect_ack(self, reader: FrameReader) -> None:
-        event = reader.require(lambda e: True, self._ack_timeout, "ACK")
+        # The PN532 ACKs a command before it answers it, so a response ahead of our ACK
+        # is a late answer to an earlier command (a card that came just as we aborted):
+        # skipped, never taken for this command's answer.
+        event = reader.require(lambda e: not isinstance(e, pn532.Frame), self._ack_timeout,
+                               "ACK")
         if isinstance(event, pn532.ErrorFrame):
             raise DeviceRefused(PN532, self.port, "error frame instead of ACK")
         if not isinstance(event, pn532.Ack):
@@ -157,3 +178,9 @@ class PN532Reader(ListeningDevice):
             return parse(frame)
         except FrameError as exc:
             raise ProtocolError(PN532, self.port, str(exc)) from exc
+
+
+def _answers(event: pn532.Event, code: int) -> bool:
+    """An error frame, or the response to command `code` (a stale one to another is skipped)."""
+    return isinstance(event, pn532.ErrorFrame) or (
+        isinstance(event, pn532.Frame) and event.is_response_to(code))

@@ -74,6 +74,7 @@ class EscPosPrinter:
         self._timeout = timeout or model.reply_timeout_s
         self._lock = threading.Lock()
         self._escpos: EscposSerial | None = None
+        self._overdue = False  # a status query went unanswered in time on this connection
 
     @property
     def port(self) -> str:
@@ -140,19 +141,31 @@ class EscPosPrinter:
     def _read_status(self) -> st.PrinterStatus:
         device = self._printer().device
         device.reset_input_buffer()  # a late byte from an old query is not this answer
-        decoder = st.StatusDecoder()
-        for n in self.model.status_queries:
-            decoder.expect(n)
         device.write(b"".join(st.encode_query(n) for n in self.model.status_queries))
-        return st.merge(self._collect(device, decoder))
+        wanted = len(self.model.status_queries)
+        # After a timeout, that query's answer may still come, after this flush. The
+        # printer answers in order, so then the last full set of replies is ours.
+        replies = self._collect(device, sets=2 if self._overdue else 1)
+        if len(replies) < wanted:
+            self._overdue = True
+            raise DeviceTimeout(PRINTER, self.url, f"{len(replies)} of {wanted} status replies")
+        self._overdue = False
+        last = len(replies) // wanted * wanted
+        return st.merge(replies[last - wanted:last])
 
-    def _collect(self, device: serial.Serial, decoder: st.StatusDecoder) -> list[st.StatusReply]:
+    def _collect(self, device: serial.Serial, sets: int) -> list[st.StatusReply]:
+        """Up to `sets` replies per query: the first set within the timeout, a further
+        one only if it follows before the line has been quiet for the timeout again."""
+        decoder = st.StatusDecoder()
+        for n in self.model.status_queries * sets:
+            decoder.expect(n)
         wanted, replies = len(self.model.status_queries), []
         deadline = time.monotonic() + self._timeout
-        while len(replies) < wanted:
-            if time.monotonic() >= deadline:
-                raise DeviceTimeout(PRINTER, self.url, f"{len(replies)} of {wanted} status replies")
+        while len(replies) < wanted * sets and time.monotonic() < deadline:
+            had_one = len(replies) >= wanted
             replies += decoder.feed(device.read(max(1, device.in_waiting)))
+            if not had_one and len(replies) >= wanted:
+                deadline = time.monotonic() + self._timeout
         return replies
 
     # --- the port --------------------------------------------------------------------
@@ -176,7 +189,7 @@ class EscPosPrinter:
         return self._escpos
 
     def _drop(self) -> None:
-        printer, self._escpos = self._escpos, None
+        printer, self._escpos, self._overdue = self._escpos, None, False
         if printer is not None and printer.device is not None:
             try:
                 printer.device.close()  # not printer.close(): it flushes a dead port

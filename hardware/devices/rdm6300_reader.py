@@ -2,7 +2,8 @@
 
 The module repeats a card's frame while it is in the field and says nothing otherwise,
 so "card removed" is silence for `absent_s`. It cannot be asked anything: the device
-counts as connected while its port is open.
+counts as connected while its port is open. As with the PN532, a card fires once per
+presentation: a held card does not fire again after the port was lost and reopened.
 """
 
 from __future__ import annotations
@@ -30,7 +31,8 @@ class Rdm6300Reader(ListeningDevice):
         self._decoder = rdm6300.Rdm6300Decoder()
         self._on_card: CardCallback | None = None
         self._changed = threading.Condition()
-        self._present: str | None = None
+        self._present: str | None = None  # None also while the port is lost
+        self._held: str | None = None  # the card that fired and has not been seen leaving
         self._last_seen = 0.0
 
     @property
@@ -60,23 +62,26 @@ class Rdm6300Reader(ListeningDevice):
     def _connect(self) -> None:
         self._port.open()
         self._decoder = rdm6300.Rdm6300Decoder()  # drop half a frame from before
+        self._last_seen = time.monotonic()  # a held card gets `absent_s` to show up again
 
     def _disconnect(self) -> None:
         self._port.close()
-        self._note(None)  # after an outage a held card counts as new
+        with self._changed:  # unknown until frames come again; the held card stays held
+            self._present = None
+            self._changed.notify_all()
 
     def _step(self) -> None:
         tags = self._decoder.feed(self._port.read(READ_WINDOW_S))
         if tags:
             self._last_seen = time.monotonic()
             self._note(tags[-1].uid_hex)
-        elif self._present and time.monotonic() - self._last_seen >= self._absent_s:
+        elif self._held and time.monotonic() - self._last_seen >= self._absent_s:
             self._note(None)
 
     def _note(self, uid: str | None) -> None:
         with self._changed:
-            fire = uid is not None and uid != self._present
-            self._present = uid
+            fire = uid is not None and uid != self._held
+            self._present = self._held = uid
             self._changed.notify_all()
         if fire and self._on_card is not None:
             call_safely(self._on_card, uid)

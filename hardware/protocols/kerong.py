@@ -140,32 +140,32 @@ class KerongDecoder:
         self.discarded = 0  # bytes skipped while hunting for a frame start
 
     def feed(self, data: bytes) -> list[KerongFrame]:
-        self._buf += data
+        # One flat loop: the drivers call this once per reply, on the kiosk's critical path.
+        buf = self._buf
+        buf += data
         frames = []
-        while (frame := self._next()) is not None:
-            frames.append(frame)
-        return frames
-
-    def _next(self) -> KerongFrame | None:
-        while self._skip_to_stx() and len(self._buf) >= 3:
-            length = FRAME_LENGTH.get(self._buf[2])
+        while buf:
+            start = buf.find(STX)
+            if start:  # garbage in front (or no STX at all: everything is garbage)
+                self._discard(len(buf) if start < 0 else start)
+                if start < 0:
+                    break
+            if len(buf) < 3:
+                break
+            length = FRAME_LENGTH.get(buf[2])
             if length is None:
                 self._discard(1)  # an STX byte that starts no known frame
                 continue
-            if len(self._buf) < length:
-                return None
-            frame = self._check(bytes(self._buf[:length]))
-            if frame is not None:
-                del self._buf[:length]
-                return frame
-            self.dropped += 1
-            self._discard(1)
-        return None
-
-    def _skip_to_stx(self) -> bool:
-        start = self._buf.find(STX)
-        self._discard(len(self._buf) if start < 0 else start)
-        return start >= 0
+            if len(buf) < length:
+                break
+            frame = self._check(bytes(buf[:length]))
+            if frame is None:
+                self.dropped += 1
+                self._discard(1)  # a real frame may hide behind this false STX
+                continue
+            del buf[:length]
+            frames.append(frame)
+        return frames
 
     def _discard(self, count: int) -> None:
         del self._buf[:count]

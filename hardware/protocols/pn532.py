@@ -110,6 +110,7 @@ class Frame:
 
 
 Event = Ack | Nack | ErrorFrame | Frame
+ACK_EVENT, NACK_EVENT = Ack(), Nack()  # immutable and alike: the decoder hands out these
 
 
 @dataclass(frozen=True)
@@ -177,78 +178,67 @@ class PN532Decoder:
         self.discarded = 0
 
     def feed(self, data: bytes) -> list[Event]:
-        self._buf += data
+        # One flat loop with few calls: the card reader runs it for every poll, on the
+        # path from a card touching the reader to the kiosk reacting.
+        buf = self._buf
+        buf += data
         events = []
-        while (event := self._next()) is not None:
-            events.append(event)
-        return events
-
-    def _next(self) -> Event | None:
-        while self._skip_to_start():
-            result = self._parse(self._buf)
+        while True:
+            start = buf.find(START)
+            skip = len(buf) - (buf[-1:] == b"\x00") if start < 0 else start
+            if skip:  # garbage; zeros are preamble/postamble and not counted as garbage
+                self.discarded += skip - buf.count(0, 0, skip)
+                del buf[:skip]
+            if start < 0:
+                return events
+            result = _parse(buf)
             if result is None:
-                return None  # need more bytes
+                return events  # need more bytes
             event, used = result
-            if event is not None:
-                del self._buf[:used]
-                return event
-            self.dropped += 1
-            del self._buf[:1]
+            if event is None:
+                self.dropped += 1
+                del buf[:1]  # a false start: look again one byte later
+                continue
+            if used < len(buf) and buf[used] == 0:
+                used += 1  # the postamble
+            del buf[:used]
+            events.append(event)
+
+
+def _parse(buf: bytearray) -> tuple[Event | None, int] | None:
+    """(event, bytes used without postamble), (None, 0) if invalid, None if incomplete.
+
+    buf starts with the start code 00 FF.
+    """
+    size = len(buf)
+    if size < 4:
         return None
-
-    def _skip_to_start(self) -> bool:
-        start = self._buf.find(START)
-        skip = len(self._buf) - (self._buf[-1:] == b"\x00") if start < 0 else start
-        self.discarded += sum(1 for b in self._buf[:skip] if b)
-        del self._buf[:skip]
-        return start >= 0
-
-    @staticmethod
-    def _parse(buf: bytearray) -> tuple[Event | None, int] | None:
-        """(event, bytes used), (None, 0) if invalid, None if incomplete. buf[0:2] = 00 FF."""
-        if len(buf) < 4:
+    if buf[2] == 0x00 and buf[3] == 0xFF:
+        return ACK_EVENT, 4
+    if buf[2] == 0xFF and buf[3] == 0x00:
+        return NACK_EVENT, 4
+    if buf[2] == 0xFF and buf[3] == 0xFF:  # extended: FF FF LENm LENl LCS
+        if size < 7:
             return None
-        marker = bytes(buf[2:4])
-        if marker == b"\x00\xff":
-            return Ack(), _with_postamble(buf, 4)
-        if marker == b"\xff\x00":
-            return Nack(), _with_postamble(buf, 4)
-        if marker == b"\xff\xff":
-            return _parse_body(buf, 2, 7)
-        return _parse_body(buf, 2, 4)
-
-
-def _parse_body(buf: bytearray, len_at: int, body_at: int) -> tuple[Event | None, int] | None:
-    if len(buf) < body_at:
-        return None
-    length, ok = _read_length(buf, len_at, body_at)
-    if not ok or length == 0:
+        length, body_at = buf[4] << 8 | buf[5], 7
+        length_ok = (buf[4] + buf[5] + buf[6]) & 0xFF == 0
+    else:  # normal: LEN LCS
+        length, body_at = buf[2], 4
+        length_ok = (buf[2] + buf[3]) & 0xFF == 0
+    if not length_ok or length == 0:
         return None, 0
-    if len(buf) > body_at and buf[body_at] not in VALID_TFI:
+    if size > body_at and buf[body_at] not in VALID_TFI:
         return None, 0  # reject a false start early instead of waiting for LEN bytes
     end = body_at + length
-    if len(buf) < end + 1:
+    if size < end + 1:
         return None
     body = bytes(buf[body_at:end])
     if (sum(body) + buf[end]) & 0xFF:
         return None, 0
-    return _event(body), _with_postamble(buf, end + 1)
-
-
-def _read_length(buf: bytearray, len_at: int, body_at: int) -> tuple[int, bool]:
-    if body_at - len_at == 2:  # normal: LEN LCS
-        length = buf[len_at]
-    else:  # extended: FF FF LENm LENl LCS
-        length = buf[len_at + 2] << 8 | buf[len_at + 3]
-    length_sum = sum(buf[len_at:body_at]) - (0x1FE if body_at - len_at == 5 else 0)
-    return length, length_sum & 0xFF == 0
+    return _event(body), end + 1
 
 
 def _event(body: bytes) -> Event:
-    if body == bytes([ERROR_TFI]):
+    if len(body) == 1 and body[0] == ERROR_TFI:
         return ErrorFrame()
     return Frame(body[0], body[1:])
-
-
-def _with_postamble(buf: bytearray, used: int) -> int:
-    return used + 1 if buf[used:used + 1] == b"\x00" else used

@@ -81,6 +81,8 @@ class SimulatorSet:
     def start(self) -> SimulatorSet:
         sims = {"locker": self.bus, "card_reader": self.card_sim,
                 "scanner": self.scanner_sim, "printer": self.printer_sim}
+        if self._link_dir:
+            os.makedirs(self._link_dir, exist_ok=True)  # a config may name links not made yet
         try:
             for name in self.devices:
                 self.harnesses[name] = PtyHarness(sims[name], link=self._link(name))

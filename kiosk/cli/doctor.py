@@ -45,7 +45,8 @@ def _card_reader(manager: DeviceManager) -> str:
 
 
 def _port_opens(port: str, detail: str) -> str:
-    SerialPort(port, device="device", baudrate=9600).open()
+    with SerialPort(port, device="device", baudrate=9600) as serial_port:
+        serial_port.open()
     return detail
 
 

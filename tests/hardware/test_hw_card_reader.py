@@ -196,3 +196,152 @@ def test_stop_joins_the_thread_and_can_restart(pn532_pty, pn532_sim, rec):
         assert wait_until(lambda: rec.cards == [UID])
     finally:
         reader.stop()
+
+
+# --- one read per presentation, whatever the line does ------------------------------------
+
+class SkipEveryOtherPoll:
+    """A held card that misses every other poll, as a selected card can ignore a REQA."""
+
+    def __init__(self, inner: PN532Sim) -> None:
+        self.inner, self.polls = inner, 0
+
+    def feed(self, data: bytes) -> bytes:
+        reply = self.inner.feed(data)
+        if pn532.in_list_passive_target() in data:
+            self.polls += 1
+            if self.polls % 2 == 0 and len(reply) > len(pn532.ACK):
+                self.inner.feed(pn532.ACK)  # as if the card stayed silent until the abort
+                return pn532.ACK
+        return reply
+
+
+def test_a_held_card_that_misses_polls_fires_once(pn532_pty, pn532_sim, rec):
+    pn532_pty.simulator = SkipEveryOtherPoll(pn532_sim)
+    with PN532Reader(pn532_pty.port, poll_interval=0.03) as reader:
+        reader.start(rec.on_card, on_error=rec.on_error)
+        pn532_sim.place_card(UID)
+        assert wait_until(lambda: rec.cards == [UID])
+        wait_polls(reader, 12)
+        assert rec.cards == [UID] and rec.errors == []
+
+
+def test_a_held_card_fires_once_through_corrupt_replies(reader, pn532_pty, pn532_sim, rec):
+    pn532_sim.place_card(UID)
+    assert wait_until(lambda: rec.cards == [UID])
+    pn532_pty.corrupt_checksum = 3  # more polls in a row than absent_polls
+    assert wait_until(lambda: not pn532_pty.corrupt_checksum)
+    wait_polls(reader, 5)
+    # A reply that fails its checksum says nothing about the card: it is no "empty" poll.
+    assert rec.cards == [UID] and reader.present_uid == UID
+    pn532_sim.remove_card()
+    assert wait_until(lambda: reader.present_uid is None)
+    pn532_sim.place_card(UID)
+    assert wait_until(lambda: rec.cards == [UID, UID])
+
+
+def test_a_held_card_fires_once_across_unplug_and_replug(tmp_path, harness, pn532_sim, rec):
+    pty = harness(pn532_sim, link=str(tmp_path / "ttyNFC"))
+    with PN532Reader(pty.port, poll_interval=0.05, retry_s=0.05) as reader:
+        reader.start(rec.on_card, on_error=rec.on_error)
+        pn532_sim.place_card(UID)
+        assert wait_until(lambda: rec.cards == [UID])
+        pty.unplug()
+        assert wait_until(lambda: rec.errors and not reader.connected)
+        assert reader.present_uid is None  # unknown while it is gone
+        pty.replug()
+        assert wait_until(lambda: reader.connected and reader.present_uid == UID)
+        wait_polls(reader, 3)
+        assert rec.cards == [UID]
+        pn532_sim.place_card("DEADBEEF")
+        assert wait_until(lambda: rec.cards == [UID, "DEADBEEF"])
+
+
+class UnplugOnPoll:
+    """Pulls the cable the moment a poll arrives, after the card read it (mid-command)."""
+
+    def __init__(self, inner: PN532Sim, pty) -> None:
+        self.inner, self.pty, self.armed = inner, pty, False
+
+    def feed(self, data: bytes) -> bytes:
+        reply = self.inner.feed(data)
+        if self.armed and pn532.in_list_passive_target() in data:
+            self.armed = False
+            self.pty.unplug()
+            return b""
+        return reply
+
+
+def test_unplug_mid_poll_then_replug_recovers_by_itself(tmp_path, harness, pn532_sim, rec):
+    pty = harness(pn532_sim, link=str(tmp_path / "ttyNFC"))
+    unplugger = UnplugOnPoll(pn532_sim, pty)
+    pty.simulator = unplugger
+    with PN532Reader(pty.port, poll_interval=0.05, retry_s=0.05) as reader:
+        reader.start(rec.on_card, on_error=rec.on_error)
+        assert wait_until(lambda: reader.connected)
+        unplugger.armed = True
+        assert wait_until(lambda: not pty.plugged and rec.errors)
+        pty.replug()
+        assert wait_until(lambda: reader.connected)
+        pn532_sim.place_card(UID)
+        assert wait_until(lambda: rec.cards == [UID])
+    assert len(rec.errors) == 1
+
+
+class StaleAnswerAheadOfTheNextAck:
+    """A card answer still on the wire when the host, having given up and aborted, sends
+    its next poll: it arrives after the host flushed its input, just ahead of the next
+    ACK, and by then the card has left the field."""
+
+    def __init__(self, inner: PN532Sim) -> None:
+        self.inner, self.late, self.sent = inner, b"", False
+        inner.attach(self._hold_back)  # a card placed during a poll answers through here
+
+    def feed(self, data: bytes) -> bytes:
+        reply = self.inner.feed(data)
+        if pn532.in_list_passive_target() not in data or self.sent:
+            return reply
+        if self.late:  # the next poll: the stale answer lands just ahead of its ACK
+            self.sent = True
+            return self.late + reply
+        if len(reply) > len(pn532.ACK):
+            self._hold_back(reply[len(pn532.ACK):])
+            return pn532.ACK
+        return reply
+
+    def _hold_back(self, answer: bytes) -> None:
+        self.late = answer  # the host will give up waiting for it
+        self.inner.remove_card()
+
+
+def test_a_late_card_answer_is_not_taken_for_the_next_poll(pn532_pty, pn532_sim, rec):
+    stale = StaleAnswerAheadOfTheNextAck(pn532_sim)
+    pn532_pty.simulator = stale
+    with PN532Reader(pn532_pty.port, poll_interval=0.05) as reader:
+        reader.start(rec.on_card, on_error=rec.on_error)
+        assert wait_until(lambda: reader.connected)
+        pn532_sim.place_card(UID)
+        assert wait_until(lambda: stale.sent)  # the stale answer went out
+        wait_polls(reader, 3)
+        assert rec.cards == [] and reader.present_uid is None  # that card is not there
+        assert rec.errors == []  # and a stale frame is no reason to reconnect
+        pn532_sim.attach(pn532_pty.send)
+        pn532_sim.place_card("DEADBEEF")
+        assert wait_until(lambda: rec.cards == ["DEADBEEF"])
+
+
+def test_replies_later_than_the_timeout_fire_nothing_twice(pn532_pty, pn532_sim, rec):
+    with PN532Reader(pn532_pty.port, poll_interval=0.05, ack_timeout=0.1,
+                     retry_s=0.05) as reader:
+        reader.start(rec.on_card, on_error=rec.on_error)
+        pn532_sim.place_card(UID)
+        assert wait_until(lambda: rec.cards == [UID])
+        pn532_pty.delay_s = 0.25  # every answer now comes after the driver gave up
+        assert wait_until(lambda: rec.errors and isinstance(rec.errors[0], DeviceTimeout))
+        pn532_sim.remove_card()
+        pn532_pty.delay_s = 0.0
+        assert wait_until(lambda: reader.connected, 5)
+        wait_polls(reader, 3)
+        assert reader.present_uid is None and rec.cards == [UID]  # no stale "card present"
+        pn532_sim.place_card(UID)
+        assert wait_until(lambda: rec.cards == [UID, UID])

@@ -179,3 +179,43 @@ def test_lock_out_of_range_is_refused_before_any_io(locker, bus_pty):
     with pytest.raises(ValueError):
         locker.open(LockAddress(0, 17))
     assert bytes(bus_pty.received) == b""
+
+
+def test_a_reply_that_lands_in_the_next_exchange_is_not_its_answer(bus, bus_pty):
+    with KerongLocker(bus_pty.port, timeout=0.5, retries=0) as driver:
+        bus_pty.delay_s = 0.7  # the board answers "closed" after the driver gave up...
+        with pytest.raises(DeviceTimeout):
+            driver.status(0)
+        bus_pty.delay_s = 0.0
+        bus.open_door(0, 2)
+        # ...while the next query is under way: after its input flush, ahead of its answer.
+        assert driver.state(LockAddress(0, 2)).door_closed is False
+
+
+class UnplugOnUnlock:
+    """The board unlocks, then the cable comes out before it can answer (mid-command)."""
+
+    def __init__(self, inner: KerongBus, pty) -> None:
+        self.inner, self.pty = inner, pty
+
+    def feed(self, data: bytes) -> bytes:
+        reply = self.inner.feed(data)
+        if any(f.cmd == kerong.CMD_UNLOCK for f in kerong.KerongDecoder().feed(data)):
+            self.pty.unplug()
+            return b""
+        return reply
+
+
+def test_unplug_after_the_board_got_the_unlock_is_reported_then_read_back(tmp_path, harness):
+    bus = KerongBus([KerongBoardSim(0)])
+    pty = harness(bus, link=str(tmp_path / "ttyBUS"))
+    pty.simulator = UnplugOnUnlock(bus, pty)
+    with KerongLocker(pty.port, timeout=0.1, confirm_s=0.3) as driver:
+        with pytest.raises(OutcomeUnknown, match="board 0 lock 5"):
+            driver.open(LockAddress(0, 5))
+        pty.simulator = bus
+        pty.replug()
+        # Same driver, no restart: the board says the door did open; nothing is re-sent.
+        assert driver.state(LockAddress(0, 5)).door_closed is False
+    assert list(bus.board(0).unlocks) == [5]
+

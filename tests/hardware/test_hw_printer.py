@@ -9,7 +9,7 @@ from escpos.printer import Serial as EscposSerial
 
 from hardware.devices.models import PRINTER_MODELS
 from hardware.devices.printer import EscPosPrinter, Receipt
-from hardware.errors import DeviceRefused, DeviceUnavailable, FrameError
+from hardware.errors import DeviceRefused, DeviceTimeout, DeviceUnavailable, FrameError
 from hardware.protocols import escpos_status as st
 from hardware.protocols.escpos_stream import EscPosTokenizer, Token
 from hardware.sim.printer import PrinterSim
@@ -195,3 +195,23 @@ def test_python_escpos_gets_the_answers_a_real_printer_gives(ppty, psim):
         client.close()
     (receipt,) = psim.receipts
     assert receipt.lines == ["Lanthandel i Övre Soppero"] and receipt.qr_codes == [b"SE-PARCEL-123"]
+
+
+def test_a_status_that_lands_in_the_next_query_is_not_its_answer(ppty, psim):
+    with EscPosPrinter(ppty.port, timeout=0.5) as driver:
+        ppty.delay_s = 0.7  # "paper ok" comes after the driver gave up...
+        with pytest.raises(DeviceTimeout, match="status replies"):
+            driver.status()
+        ppty.delay_s = 0.0
+        psim.set_paper("out")
+        # ...while the next query is under way: after its input flush, ahead of its answer.
+        status = driver.status()
+        assert status.paper is st.Paper.OUT and not status.can_print
+
+
+def test_a_corrupt_status_byte_is_never_reported(printer, ppty, psim):
+    psim.set_cover(True)
+    ppty.corrupt_checksum = 1  # the last status byte arrives with its fixed bits wrong
+    with pytest.raises(DeviceTimeout, match="3 of 4"):
+        printer.status()
+    assert printer.status().cover_open  # the next query reads the printer again

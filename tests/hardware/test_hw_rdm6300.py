@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import queue
+import time
 
 import pytest
 
@@ -82,4 +83,36 @@ def test_read_uid_without_start_and_unplug_replug(tmp_path, harness, sim, cards)
         pty.unplug()
         assert "RDM6300" in str(errors.get(timeout=2))
         pty.replug()
-        assert cards.get(timeout=3) == "0A0B0C0D0E"  # recovered by itself, card counted anew
+        # Recovered by itself: it reads the held card again, which does not fire twice.
+        assert wait_until(lambda: reader.present_uid == "0A0B0C0D0E", 3)
+        sim.place_card("0A0B0C0D0F")
+        assert cards.get(timeout=3) == "0A0B0C0D0F"
+        assert cards.empty()
+
+
+def test_late_frames_fire_a_held_card_once(harness, sim, cards):
+    pty = harness(sim)
+    pty.delay_s = 0.2  # every frame reaches the host late, and one may trail the removal
+    with Rdm6300Reader(pty.port, absent_s=0.5) as reader:
+        reader.start(cards.put)
+        sim.place_card("67003B51C6")
+        assert cards.get(timeout=2) == "67003B51C6"
+        sim.place_card(None)
+        assert wait_until(lambda: reader.present_uid is None, 3)
+        time.sleep(0.4)  # long enough for a trailing frame to arrive and be handled
+        assert cards.empty()
+
+
+def test_unplug_mid_frame_then_replug(tmp_path, harness, sim, cards):
+    pty = harness(sim, link=str(tmp_path / "ttyRFID"))
+    errors = queue.Queue()
+    with Rdm6300Reader(pty.port, retry_s=0.05) as reader:
+        reader.start(cards.put, on_error=errors.put)
+        assert wait_until(lambda: reader.connected)
+        pty.send(rdm6300.encode_uid("0100000042")[:7])  # the cable comes out mid-frame
+        pty.unplug()
+        assert "RDM6300" in str(errors.get(timeout=2))
+        pty.replug()
+        sim.place_card("67003B51C6")
+        assert cards.get(timeout=3) == "67003B51C6"  # the half frame never joins this one
+    assert cards.empty()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import queue
+import time
 
 import pytest
 
@@ -116,3 +117,23 @@ def test_to_scan_result_is_pure():
 def test_bad_suffix_setting_is_refused_at_construction():
     with pytest.raises(ValueError):
         SerialScanner("/dev/null", suffix="cr")
+
+
+def test_unplug_mid_barcode_then_replug_reads_the_next_one_whole(tmp_path, harness, scans, scanner_sim):
+    pty = harness(scanner_sim, link=str(tmp_path / "ttySCAN"))
+    errors: list[Exception] = []
+    scanner = SerialScanner(pty.port, retry_s=0.05)
+    scanner.start(scans.put, on_error=errors.append)
+    try:
+        assert wait_until(lambda: scanner.connected)
+        pty.send(b"CP1234")  # the cable comes out in the middle of a barcode...
+        time.sleep(0.3)  # ...after the scanner thread has read that half (it reads every 0.1 s)
+        pty.unplug()
+        assert wait_until(lambda: errors and not scanner.connected)
+        pty.replug()
+        assert wait_until(lambda: scanner.connected)
+        scanner_sim.scan(SSCC)
+        assert scans.get(timeout=2).data == SSCC  # the half barcode never joins it
+        assert scans.empty()
+    finally:
+        scanner.stop()

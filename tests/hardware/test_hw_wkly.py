@@ -135,3 +135,35 @@ def test_late_reply_then_unplug_and_replug(tmp_path, harness, wbus):
         pty.replug()
         driver.open(LockAddress(0, 1))
     assert wbus.board(0).locks[1].door_closed is False
+
+
+def test_a_reply_that_lands_in_the_next_exchange_is_not_its_answer(wbus, wpty):
+    with WklyLocker(wpty.port, timeout=0.5, retries=0) as driver:
+        wpty.delay_s = 0.7  # the board answers "closed" after the driver gave up...
+        with pytest.raises(DeviceTimeout):
+            driver.state(LockAddress(0, 2))
+        wpty.delay_s = 0.0
+        wbus.open_door(0, 2)
+        # ...while the next query is under way: after its input flush, ahead of its answer.
+        assert driver.state(LockAddress(0, 2)).door_closed is False
+
+
+def test_unplug_after_the_board_got_the_open_is_reported_then_read_back(tmp_path, harness, wbus):
+    pty = harness(wbus, link=str(tmp_path / "ttyWKLY"))
+
+    class UnplugOnOpen:
+        def feed(self, data: bytes) -> bytes:
+            reply = wbus.feed(data)
+            if any(f.cmd == wkly.CMD_OPEN for f in wkly.WklyDecoder().feed(data)):
+                pty.unplug()  # the board opened; the cable came out before it answered
+                return b""
+            return reply
+
+    pty.simulator = UnplugOnOpen()
+    with WklyLocker(pty.port, timeout=0.1) as driver:
+        with pytest.raises(OutcomeUnknown, match="board 1 lock 4"):
+            driver.open(LockAddress(1, 4))
+        pty.simulator = wbus
+        pty.replug()
+        assert driver.state(LockAddress(1, 4)).door_closed is False  # no restart needed
+    assert len(opens(pty)) == 1  # never re-sent
