@@ -62,8 +62,17 @@ def read(path: Path) -> list[Compartment]:
     return compartments
 
 
-def check_boards(compartments: list[Compartment], answered: tuple[int, ...]) -> None:
-    """Every board the map uses must have answered on the bus (when we know which did)."""
+def check(compartments: list[Compartment], answered: tuple[int, ...]) -> None:
+    """One label per door, one door per lock, and every board the map uses answered on the bus
+    (when we know which did)."""
+    labels, locks = {}, {}
+    for compartment in compartments:
+        if compartment.id in labels:
+            raise LockerMapError(f"label {compartment.id} is used for two compartments")
+        where = (compartment.board, compartment.lock)
+        if where in locks:
+            raise LockerMapError(f"{locks[where]} and {compartment.id} are both on board {where[0]} lock {where[1]}")
+        labels[compartment.id], locks[where] = compartment, compartment.id
     missing = sorted({c.board for c in compartments} - set(answered))
     if answered and missing:
         raise LockerMapError(f"the locker map uses board(s) {', '.join(map(str, missing))}, but only board(s) "

@@ -134,24 +134,27 @@ def _validate_boards(_ctx, _param, value):
               help=f"Screen: {', '.join(PANELS)} or WxH@WMMxHMM (pixels @ millimetres) [default: 10in].")
 @click.option("--language", type=click.Choice(LANGUAGES), help="Default UI language [default: sv].")
 @click.option("--windowed", is_flag=True, help="Run in a window that can be closed (demo, development).")
+@click.option("--re-enroll", is_flag=True, help="Enroll with --code even if this kiosk is enrolled already.")
 @click.option("--dry-run", is_flag=True, help="Check everything and show the config; enroll and write nothing.")
 @click.pass_obj
-def provision(obj, interactive: bool | None, dry_run: bool, **options) -> None:
+def provision(obj, interactive: bool | None, dry_run: bool, re_enroll: bool, **options) -> None:
     """Set up this kiosk: enroll with the central server, find and check the devices, write the config."""
     if interactive is None:
         interactive = sys.stdin.isatty()
     existing = _existing_config(obj.config_path)
     plan = _ask(options, existing) if interactive else _from_options(options, existing)
+    _check_writable(obj.config_path, plan.data_dir)
     found = _verify_devices(plan)
     compartments = _compartments(plan, found, existing)
-    _check_writable(obj.config_path, plan.data_dir, dry_run)
+    planned = _config(plan, _Pending(service_point_id=plan.service_point or _Pending.service_point_id),
+                      found, compartments)  # every config error before the code is spent
     if dry_run:
-        _dry_run(plan, found, compartments, obj.config_path)
+        _dry_run(plan, planned, found, compartments, obj.config_path)
         return
     if interactive:
         click.echo(_summary_devices(found, compartments))
         click.confirm("Enroll with the server and write this configuration?", default=True, abort=True)
-    answer = _enroll(plan)
+    answer = _kept_enrollment(plan, existing, re_enroll) or _enroll(plan)
     config = _config(plan, answer, found, compartments)
     _verify_server(config)
     try:
@@ -172,7 +175,11 @@ def _existing_config(path: Path) -> KioskConfig | None:
 
 
 def _from_options(options: dict, existing: KioskConfig | None) -> Plan:
-    missing = [name for name in ("server", "code") if not options[name]]
+    enrolled = existing is not None and existing.server is not None
+    missing = [name for name in ("server", "code") if not options[name] and not (enrolled and name == "code")]
+    if not options["server"] and enrolled:
+        options["server"] = existing.server.url
+        missing.remove("server")
     if missing:
         raise click.UsageError(f"--non-interactive needs {' and '.join('--' + m for m in missing)}")
     plan = _plan(options, existing)
@@ -221,7 +228,8 @@ def _detected_ports(plan: Plan, wanted: set[str]) -> dict[str, str]:
 def _ask(options: dict, existing: KioskConfig | None) -> Plan:
     server_default = existing.server.url if existing and existing.server else None
     options["server"] = options["server"] or click.prompt("Central server URL", default=server_default)
-    options["code"] = options["code"] or click.prompt("Enrollment code from the coordinator")
+    if not (existing and existing.server):
+        options["code"] = options["code"] or click.prompt("Enrollment code from the coordinator")
     plan = _plan(options, existing)
     plan.data_dir = Path(click.prompt("Data directory", default=str(plan.data_dir)))
     plan.language = click.prompt("Default language", type=click.Choice(LANGUAGES), default=plan.language)
@@ -282,7 +290,7 @@ def _compartments(plan: Plan, found: dict[str, Found], existing: KioskConfig | N
             compartments = list(existing.locker.compartments)  # a re-run keeps a map the technician tuned
         else:
             compartments = locker_map.generated(plan.boards or answered or (0,), plan.locks_per_board, plan.sizes)
-        locker_map.check_boards(compartments, answered)
+        locker_map.check(compartments, answered)
     except LockerMapError as error:
         raise ProvisionError(f"locker map: {error}") from None
     return compartments
@@ -292,7 +300,7 @@ def _same_bus(existing: KioskConfig, found: dict[str, Found]) -> bool:
     return existing.locker.protocol == found["locker"].protocol
 
 
-def _check_writable(config_path: Path, data_dir: Path, dry_run: bool) -> None:
+def _check_writable(config_path: Path, data_dir: Path) -> None:
     """Try it (root ignores mode bits, a read-only SD card does not): fail before enrolling."""
     for what, directory in (("config directory", config_path.parent), ("data directory", data_dir)):
         existing = _nearest_existing(directory)
@@ -312,7 +320,37 @@ def _nearest_existing(path: Path) -> Path:
     return path
 
 
+@dataclass(frozen=True)
+class _Enrolled:
+    device_id: str
+    service_point_id: str
+    service_point_name: str
+
+
+def _kept_enrollment(plan: Plan, existing: KioskConfig | None, re_enroll: bool) -> _Enrolled | None:
+    """A re-run on an enrolled kiosk keeps its enrollment if the server still signs it in
+    (the code is single-use: it is spent at the kiosk's first sign-in)."""
+    if re_enroll or existing is None or existing.server is None or existing.server.url != plan.server:
+        return None
+    if existing.data_dir != plan.data_dir.absolute() or not existing.device_key_path.exists():
+        return None
+    from sync.client import SyncClient, SyncError
+
+    try:
+        with SyncClient(existing.server.url, existing.server.device_id, existing.device_key_path) as client:
+            client.config(None)
+    except SyncError as error:
+        if not plan.code:
+            raise ProvisionError(f"this kiosk's enrollment no longer works ({error}); "
+                                 "give a new --code from the coordinator") from None
+        return None
+    click.echo(f"Already enrolled as {existing.server.device_id}: keeping that enrollment.")
+    return _Enrolled(existing.server.device_id, existing.server.service_point_id, existing.service_point_name)
+
+
 def _enroll(plan: Plan):
+    if not plan.code:
+        raise ProvisionError("an enrollment code is needed (--code): this kiosk is not enrolled with that server")
     from sync.client import generate_device_key
     from sync.errors import EnrollmentRefused, ServerUnreachable, SyncError
 
@@ -412,12 +450,10 @@ class _Pending:
     service_point_name: str = "Servicepunkt"
 
 
-def _dry_run(plan: Plan, found: dict[str, Found], compartments, config_path: Path) -> None:
+def _dry_run(plan: Plan, config: KioskConfig, found: dict[str, Found], compartments, config_path: Path) -> None:
     import tomli_w
 
     _server_reachable(plan.server)
-    pending = _Pending(service_point_id=plan.service_point or _Pending.service_point_id)
-    config = _config(plan, pending, found, compartments)
     click.echo(f"Dry run: nothing enrolled, nothing written. Central server {plan.server}: reachable.")
     click.echo(_summary_devices(found, compartments))
     click.echo(f"Would write {config_path} (mode 0600):\n")
