@@ -93,8 +93,10 @@ def _parse_value(text: str) -> Any:
 
 def _assign(data: Any, parts: list[str], value: Any) -> None:
     *parents, last = parts
-    for part in parents:
+    for number, part in enumerate(parents):
         data = _child(data, part, create=True)
+        if not isinstance(data, (dict, list)):
+            raise KeyError(f"'{'.'.join(parts[:number + 1])}' is a value, not a section")
     if isinstance(data, list):
         data[_index(data, last)] = value
     else:
@@ -104,8 +106,6 @@ def _assign(data: Any, parts: list[str], value: Any) -> None:
 def _child(data: Any, part: str, *, create: bool) -> Any:
     if isinstance(data, list):
         return data[_index(data, part)]
-    if not isinstance(data, dict):
-        raise KeyError(f"'{part}' is inside a value, not a section")
     if part not in data:
         if not create:
             raise KeyError(f"no key '{part}'")
