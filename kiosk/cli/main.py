@@ -16,6 +16,7 @@ from kiosk.cli.logs import LOG_FORMAT, file_handler, logs
 from kiosk.cli.provision import provision
 from kiosk.cli.queue_commands import queue
 from kiosk.cli.simulate import simulate
+from kiosk.cli.stable_names import stable_names
 from kiosk.cli.sync_commands import sync
 from kiosk.config import CONFIG_ENV_VAR, ConfigError, config_path, load_config
 
@@ -76,6 +77,7 @@ def _log_to_file(data_dir: Path) -> None:
 cli.add_command(provision)
 cli.add_command(config_group)
 cli.add_command(logs)
+cli.add_command(stable_names)
 cli.add_command(sync)
 cli.add_command(queue)
 cli.add_command(demo)
