@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import stat
+import os
 from datetime import datetime
 from pathlib import Path
 
@@ -10,7 +11,7 @@ from click.testing import CliRunner
 
 from kiosk.cli.logs import log_file, parse_since
 from kiosk.cli.main import cli
-from kiosk.config import load_config
+from kiosk.config import load_config, parse_config, write_config
 
 
 @pytest.fixture
@@ -114,3 +115,14 @@ def test_since_understands_what_a_technician_types() -> None:
     assert parse_since("30min", now) == datetime(2026, 11, 27, 14, 0)
     assert parse_since("yesterday", now) == datetime(2026, 11, 26)
     assert parse_since("2026-11-27 08:15", now) == datetime(2026, 11, 27, 8, 15)
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="only root can give files away")
+def test_set_as_root_keeps_the_file_readable_by_its_owner(config_path) -> None:
+    os.chown(config_path.parent, 65534, 65534)  # as /etc/servicepunkt belongs to the kiosk user
+    os.chown(config_path, 65534, 65534)
+    assert kiosk(config_path, "config", "set", "language", "en").exit_code == 0
+    assert (config_path.stat().st_uid, config_path.stat().st_gid) == (65534, 65534)
+    config_path.unlink()
+    write_config(parse_config({"data_dir": "/tmp"}), config_path)
+    assert config_path.stat().st_uid == 65534  # a new file belongs to the directory's owner
