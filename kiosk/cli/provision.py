@@ -228,7 +228,8 @@ def _detected_ports(plan: Plan, wanted: set[str]) -> dict[str, str]:
 def _ask(options: dict, existing: KioskConfig | None) -> Plan:
     server_default = existing.server.url if existing and existing.server else None
     options["server"] = options["server"] or click.prompt("Central server URL", default=server_default)
-    if not (existing and existing.server):
+    enrolled_there = existing and existing.server and existing.server.url == options["server"].rstrip("/")
+    if not enrolled_there:  # a re-run keeps the enrollment: the code is spent by then
         options["code"] = options["code"] or click.prompt("Enrollment code from the coordinator")
     plan = _plan(options, existing)
     plan.data_dir = Path(click.prompt("Data directory", default=str(plan.data_dir)))

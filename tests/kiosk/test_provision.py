@@ -274,3 +274,18 @@ def test_a_read_only_config_dir_is_refused_before_enrolling(tmp_path, central, s
     assert f"config directory {etc}: cannot write there" in result.stderr, result.stderr
     assert list(etc.iterdir()) == [] and not data.exists()
     assert all(d.public_key is None for d in central.rows(Device))  # refused before enrolling
+
+
+def test_interactive_rerun_asks_no_code_and_keeps_the_enrollment(kiosk, central, sims) -> None:
+    first = kiosk.provision(central.url, central.add_kiosk(), "--locker-port", sims.ports["locker"])
+    assert first.exit_code == 0, first.output
+    answers = "\n".join(["", "", "", "7in", "", "none", "none", "none", "", "", "", "y"]) + "\n"
+    again = kiosk.run("provision", "--interactive", input=answers)
+    assert again.exit_code == 0, again.output
+    assert "Enrollment code" not in again.output and "Already enrolled as" in again.output
+    assert load_config(kiosk.config).panel.width_px == 800 and len(central.rows(Device)) == 1
+
+
+def test_run_without_a_config_says_what_to_do(kiosk) -> None:
+    result = kiosk.run("run")
+    assert result.exit_code != 0 and "run 'kiosk provision' first" in result.output
