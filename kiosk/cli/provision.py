@@ -355,6 +355,7 @@ def _enroll(plan: Plan):
     from sync.client import generate_device_key
     from sync.errors import EnrollmentRefused, ServerUnreachable, SyncError
 
+    new_dir = not plan.data_dir.exists()
     plan.data_dir.mkdir(parents=True, exist_ok=True)
     key_path, id_path = plan.data_dir / "device_key", plan.data_dir / "install_id"
     created = [path for path in (key_path, id_path) if not path.exists()]
@@ -365,6 +366,8 @@ def _enroll(plan: Plan):
     except (EnrollmentRefused, ServerUnreachable) as error:
         for path in created:  # the server never accepted this key: leave the data dir as it was
             path.unlink(missing_ok=True)
+        if new_dir:
+            plan.data_dir.rmdir()
         raise ProvisionError(f"enrollment failed: {_enroll_problem(error)}") from None
     except SyncError as error:
         raise ProvisionError(f"enrollment failed: {error}") from None

@@ -52,7 +52,7 @@ class Kiosk:
 
     def nothing_written(self) -> bool:
         leftovers = list(self.config.parent.glob("*")) if self.config.parent.exists() else []
-        return not leftovers and not (self.data / "device_key").exists()
+        return not leftovers and not self.data.exists()
 
 
 @pytest.fixture
