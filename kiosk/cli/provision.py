@@ -61,6 +61,7 @@ class Plan:
     sizes: str = locker_map.DEFAULT_SIZES
     hook_closed_bit: int = 1
     printer_model: str = "epson-tm-t88"
+    calibrate: bool = False
     windowed: bool = False
     detect_in: tuple[str, ...] = ()
 
@@ -130,6 +131,8 @@ def _validate_boards(_ctx, _param, value):
 @click.option("--sizes", help=f"Size classes S/M/L by lock, repeated [default: {locker_map.DEFAULT_SIZES}].")
 @click.option("--hook-closed-bit", type=click.Choice(("0", "1")),
               help="Sensor polarity: the Kerong hook bit that means 'door closed' [default: 1].")
+@click.option("--calibrate", is_flag=True,
+              help="Set the sensor polarity by reading the doors (close every door first; Kerong).")
 @click.option("--panel", callback=_validate_panel,
               help=f"Screen: {', '.join(PANELS)} or WxH@WMMxHMM (pixels @ millimetres) [default: 10in].")
 @click.option("--language", type=click.Choice(LANGUAGES), help="Default UI language [default: sv].")
@@ -146,6 +149,8 @@ def provision(obj, interactive: bool | None, dry_run: bool, re_enroll: bool, **o
     _check_writable(obj.config_path, plan.data_dir)
     found = _verify_devices(plan)
     compartments = _compartments(plan, found, existing)
+    if plan.calibrate:
+        plan.hook_closed_bit = _calibrated(found["locker"], compartments)
     planned = _config(plan, _Pending(service_point_id=plan.service_point or _Pending.service_point_id),
                       found, compartments)  # every config error before the code is spent
     if dry_run:
@@ -202,7 +207,8 @@ def _plan(options: dict, existing: KioskConfig | None) -> Plan:
         protocols=protocols, map_file=options["locker_map"], boards=options["boards"],
         locks_per_board=options["compartments"] or 8, sizes=options["sizes"] or locker_map.DEFAULT_SIZES,
         hook_closed_bit=int(options["hook_closed_bit"] or defaults["hook_closed_bit"]),
-        printer_model=options["printer_model"], windowed=options["windowed"], detect_in=options["detect_in"])
+        printer_model=options["printer_model"], windowed=options["windowed"], detect_in=options["detect_in"],
+        calibrate=options["calibrate"])
 
 
 def _defaults(existing: KioskConfig | None) -> dict:
@@ -247,8 +253,12 @@ def _ask(options: dict, existing: KioskConfig | None) -> Plan:
         plan.locks_per_board = click.prompt("Compartments per board", type=click.IntRange(1, 16),
                                             default=plan.locks_per_board)
         plan.sizes = click.prompt("Sizes by lock (S/M/L, repeated)", default=plan.sizes)
-        plan.hook_closed_bit = int(click.prompt("Sensor polarity: hook bit meaning 'closed'",
-                                                type=click.Choice(("0", "1")), default=str(plan.hook_closed_bit)))
+        plan.calibrate = plan.calibrate or click.confirm(
+            "Calibrate the door sensors now? (every door must be closed)", default=True)
+        if not plan.calibrate:
+            plan.hook_closed_bit = int(click.prompt("Sensor polarity: hook bit meaning 'closed'",
+                                                    type=click.Choice(("0", "1")),
+                                                    default=str(plan.hook_closed_bit)))
     return plan
 
 
@@ -295,6 +305,20 @@ def _compartments(plan: Plan, found: dict[str, Found], existing: KioskConfig | N
     except LockerMapError as error:
         raise ProvisionError(f"locker map: {error}") from None
     return compartments
+
+
+def _calibrated(locker: Found, compartments) -> int:
+    from kiosk.cli.polarity import CalibrationError, closed_bit
+
+    if locker.protocol != "kerong":
+        click.echo(f"{locker.protocol} boards report the door state directly: no sensor polarity to calibrate.")
+        return 1
+    try:
+        bit = closed_bit(locker.port, compartments)
+    except CalibrationError as error:
+        raise ProvisionError(f"sensor calibration: {error}") from None
+    click.echo(f"Door sensors calibrated: hook bit {bit} means closed.")
+    return bit
 
 
 def _same_bus(existing: KioskConfig, found: dict[str, Found]) -> bool:

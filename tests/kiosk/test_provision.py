@@ -103,7 +103,7 @@ def test_interactive_prompts_offer_what_was_detected(kiosk, central, sims) -> No
     answers = "\n".join([
         central.url, central.add_kiosk(), str(kiosk.data), "se", "15in",
         "", "", ports["scanner"], "none",  # locker and card reader: as detected; scanner typed; no printer
-        "4", "LLMS", "0", "y"]) + "\n"
+        "4", "LLMS", "n", "0", "y"]) + "\n"  # no calibration: polarity typed
     result = kiosk.run("provision", "--interactive", "--detect-in", ports["locker"],
                        "--detect-in", ports["card_reader"], input=answers)
     assert result.exit_code == 0, result.output
@@ -289,3 +289,21 @@ def test_interactive_rerun_asks_no_code_and_keeps_the_enrollment(kiosk, central,
 def test_run_without_a_config_says_what_to_do(kiosk) -> None:
     result = kiosk.run("run")
     assert result.exit_code != 0 and "run 'kiosk provision' first" in result.output
+
+
+def test_calibration_reads_the_polarity_from_the_closed_doors(kiosk, central) -> None:
+    with SimulatorSet(devices=("locker",), hook_closed_bit=0) as inverted:
+        result = kiosk.provision(central.url, central.add_kiosk(), "--locker-port", inverted.ports["locker"],
+                                 "--calibrate")
+    assert result.exit_code == 0, result.output
+    assert "hook bit 0 means closed" in result.output and load_config(kiosk.config).locker.hook_closed_bit == 0
+
+
+def test_calibration_with_a_door_open_is_refused(kiosk, central) -> None:
+    with SimulatorSet(devices=("locker",)) as sims:
+        sims.set_door(0, 3, closed=False)
+        result = kiosk.provision(central.url, central.add_kiosk(), "--locker-port", sims.ports["locker"],
+                                 "--calibrate")
+    assert result.exit_code != 0
+    assert "door(s) A3 read differently from the others: close every door" in result.output
+    assert kiosk.nothing_written()
