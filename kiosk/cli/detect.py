@@ -111,8 +111,8 @@ def verify(role: str, port: str, protocol: str | None) -> Found:
 
 def _opens(role: str, port: str, protocol: str) -> Found:
     """Scanners and RDM6300 readers say nothing until used: that the port opens is all we can tell."""
-    with SerialPort(port, device=ROLE_NAMES[role], baudrate=9600):
-        pass
+    with SerialPort(port, device=ROLE_NAMES[role], baudrate=9600) as serial_port:
+        serial_port.open()
     return Found(role, port, protocol, "port opens (this device is silent until used)")
 
 

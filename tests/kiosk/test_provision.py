@@ -191,6 +191,7 @@ def test_a_port_held_by_another_program_is_named_with_the_program(kiosk, central
     (lambda p: ["--locker-port", "/dev/ttyUSB9"], "/dev/ttyUSB9 does not exist"),
     (lambda p: ["--locker-port", p["scanner"]], "nothing on"),
     (lambda p: ["--card-reader-port", p["card_reader"]], "needs --locker-port"),
+    (lambda p: ["--locker-port", p["locker"], "--scanner-port", "/etc/hostname"], "barcode scanner: "),
 ])
 def test_wrong_ports_are_refused(kiosk, central, sims, ports, message) -> None:
     result = kiosk.provision(central.url, central.add_kiosk(), *ports(sims.ports))
