@@ -62,6 +62,7 @@ class Plan:
     hook_closed_bit: int = 1
     printer_model: str = "epson-tm-t88"
     calibrate: bool = False
+    keep_map: bool = True  # a re-run keeps a locker map the technician tuned, unless told otherwise
     windowed: bool = False
     detect_in: tuple[str, ...] = ()
 
@@ -208,7 +209,8 @@ def _plan(options: dict, existing: KioskConfig | None) -> Plan:
         locks_per_board=options["compartments"] or 8, sizes=options["sizes"] or locker_map.DEFAULT_SIZES,
         hook_closed_bit=int(options["hook_closed_bit"] or defaults["hook_closed_bit"]),
         printer_model=options["printer_model"], windowed=options["windowed"], detect_in=options["detect_in"],
-        calibrate=options["calibrate"])
+        calibrate=options["calibrate"],
+        keep_map=not any(options[name] for name in ("boards", "compartments", "sizes", "locker_map")))
 
 
 def _defaults(existing: KioskConfig | None) -> dict:
@@ -249,17 +251,25 @@ def _ask(options: dict, existing: KioskConfig | None) -> Plan:
             plan.ports[role] = answer
         else:
             plan.ports.pop(role, None)
-    if "locker" in plan.ports and plan.map_file is None:
+    if "locker" in plan.ports:
+        _ask_locker(plan, existing)
+    return plan
+
+
+def _ask_locker(plan: Plan, existing: KioskConfig | None) -> None:
+    kept = existing is not None and existing.locker is not None and plan.keep_map
+    if kept:
+        plan.keep_map = kept = click.confirm(
+            f"Keep the current locker map ({locker_map.describe(existing.locker.compartments)})?", default=True)
+    if plan.map_file is None and not kept:
         plan.locks_per_board = click.prompt("Compartments per board", type=click.IntRange(1, 16),
                                             default=plan.locks_per_board)
         plan.sizes = click.prompt("Sizes by lock (S/M/L, repeated)", default=plan.sizes)
-        plan.calibrate = plan.calibrate or click.confirm(
-            "Calibrate the door sensors now? (every door must be closed)", default=True)
-        if not plan.calibrate:
-            plan.hook_closed_bit = int(click.prompt("Sensor polarity: hook bit meaning 'closed'",
-                                                    type=click.Choice(("0", "1")),
-                                                    default=str(plan.hook_closed_bit)))
-    return plan
+    plan.calibrate = plan.calibrate or click.confirm(
+        "Calibrate the door sensors now? (every door must be closed)", default=True)
+    if not plan.calibrate:
+        plan.hook_closed_bit = int(click.prompt("Sensor polarity: hook bit meaning 'closed'",
+                                                type=click.Choice(("0", "1")), default=str(plan.hook_closed_bit)))
 
 
 def _existing_port(existing: KioskConfig | None, role: str) -> str | None:
@@ -297,7 +307,7 @@ def _compartments(plan: Plan, found: dict[str, Found], existing: KioskConfig | N
     try:
         if plan.map_file is not None:
             compartments = locker_map.read(plan.map_file)
-        elif not plan.boards and existing and existing.locker and _same_bus(existing, found):
+        elif plan.keep_map and existing and existing.locker and _same_bus(existing, found):
             compartments = list(existing.locker.compartments)  # a re-run keeps a map the technician tuned
         else:
             compartments = locker_map.generated(plan.boards or answered or (0,), plan.locks_per_board, plan.sizes)

@@ -280,11 +280,17 @@ def test_a_read_only_config_dir_is_refused_before_enrolling(tmp_path, central, s
 def test_interactive_rerun_asks_no_code_and_keeps_the_enrollment(kiosk, central, sims) -> None:
     first = kiosk.provision(central.url, central.add_kiosk(), "--locker-port", sims.ports["locker"])
     assert first.exit_code == 0, first.output
-    answers = "\n".join(["", "", "", "7in", "", "none", "none", "none", "", "", "", "y"]) + "\n"
+    # server, data dir, language: as before; a 7" screen; ports: as before; keep the map? no:
+    # 4 per board, all large; calibrate.
+    answers = "\n".join(["", "", "", "7in", "", "none", "none", "none", "n", "4", "L", "", "y"]) + "\n"
     again = kiosk.run("provision", "--interactive", input=answers)
     assert again.exit_code == 0, again.output
     assert "Enrollment code" not in again.output and "Already enrolled as" in again.output
-    assert load_config(kiosk.config).panel.width_px == 800 and len(central.rows(Device)) == 1
+    assert "Keep the current locker map (16 compartments on board(s) 0, 1" in again.output
+    config = load_config(kiosk.config)
+    assert config.panel.width_px == 800 and len(central.rows(Device)) == 1
+    assert [(c.id, c.size) for c in config.locker.compartments] == [
+        ("A1", "L"), ("A2", "L"), ("A3", "L"), ("A4", "L"), ("B1", "L"), ("B2", "L"), ("B3", "L"), ("B4", "L")]
 
 
 def test_run_without_a_config_says_what_to_do(kiosk) -> None:
