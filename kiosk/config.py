@@ -117,6 +117,10 @@ def load_config(path: Path) -> KioskConfig:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise ConfigError(f"{path}: no such configuration file (run 'kiosk provision' first)") from None
+    except PermissionError:
+        raise ConfigError(f"{path}: not readable by this user (it is private to the kiosk user: use sudo)") from None
+    except OSError as error:
+        raise ConfigError(f"{path}: cannot read: {error.strerror}") from None
     except tomllib.TOMLDecodeError as error:
         raise ConfigError(f"{path}: not valid TOML: {error}") from None
     return parse_config(raw, source=str(path))

@@ -52,6 +52,9 @@ def test_validate_reports_broken_toml_and_a_missing_file(tmp_path, config_path) 
     assert "not valid TOML" in kiosk(config_path, "config", "validate").output
     missing = kiosk(tmp_path / "none.toml", "config", "validate")
     assert missing.exit_code == 1 and "kiosk provision" in missing.output
+    (tmp_path / "file").write_text("")
+    unreadable = kiosk(tmp_path / "file" / "kiosk.toml", "config", "show")
+    assert unreadable.exit_code == 1 and "cannot read: Not a directory" in unreadable.output
 
 
 @pytest.mark.parametrize("key,value,expected", [
