@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test setup system venv dist bench screenshots clean
+.PHONY: demo test setup system venv dist dist-check bench screenshots clean
 
 demo: setup
 	$(BIN)/kiosk demo
@@ -29,6 +29,14 @@ $(STAMP): setup.cfg pyproject.toml
 # Every screen x language x display mode on the reference panels, checked: test-output/screenshots/
 screenshots: setup
 	$(BIN)/python -m pytest tests/ui/test_screenshots.py
+
+# The kiosk as one folder for the Pi (dist/kiosk/kiosk, with assets, catalogs, migrations, Kivy).
+# Takes a few minutes, so it is not part of `make test`; `make dist-check` builds and smoke-tests it.
+dist: setup
+	$(BIN)/pyinstaller --noconfirm --log-level WARN --distpath dist --workpath build/pyinstaller kiosk.spec
+
+dist-check: dist
+	SERVICEPUNKT_DIST=dist/kiosk $(BIN)/python -m pytest tests/test_dist.py
 
 bench: setup
 	$(BIN)/python -m bench

@@ -117,6 +117,10 @@ def load_config(path: Path) -> KioskConfig:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise ConfigError(f"{path}: no such configuration file (run 'kiosk provision' first)") from None
+    except PermissionError:
+        raise ConfigError(f"{path}: not readable by this user (it is private to the kiosk user: use sudo)") from None
+    except OSError as error:
+        raise ConfigError(f"{path}: cannot read: {error.strerror}") from None
     except tomllib.TOMLDecodeError as error:
         raise ConfigError(f"{path}: not valid TOML: {error}") from None
     return parse_config(raw, source=str(path))
@@ -135,9 +139,12 @@ def _describe(error: dict[str, Any]) -> str:
 
 
 def write_config(config: KioskConfig, path: Path) -> None:
-    """Write atomically (temp file + rename) so a crash never leaves half a config behind."""
+    """Write atomically (temp file + rename) so a crash never leaves half a config behind.
+    Mode 0600; when root writes it, it keeps its owner (a new file: the directory's owner), so
+    `sudo kiosk config set` never leaves a config the kiosk user cannot read."""
     data = config.model_dump(mode="json", exclude_none=True)
     path.parent.mkdir(parents=True, exist_ok=True)
+    owner = path.stat() if path.exists() else path.parent.stat()
     fd, temp_name = tempfile.mkstemp(dir=path.parent, prefix=".kiosk-", suffix=".toml")
     try:
         with os.fdopen(fd, "wb") as handle:
@@ -145,6 +152,8 @@ def write_config(config: KioskConfig, path: Path) -> None:
             handle.flush()
             os.fsync(handle.fileno())
         os.chmod(temp_name, 0o600)
+        if os.geteuid() == 0:
+            os.chown(temp_name, owner.st_uid, owner.st_gid)
         os.replace(temp_name, path)
     except BaseException:
         Path(temp_name).unlink(missing_ok=True)

@@ -8,12 +8,15 @@ from pathlib import Path
 import click
 
 from kiosk import __version__
+from kiosk.cli.config_commands import config_group
 from kiosk.cli.demo import demo
 from kiosk.cli.devices import devices
 from kiosk.cli.doctor import doctor
+from kiosk.cli.logs import LOG_FORMAT, file_handler, logs
 from kiosk.cli.provision import provision
 from kiosk.cli.queue_commands import queue
 from kiosk.cli.simulate import simulate
+from kiosk.cli.stable_names import stable_names
 from kiosk.cli.sync_commands import sync
 from kiosk.config import CONFIG_ENV_VAR, ConfigError, config_path, load_config
 
@@ -40,7 +43,7 @@ class KioskContext:
 def cli(ctx: click.Context, config_file: Path | None, verbose: bool) -> None:
     """Servicepunkt kiosk: run the touchscreen app and look after the kiosk."""
     logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+                        format=LOG_FORMAT)
     ctx.obj = KioskContext(config_path(config_file))
 
 
@@ -51,14 +54,30 @@ def run(obj: KioskContext) -> None:
     from kiosk.services.runtime import build_runtime
     from kiosk.ui.launch import run_app
 
-    runtime = build_runtime(obj.load())
+    config = obj.load()
+    _log_to_file(config.data_dir)
+    runtime = build_runtime(config)
     try:
         run_app(runtime)
     finally:
         runtime.close()
 
 
+def _log_to_file(data_dir: Path) -> None:
+    """Also into the data dir, for `kiosk logs` where there is no journal."""
+    try:
+        handler = file_handler(data_dir)
+    except OSError as error:
+        logging.getLogger(__name__).warning("no log file in %s: %s", data_dir, error)
+        return
+    handler.setFormatter(logging.Formatter(LOG_FORMAT))
+    logging.getLogger().addHandler(handler)
+
+
 cli.add_command(provision)
+cli.add_command(config_group)
+cli.add_command(logs)
+cli.add_command(stable_names)
 cli.add_command(sync)
 cli.add_command(queue)
 cli.add_command(demo)

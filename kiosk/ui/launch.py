@@ -30,6 +30,10 @@ def run_app(runtime: KioskRuntime) -> None:
     if runtime.config.fullscreen:
         keep_screen_on()
     configure_kivy(runtime.config)
+    from kivy.clock import Clock
+
+    from kiosk.services import watchdog
     from kiosk.ui.app import KioskApp
 
+    watchdog.start(Clock)  # READY=1 after the first frame, then pings: systemd restarts a hung UI
     KioskApp(runtime).run()

@@ -8,6 +8,7 @@ import click
 import pytest
 from click.testing import CliRunner
 
+from hardware.sim.runner import SimulatorSet
 from kiosk.cli.main import cli
 from kiosk.config import load_config
 from tests.sync.helpers import Central
@@ -38,14 +39,23 @@ def central(tmp_path: Path):
     server.close()
 
 
-def provision(tmp_path: Path, server: str, code: str, *extra: str):
-    config = tmp_path / "etc" / "kiosk.toml"
-    args = ["--config", str(config), "provision", "--server", server, "--code", code,
-            "--data-dir", str(tmp_path / "data"), "--locker-port", "/dev/null", *extra]
-    return config, CliRunner().invoke(cli, args)
+@pytest.fixture(scope="module")
+def locker_port():
+    with SimulatorSet(devices=("locker",)) as sims:
+        yield sims.ports["locker"]
 
 
-def test_provision_enrolls_and_writes_a_private_config(tmp_path: Path, central: Central) -> None:
+@pytest.fixture
+def provision(locker_port):
+    def run(tmp_path: Path, server: str, code: str, *extra: str):
+        config = tmp_path / "etc" / "kiosk.toml"
+        args = ["--config", str(config), "provision", "--server", server, "--code", code,
+                "--data-dir", str(tmp_path / "data"), "--locker-port", locker_port, *extra]
+        return config, CliRunner().invoke(cli, args)
+    return run
+
+
+def test_provision_enrolls_and_writes_a_private_config(tmp_path: Path, central: Central, provision) -> None:
     config_path, result = provision(tmp_path, central.url, central.add_kiosk(), "--language", "fi")
     assert result.exit_code == 0, result.output
     config = load_config(config_path)
@@ -55,7 +65,7 @@ def test_provision_enrolls_and_writes_a_private_config(tmp_path: Path, central: 
     assert stat.S_IMODE(config.device_key_path.stat().st_mode) == 0o600
 
 
-def test_provision_twice_with_the_same_code_is_harmless(tmp_path: Path, central: Central) -> None:
+def test_provision_twice_with_the_same_code_is_harmless(tmp_path: Path, central: Central, provision) -> None:
     code = central.add_kiosk()
     first_path, first = provision(tmp_path, central.url, code)
     second_path, second = provision(tmp_path, central.url, code)
@@ -67,7 +77,7 @@ def test_provision_twice_with_the_same_code_is_harmless(tmp_path: Path, central:
     (None, "WRONG-CODE-1234", "enrollment failed"),
     ("http://127.0.0.1:9", "AAAA-BBBB", "enrollment failed"),
 ])
-def test_provision_failures_are_clear_and_write_no_config(tmp_path: Path, central: Central, server, code,
+def test_provision_failures_are_clear_and_write_no_config(tmp_path: Path, central: Central, provision, server, code,
                                                           message) -> None:
     config_path, result = provision(tmp_path, server or central.url, code)
     assert result.exit_code != 0
@@ -75,7 +85,7 @@ def test_provision_failures_are_clear_and_write_no_config(tmp_path: Path, centra
     assert not config_path.exists()
 
 
-def test_sync_now_and_status_after_provisioning(tmp_path: Path, central: Central) -> None:
+def test_sync_now_and_status_after_provisioning(tmp_path: Path, central: Central, provision) -> None:
     central.add_staff("Anna", "04A1B2C3")
     config_path, result = provision(tmp_path, central.url, central.add_kiosk())
     assert result.exit_code == 0, result.output
@@ -86,7 +96,7 @@ def test_sync_now_and_status_after_provisioning(tmp_path: Path, central: Central
     assert status.exit_code == 0 and "depth: 0" in status.output
 
 
-def test_sync_now_reports_an_unreachable_server(tmp_path: Path, central: Central) -> None:
+def test_sync_now_reports_an_unreachable_server(tmp_path: Path, central: Central, provision) -> None:
     config_path, _ = provision(tmp_path, central.url, central.add_kiosk())
     central.live.stop()
     central.live = None

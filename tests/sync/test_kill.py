@@ -16,6 +16,7 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import select
 
+from hardware.sim.runner import SimulatorSet
 from kiosk.cli.main import cli
 from kiosk.config import load_config
 from kiosk.services.runtime import open_database
@@ -58,9 +59,10 @@ def enqueue_round(sessions, round_no: int, count: int = 60) -> None:
 @pytest.fixture
 def provisioned(tmp_path, central, proxy):
     config_path = tmp_path / "kiosk.toml"
-    result = CliRunner().invoke(cli, [
-        "--config", str(config_path), "provision", "--server", proxy.url, "--code", central.add_kiosk(),
-        "--data-dir", str(tmp_path / "data"), "--locker-port", "/dev/null"])
+    with SimulatorSet(devices=("locker",)) as locker:  # provisioning checks the locker port
+        result = CliRunner().invoke(cli, [
+            "--config", str(config_path), "provision", "--server", proxy.url, "--code", central.add_kiosk(),
+            "--data-dir", str(tmp_path / "data"), "--locker-port", locker.ports["locker"]])
     assert result.exit_code == 0, result.output
     engine, sessions = open_database(load_config(config_path))
     yield config_path, sessions
