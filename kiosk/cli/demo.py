@@ -123,7 +123,9 @@ def start_central(children: Children, workdir: Path) -> tuple[str, str]:
 def start_simulators(children: Children, workdir: Path) -> dict:
     ports_file = workdir / "ports.json"
     children.start("simulators", [sys.executable, "-m", "hardware.sim", "--boards", "1", "--control-port", "0",
-                                  "--ports-file", str(ports_file)])
+                                  "--ports-file", str(ports_file),
+                                  # fixed names, so a device the panel unplugs comes back where the kiosk looks
+                                  "--link-dir", str(workdir / "dev")])
     wait_for(ports_file.exists, "the device simulators")
     return json.loads(ports_file.read_text())
 
