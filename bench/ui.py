@@ -1,7 +1,10 @@
 """UI benchmarks, each compared with a baseline measured in the same run (machines are noisy):
 
-1. cold start to the first interactive screen, against a bare Kivy "hello" app started the
-   same way (goal: ratio <= 1.5);
+1. cold start until the home screen answers a tap, against a bare Kivy "hello" app started the
+   same way in the same window (goal: ratio <= 1.5). Both are tapped from the moment they are
+   started (one xdotool, a click every 20 ms); the time ends when the tap has had its effect:
+   the kiosk has switched from the attract screen to the home screen, the hello app's button
+   has seen the press. So a window that is drawn but not yet listening does not count;
 2. the longest main-thread frame during a scripted pickup whose locker answers after 400 ms
    (goal: <= 50 ms: serial I/O must stay off the main thread);
 3. resident-set size after 100 scripted visits against after 1 (goal: growth <= 10 %).
@@ -32,18 +35,28 @@ from kiosk.store.models import Parcel, ParcelState
 RESULTS = Path(__file__).with_name("ui_results.md")
 RUNS = 5
 CODE = "246810"
+PANEL = (1280, 800)  # both windows: same size, same place
+TAP_AT = (PANEL[0] // 2, PANEL[1] // 2)  # the attract screen's one big button covers this
 HELLO = """
-import os, sys, time
+import os, sys
 os.environ["KIVY_NO_ARGS"] = "1"
+from kivy.config import Config
+Config.set("graphics", "width", "%d")
+Config.set("graphics", "height", "%d")
+Config.set("graphics", "position", "custom")
+Config.set("graphics", "left", "0")
+Config.set("graphics", "top", "0")
 from kivy.app import App
 from kivy.clock import Clock
-from kivy.uix.label import Label
+from kivy.uix.button import Button
 class Hello(App):
     def build(self):
-        Clock.schedule_once(lambda dt: open(sys.argv[1], "w").write("up"), 0)
-        return Label(text="Hej")
+        button = Button(text="Hej")
+        # Like the kiosk's probe: reported on the frame after the tap took effect.
+        button.bind(on_press=lambda *_: Clock.schedule_once(lambda dt: open(sys.argv[1], "w").write("tapped"), 0))
+        return button
 Hello().run()
-"""
+""" % PANEL
 
 
 @contextmanager
@@ -72,6 +85,7 @@ def wait_for(path: Path, contains: str = "", timeout: float = 60) -> None:
 
 def kiosk_config(folder: Path, ports: dict) -> Path:
     config = parse_config({"data_dir": str(folder / "data"), "fullscreen": False,
+                           "panel": {"width_px": PANEL[0], "height_px": PANEL[1]},
                            "locker": {"port": ports["locker"],
                                       "compartments": [c.model_dump() for c in default_compartments(8)]}})
     path = folder / "kiosk.toml"
@@ -79,14 +93,27 @@ def kiosk_config(folder: Path, ports: dict) -> Path:
     return path
 
 
-def timed_start(args: list[str], env: dict, marker: Path, contains: str) -> float:
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time the process has used so far (/proc/<pid>/stat fields 14 and 15)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def timed_start(args: list[str], env: dict, marker: Path, contains: str) -> tuple[float, float]:
+    """Seconds from starting the program until a tap has had its effect (`marker` shows
+    `contains`), and the CPU seconds it used until then (less disturbed by a busy machine).
+    The tapping starts with the program: its first taps land on the bare screen."""
     marker.unlink(missing_ok=True)
+    tapper = ["xdotool", "mousemove", str(TAP_AT[0]), str(TAP_AT[1]), "click", "--repeat", "3000", "--delay", "20", "1"]
     started = time.perf_counter()
     process = subprocess.Popen(args, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    tapping = subprocess.Popen(tapper, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         wait_for(marker, contains)
-        return time.perf_counter() - started
+        return time.perf_counter() - started, cpu_seconds(process.pid)
     finally:
+        tapping.terminate()
+        tapping.wait(timeout=20)
         process.send_signal(signal.SIGTERM)
         process.wait(timeout=20)
 
@@ -98,10 +125,13 @@ def cold_start(display: str, folder: Path, config: Path) -> dict:
     probe = folder / "probe.json"
     bare, kiosk = [], []
     for _ in range(RUNS):  # interleaved, so both see the same machine load
-        bare.append(timed_start([sys.executable, str(hello), str(folder / "up")], env, folder / "up", "up"))
+        bare.append(timed_start([sys.executable, str(hello), str(folder / "tapped")], env, folder / "tapped",
+                                "tapped"))
         kiosk.append(timed_start([sys.executable, "-m", "kiosk.cli.main", "--config", str(config), "run"],
-                                 {**env, "SERVICEPUNKT_UI_PROBE": str(probe)}, probe, '"attract"'))
-    return {"bare_s": statistics.median(bare), "kiosk_s": statistics.median(kiosk)}
+                                 {**env, "SERVICEPUNKT_UI_PROBE": str(probe)}, probe, '"screen": "home"'))
+    return {"bare_s": statistics.median(wall for wall, _ in bare), "kiosk_s": statistics.median(wall for wall, _ in kiosk),
+            "bare_cpu_s": statistics.median(cpu for _, cpu in bare),
+            "kiosk_cpu_s": statistics.median(cpu for _, cpu in kiosk)}
 
 
 def store_known_parcel(config_path: Path) -> None:
@@ -174,7 +204,7 @@ def render(start: dict, frame_ms: float, memory: dict) -> str:
         f"Recorded {time.strftime('%Y-%m-%d %H:%M')} on {os.uname().machine}, Python {sys.version.split()[0]}, "
         f"Xvfb + Mesa llvmpipe; medians of {RUNS} interleaved runs.", "",
         "| figure | result | goal |", "|---|---|---|",
-        f"| cold start to first interactive screen | {start['kiosk_s']:.2f} s vs bare Kivy {start['bare_s']:.2f} s: "
+        f"| cold start until the home screen answers a tap | {start['kiosk_s']:.2f} s vs bare Kivy {start['bare_s']:.2f} s: "
         f"**{ratio:.2f}x** | <= 1.5x |",
         f"| longest main-thread frame, scripted pickup, locker answering after 400 ms | **{frame_ms:.0f} ms** | <= 50 ms |",
         f"| resident set after 100 visits vs after 1 | {memory['after_1_kib'] / 1024:.1f} MiB -> "

@@ -6,9 +6,12 @@ import os
 import shutil
 import subprocess
 
-from kiosk.config import KioskConfig
-from kiosk.services.runtime import KioskRuntime
+from typing import TYPE_CHECKING
+
 from kiosk.ui.kivy_settings import apply_window_settings
+
+if TYPE_CHECKING:
+    from kiosk.config import KioskConfig
 
 
 def configure_kivy(config: KioskConfig) -> None:
@@ -26,10 +29,20 @@ def keep_screen_on() -> None:
         subprocess.run([xset, "s", "off", "-dpms", "s", "noblank"], check=False, capture_output=True, timeout=5)
 
 
-def run_app(runtime: KioskRuntime) -> None:
-    if runtime.config.fullscreen:
+def run_app(config: KioskConfig) -> None:
+    """Runs the kiosk until it is stopped. The runtime (database, devices, sync) is built in
+    the background once the first screen shows (kiosk/ui/startup.py); if that fails, the
+    error is raised here after the window closes, so `kiosk run` fails as loudly as before."""
+    if config.fullscreen:
         keep_screen_on()
-    configure_kivy(runtime.config)
+    configure_kivy(config)
+    from kiosk.services.runtime import build_runtime  # cheap: its heavy imports are inside
     from kiosk.ui.app import KioskApp
 
-    KioskApp(runtime).run()
+    app = KioskApp(config, build_runtime)
+    try:
+        app.run()
+    finally:
+        app.startup.close()
+    if app.startup_error is not None:
+        raise app.startup_error
