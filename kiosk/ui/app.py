@@ -52,6 +52,24 @@ SCREENS = {"attract": ("attract", "AttractScreen"), "home": ("home", "HomeScreen
 ESCAPE_KEY = 27
 
 
+class InstantSwitch(NoTransition):
+    """Swaps the screens within the frame. Kivy's NoTransition still runs a zero-second
+    animation, so for a frame (or longer, when switches follow each other quickly) the old
+    screen stayed under the new one and both were drawn."""
+
+    def start(self, manager) -> None:
+        self.manager = manager
+        self.screen_in.dispatch("on_pre_enter")
+        self.screen_out.dispatch("on_pre_leave")
+        manager.real_remove_widget(self.screen_out)
+        manager.real_add_widget(self.screen_in)
+        self.screen_in.dispatch("on_enter")
+        self.screen_out.dispatch("on_leave")
+
+    def stop(self) -> None:
+        self.is_active = False
+
+
 class KioskApp(App):
     title = "Servicepunkt"
     theme = ObjectProperty(None)
@@ -90,7 +108,7 @@ class KioskApp(App):
         self._measure_panel()
         for kv in SHARED_KV_FILES:
             Builder.load_file(str(UI_DIR / kv))
-        self.manager = ScreenManager(transition=NoTransition())
+        self.manager = ScreenManager(transition=InstantSwitch())
         self.manager.bind(size=self._size_hidden_screens)
         self._build_screen(next(iter(SCREENS)))
         self.idle_warning = None  # built when first needed
