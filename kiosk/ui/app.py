@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib
 import logging
 import time
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
@@ -26,6 +27,7 @@ from kiosk.ui import fonts
 from kiosk.ui.bridge import Bridge
 from kiosk.ui.instrument import start_instruments
 from kiosk.ui.presenters import texts
+from kiosk.ui.presenters.dimming import DimmingPresenter
 from kiosk.ui.presenters.home import HomePresenter
 from kiosk.ui.presenters.idle import WARNING
 from kiosk.ui.presenters.pickup import PickupPresenter
@@ -89,7 +91,11 @@ class KioskApp(App):
         self.tr = Translator(config.language)
         self.speech = Speech(config.language)
         self.session = self._build_session()
+        display = config.display
+        self.dimming = DimmingPresenter(dim_from=display.dim_from, dim_until=display.dim_until,
+                                        level=display.dim_level, awake_s=config.idle_timeout_s)
         self._speaking_shown = False
+        self._dim_layer = None
 
     def _build_session(self) -> SessionPresenter:
         run = self.bridge.run_in_worker
@@ -113,7 +119,8 @@ class KioskApp(App):
         self._build_screen(next(iter(SCREENS)))
         self.idle_warning = None  # built when first needed
         self.session.subscribe(self._session_changed)
-        Window.bind(on_touch_down=lambda *_: self.session.touched(time.monotonic()))
+        Window.bind(on_touch_down=self._touched)
+        self.dimming.subscribe(self._show_brightness)
         Clock.schedule_interval(lambda _dt: self._tick(), 1.0)
         Clock.schedule_interval(lambda _dt: self._show_connectivity(), 5.0)
         Clock.schedule_interval(lambda _dt: self._show_speaking(), 0.5)
@@ -224,8 +231,14 @@ class KioskApp(App):
         if session.screen == "attract":
             self.speech.reset()  # a new visitor starts at the default volume
 
+    def _touched(self, *_args) -> None:
+        now = time.monotonic()
+        self.dimming.touched(now)
+        self.session.touched(now)
+
     def _tick(self) -> None:
         self.session.tick(time.monotonic())
+        self.dimming.tick(datetime.now().time(), time.monotonic())
         if self.idle_warning is not None and self.idle_warning.parent is not None:
             self._show_countdown()
 
@@ -244,6 +257,39 @@ class KioskApp(App):
         offline = worker is not None and worker.status().consecutive_failures > 0
         if self.manager.has_screen("home"):
             self.manager.get_screen("home").show_offline(offline)
+
+    # -- dimming -----------------------------------------------------------------------------
+
+    def _show_brightness(self, dimming) -> None:
+        backlight = self.kiosk_config.display.backlight
+        if backlight:
+            from kiosk.ui.backlight import Backlight
+
+            self.bridge.run_in_worker(lambda: Backlight(backlight).set(dimming.brightness), lambda _value: None,
+                                      lambda error: log.warning("backlight %s: %s", backlight, error))
+        else:
+            self._darken(1.0 - dimming.brightness)
+
+    def _darken(self, opacity: float) -> None:
+        """A black layer over everything, modals included; removed when not dimmed, so an
+        undimmed frame draws nothing extra."""
+        from kivy.graphics import Color, InstructionGroup, Rectangle
+
+        if self._dim_layer is not None:
+            Window.canvas.after.remove(self._dim_layer)
+            Window.unbind(size=self._fit_dim_layer)
+            self._dim_layer = None
+        if opacity <= 0:
+            return
+        self._dim_layer = InstructionGroup()
+        self._dim_layer.add(Color(0, 0, 0, opacity))
+        self._dim_rectangle = Rectangle(pos=(0, 0), size=Window.size)
+        self._dim_layer.add(self._dim_rectangle)
+        Window.canvas.after.add(self._dim_layer)
+        Window.bind(size=self._fit_dim_layer)
+
+    def _fit_dim_layer(self, _window, size) -> None:
+        self._dim_rectangle.size = size
 
     # -- speech ------------------------------------------------------------------------------
 
