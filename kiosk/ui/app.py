@@ -3,7 +3,7 @@
 Start-up order (bench/ui measures it): the attract screen is built and drawn first; the home
 screen next, one frame later; then the runtime is built on a thread (kiosk/ui/startup.py)
 while the other screens are built one per frame, each laid out at the window's size so its
-text is rendered before anyone opens it. Screens modules and .kv files load when built.
+text is rendered before anyone opens it. Screen modules and their .kv files load when built.
 """
 from __future__ import annotations
 

@@ -10,7 +10,6 @@ still starting.
 from __future__ import annotations
 
 import logging
-import sys
 import threading
 from typing import Any, Callable
 
@@ -19,10 +18,6 @@ from kiosk.services.errors import N_, UserFacingError
 log = logging.getLogger(__name__)
 STILL_STARTING = N_("Paketskåpet startar fortfarande. Försök igen om en liten stund.")
 WAIT_ON_WORKER_S = 60.0
-# While the runtime is built (mostly imports: pure Python, holding the GIL), the main thread
-# gets the GIL back within this long instead of Python's default 5 ms, so frames and taps are
-# not slowed down by the building thread.
-STARTUP_SWITCH_INTERVAL_S = 0.0005
 
 
 class ServicesNotReady(UserFacingError):
@@ -77,8 +72,6 @@ class RuntimeStarter:
         self._thread.start()
 
     def _run(self) -> None:
-        usual_interval = sys.getswitchinterval()
-        sys.setswitchinterval(STARTUP_SWITCH_INTERVAL_S)
         try:
             runtime = self._build()
         except BaseException as error:  # reported to the app, which stops with this error
@@ -86,8 +79,6 @@ class RuntimeStarter:
             self.ready.set()  # waiting callers get ServicesNotReady instead of hanging
             self._deliver(None, error)
             return
-        finally:
-            sys.setswitchinterval(usual_interval)
         with self._lock:
             if self._closed:  # the app stopped while we were building
                 runtime.close()
