@@ -136,3 +136,18 @@ def test_the_first_screen_imports_no_database_network_or_printer_modules(x_displ
     env = {**os.environ, "DISPLAY": x_display, "KIVY_NO_ARGS": "1"}
     result = subprocess.run([sys.executable, "-c", PROBE], capture_output=True, text=True, timeout=120, env=env)
     assert result.returncode == 0, result.stdout + result.stderr[-2000:]
+
+
+@pytest.mark.ui
+def test_a_runtime_that_cannot_be_built_stops_kiosk_run_with_its_error(tmp_path, x_display) -> None:
+    """The window is up before the runtime is built; a failure must still end `kiosk run`
+    with the error (systemd restarts it and the journal says why), not leave a kiosk that
+    looks fine and can do nothing."""
+    from kiosk.config import parse_config, write_config
+
+    write_config(parse_config({"data_dir": str(tmp_path / "data"), "fullscreen": False}), tmp_path / "kiosk.toml")
+    env = {**os.environ, "DISPLAY": x_display, "KIVY_HOME": str(tmp_path / "kivy")}
+    result = subprocess.run([sys.executable, "-m", "kiosk.cli.main", "--config", str(tmp_path / "kiosk.toml"), "run"],
+                            env=env, capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL)
+    assert result.returncode != 0
+    assert "no [locker] section" in result.stderr
