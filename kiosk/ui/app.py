@@ -1,9 +1,10 @@
 """The Kivy app: builds screens over presenters over the runtime. Decides nothing.
 
-Start-up order (bench/ui measures it): the attract screen is built and drawn first; the home
-screen next, one frame later; then the runtime is built on a thread (kiosk/ui/startup.py)
-while the other screens are built one per frame, each laid out at the window's size so its
-text is rendered before anyone opens it. Screen modules and their .kv files load when built.
+Start-up order (bench/ui measures it): the attract screen is built and drawn first; then one
+screen per frame, the home screen first, each laid out at the window's size while hidden so
+its text is rendered before anyone opens it; then the runtime is built on a thread
+(kiosk/ui/startup.py). Screen modules and their .kv files load when built. A screen someone
+opens before its turn is built at once.
 """
 from __future__ import annotations
 
@@ -157,17 +158,16 @@ class KioskApp(App):
             screen.size = size
 
     def _build_rest(self, _dt=None) -> None:
-        """One screen per frame, so a tap in between is answered; the runtime right after the
-        home screen, so what a tap on the attract screen needs comes first."""
+        """One screen per frame, so a tap in between is answered; then the runtime. With one
+        GIL, building the runtime alongside would slow down the frames a person waits for."""
         missing = [name for name in SCREENS if not self.manager.has_screen(name)]
         if missing:
             self._build_screen(missing[0])
-        if self.manager.has_screen("home") and not self.startup.started:
-            self.startup.start()
-        if len(missing) > 1:
             Clock.schedule_once(self._build_rest, 0)
-        else:
-            self._idle_warning()
+            return
+        self._idle_warning()
+        if not self.startup.started:
+            self.startup.start()
 
     def _idle_warning(self):
         if self.idle_warning is None:
