@@ -76,8 +76,9 @@ def frame(_dt):
     now = time.perf_counter()
     if longest[1] is not None and os.path.exists(sys.argv[1] + ".go"):
         longest[0] = max(longest[0], (now - longest[1]) * 1000)
-        open(sys.argv[1], "w").write(json.dumps({"longest_frame_ms": round(longest[0], 1), "taps": taps[0]}))
     longest[1] = now
+    open(sys.argv[1] + ".tmp", "w").write(json.dumps({"longest_frame_ms": round(longest[0], 1), "taps": taps[0]}))
+    os.replace(sys.argv[1] + ".tmp", sys.argv[1])
 taps = [0]
 def tapped(button):
     taps[0] += 1
@@ -192,10 +193,14 @@ def bare_longest_frame(display: str, folder: Path) -> float:
     app = subprocess.Popen([sys.executable, str(script), str(stats)], env=env,
                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        time.sleep(3.0)  # started and settled, like the kiosk before its measured pickup
+        wait_for(stats, '"taps": 0')
+        time.sleep(1.0)  # started and settled, like the kiosk before its measured pickup
         Path(f"{stats}.go").touch()
+        # The pointer first: SDL drops a press arriving as the pointer enters the window.
+        subprocess.run(["xdotool", "mousemove", str(TAP_AT[0]), str(TAP_AT[1])], env=env, check=True)
+        time.sleep(0.5)
         for _ in range(10):
-            subprocess.run(["xdotool", "mousemove", str(TAP_AT[0]), str(TAP_AT[1]), "click", "1"], env=env, check=True)
+            subprocess.run(["xdotool", "click", "1"], env=env, check=True)
             time.sleep(0.5)
         wait_for(stats, '"taps": 10')
         return json.loads(stats.read_text())["longest_frame_ms"]
@@ -274,11 +279,34 @@ def render(start: dict, frames: dict, memory: dict) -> str:
         f"| parcels ready (runtime built in the background) | {start['services_ready_s']:.2f} s after start | - |",
         f"| longest main-thread frame, scripted pickup, locker answering after 400 ms | **{frames['longest_frame_ms']:.0f} ms**"
         f", of which buffer swap (llvmpipe rasterizing) {frames['swap_in_longest_ms']:.0f} ms; longest frame without "
-        f"the swap {frames['longest_work_ms']:.0f} ms; bare Kivy button redrawn after a tap: {frames['bare_ms']:.0f} ms "
+        f"the swap {frames['longest_work_ms']:.0f} ms, main-thread CPU in it at most "
+        f"**{frames['longest_work_cpu_ms']:.0f} ms**; bare Kivy button redrawn after a tap: {frames['bare_ms']:.0f} ms "
         f"| <= 50 ms |",
         f"| resident set after 100 visits vs after 1 | {memory['after_1_kib'] / 1024:.1f} MiB -> "
         f"{memory['after_100_kib'] / 1024:.1f} MiB: **{growth:+.1%}** | <= +10 % |", "",
+        *NOTES,
     ])
+
+
+NOTES = [
+    "## How to read these figures", "",
+    "- Start-up is timed until a tap has had its effect: both programs are tapped every 20 ms from the "
+    "moment they start, and the clock stops when the kiosk shows the home screen (the hello app: when its "
+    "button has seen the press). CPU time is read from /proc when that happens; on this shared 2-core "
+    "machine it is steadier than the wall clock.",
+    "- Off the start-up path since the 3.30x recording: the runtime (SQLAlchemy, Alembic, the outbox, the sync "
+    "client, the drivers and their ports) is built on a thread once every screen is built; screens and their "
+    ".kv files load when built; the technician commands are imported only when run. Until the runtime is "
+    "ready the pickup tile says it is starting, and a code typed meanwhile is checked as soon as it is.",
+    "- Still on the path and not the UI's: `kiosk.cli.main` imports `kiosk.config` (pydantic and its model "
+    "classes, about 0.17 s CPU here, a fifth of the whole bare app) before the window can open. Loading the "
+    "config with defer_build or reading [panel] first would take most of the remaining gap.",
+    "- Frames: Kivy redraws the whole window on every change, and under Xvfb Mesa's llvmpipe rasterizes it on "
+    "the CPU inside the buffer swap. That swap is most of the longest frame, as long as the bare Kivy app's; "
+    "on the kiosk's GPU it is not main-thread work. The figure to hold to 50 ms is the frame without the swap "
+    "(our Python, Kivy's layout and text); its main-thread CPU time (time.thread_time) does not count "
+    "waiting for a core on a busy machine, its wall time does.",
+]
 
 
 if __name__ == "__main__":
