@@ -60,7 +60,7 @@ def run(obj: KioskContext) -> None:
     """Start the kiosk app on this screen (systemd does this at boot)."""
     from kiosk.ui.launch import run_app
 
-    run_app(obj.load())  # builds the runtime itself, after the first frame
+    run_app(obj.load())  # builds the runtime itself, once the screens are up
 
 
 

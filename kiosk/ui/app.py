@@ -83,7 +83,7 @@ class KioskApp(App):
                  **kwargs) -> None:
         super().__init__(**kwargs)
         self.kiosk_config = config
-        self.runtime: KioskRuntime | None = None  # built in the background after the first frame
+        self.runtime: KioskRuntime | None = None  # built on a thread once every screen is built
         self.startup = RuntimeStarter(lambda: build_runtime(config), self._runtime_built)
         self.startup_error: BaseException | None = None
         self.bridge = Bridge()
