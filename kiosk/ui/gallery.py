@@ -104,6 +104,8 @@ class Gallery:
         os.replace(Window.screenshot(str(target)), target)  # Kivy numbers the file; we name it
         modals = [child for child in Window.children if child is not self.app.root]
         self.report[name] = check_screen(modals or [self.app.root.current_screen], self.app.theme)
+        if len(self.app.root.children) != 1:  # a screen left under the current one shows through
+            self.report[name].append(f"{len(self.app.root.children)} screens drawn at once")
         Clock.schedule_once(self.next, 0)
 
     def _finish(self) -> None:
