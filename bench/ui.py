@@ -1,9 +1,14 @@
 """UI benchmarks, each compared with a baseline measured in the same run (machines are noisy):
 
-1. cold start to the first interactive screen, against a bare Kivy "hello" app started the
-   same way (goal: ratio <= 1.5);
+1. cold start until the home screen answers a tap, against a bare Kivy "hello" app started the
+   same way in the same window (goal: ratio <= 1.5). Both are tapped from the moment they are
+   started (one xdotool, a click every 20 ms); the time ends when the tap has had its effect:
+   the kiosk has switched from the attract screen to the home screen, the hello app's button
+   has seen the press. So a window that is drawn but not yet listening does not count;
 2. the longest main-thread frame during a scripted pickup whose locker answers after 400 ms
-   (goal: <= 50 ms: serial I/O must stay off the main thread);
+   (goal: <= 50 ms: serial I/O must stay off the main thread), split into the buffer swap
+   (llvmpipe rasterizing under Xvfb) and the rest, with the main thread's CPU time, against a
+   bare Kivy button redrawn after a tap;
 3. resident-set size after 100 scripted visits against after 1 (goal: growth <= 10 %).
 
 Needs Xvfb and xdotool (`make test` installs them). Run: python -m bench.ui
@@ -32,18 +37,60 @@ from kiosk.store.models import Parcel, ParcelState
 RESULTS = Path(__file__).with_name("ui_results.md")
 RUNS = 5
 CODE = "246810"
+PANEL = (1280, 800)  # both windows: same size, same place
+TAP_AT = (PANEL[0] // 2, PANEL[1] // 2)  # the attract screen's one big button covers this
 HELLO = """
-import os, sys, time
+import os, sys
 os.environ["KIVY_NO_ARGS"] = "1"
+from kivy.config import Config
+Config.set("graphics", "width", "%d")
+Config.set("graphics", "height", "%d")
+Config.set("graphics", "position", "custom")
+Config.set("graphics", "left", "0")
+Config.set("graphics", "top", "0")
 from kivy.app import App
 from kivy.clock import Clock
-from kivy.uix.label import Label
+from kivy.uix.button import Button
 class Hello(App):
     def build(self):
-        Clock.schedule_once(lambda dt: open(sys.argv[1], "w").write("up"), 0)
-        return Label(text="Hej")
+        button = Button(text="Hej")
+        # Like the kiosk's probe: reported on the frame after the tap took effect.
+        button.bind(on_press=lambda *_: Clock.schedule_once(lambda dt: open(sys.argv[1], "w").write("tapped"), 0))
+        return button
 Hello().run()
-"""
+""" % PANEL
+
+
+HELLO_FRAMES = """
+import json, os, sys, time
+os.environ["KIVY_NO_ARGS"] = "1"
+from kivy.config import Config
+Config.set("graphics", "width", "%d")
+Config.set("graphics", "height", "%d")
+Config.set("graphics", "position", "custom")
+Config.set("graphics", "left", "0")
+Config.set("graphics", "top", "0")
+from kivy.app import App
+from kivy.clock import Clock
+from kivy.uix.button import Button
+longest = [0.0, None]
+def frame(_dt):
+    now = time.perf_counter()
+    if longest[1] is not None and os.path.exists(sys.argv[1] + ".go"):
+        longest[0] = max(longest[0], (now - longest[1]) * 1000)
+    longest[1] = now
+    open(sys.argv[1] + ".tmp", "w").write(json.dumps({"longest_frame_ms": round(longest[0], 1), "taps": taps[0]}))
+    os.replace(sys.argv[1] + ".tmp", sys.argv[1])
+taps = [0]
+def tapped(button):
+    taps[0] += 1
+    button.text = "Hej %%d" %% taps[0]
+class Hello(App):
+    def build(self):
+        Clock.schedule_interval(frame, 0)
+        return Button(text="Hej", on_press=tapped, font_size=40)
+Hello().run()
+""" % PANEL
 
 
 @contextmanager
@@ -72,6 +119,7 @@ def wait_for(path: Path, contains: str = "", timeout: float = 60) -> None:
 
 def kiosk_config(folder: Path, ports: dict) -> Path:
     config = parse_config({"data_dir": str(folder / "data"), "fullscreen": False,
+                           "panel": {"width_px": PANEL[0], "height_px": PANEL[1]},
                            "locker": {"port": ports["locker"],
                                       "compartments": [c.model_dump() for c in default_compartments(8)]}})
     path = folder / "kiosk.toml"
@@ -79,14 +127,32 @@ def kiosk_config(folder: Path, ports: dict) -> Path:
     return path
 
 
-def timed_start(args: list[str], env: dict, marker: Path, contains: str) -> float:
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time the process has used so far (/proc/<pid>/stat fields 14 and 15)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def timed_start(args: list[str], env: dict, marker: Path, contains: str,
+                then: str | None = None) -> tuple[float, float, float | None]:
+    """Seconds from starting the program until a tap has had its effect (`marker` shows
+    `contains`), and the CPU seconds it used until then (less disturbed by a busy machine);
+    then, if given, the seconds until the marker also shows `then`.
+    The tapping starts with the program: its first taps land on the bare screen."""
     marker.unlink(missing_ok=True)
+    tapper = ["xdotool", "mousemove", str(TAP_AT[0]), str(TAP_AT[1]), "click", "--repeat", "3000", "--delay", "20", "1"]
     started = time.perf_counter()
     process = subprocess.Popen(args, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    tapping = subprocess.Popen(tapper, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         wait_for(marker, contains)
-        return time.perf_counter() - started
+        interactive, cpu = time.perf_counter() - started, cpu_seconds(process.pid)
+        if then is not None:
+            wait_for(marker, then)
+        return interactive, cpu, (time.perf_counter() - started if then else None)
     finally:
+        tapping.terminate()
+        tapping.wait(timeout=20)
         process.send_signal(signal.SIGTERM)
         process.wait(timeout=20)
 
@@ -98,10 +164,15 @@ def cold_start(display: str, folder: Path, config: Path) -> dict:
     probe = folder / "probe.json"
     bare, kiosk = [], []
     for _ in range(RUNS):  # interleaved, so both see the same machine load
-        bare.append(timed_start([sys.executable, str(hello), str(folder / "up")], env, folder / "up", "up"))
+        bare.append(timed_start([sys.executable, str(hello), str(folder / "tapped")], env, folder / "tapped",
+                                "tapped"))
         kiosk.append(timed_start([sys.executable, "-m", "kiosk.cli.main", "--config", str(config), "run"],
-                                 {**env, "SERVICEPUNKT_UI_PROBE": str(probe)}, probe, '"attract"'))
-    return {"bare_s": statistics.median(bare), "kiosk_s": statistics.median(kiosk)}
+                                 {**env, "SERVICEPUNKT_UI_PROBE": str(probe)}, probe, '"screen": "home"',
+                                 then='"services": "ready"'))
+    return {"bare_s": statistics.median(run[0] for run in bare), "kiosk_s": statistics.median(run[0] for run in kiosk),
+            "bare_cpu_s": statistics.median(run[1] for run in bare),
+            "kiosk_cpu_s": statistics.median(run[1] for run in kiosk),
+            "services_ready_s": statistics.median(run[2] for run in kiosk)}
 
 
 def store_known_parcel(config_path: Path) -> None:
@@ -114,7 +185,33 @@ def store_known_parcel(config_path: Path) -> None:
     engine.dispose()
 
 
-def longest_frame(display: str, folder: Path, config: Path, sims: SimulatorSet) -> float:
+def bare_longest_frame(display: str, folder: Path) -> float:
+    """The same-run baseline: a bare Kivy app whose one full-window button changes its text on
+    each of ten taps. Under Xvfb every frame is rasterized by llvmpipe on the CPU, so this is
+    the floor no app can beat on this machine."""
+    script, stats = folder / "hello_frames.py", folder / "hello-frames.json"
+    script.write_text(HELLO_FRAMES)
+    env = {**os.environ, "DISPLAY": display, "KIVY_HOME": str(folder / "kivy")}
+    app = subprocess.Popen([sys.executable, str(script), str(stats)], env=env,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_for(stats, '"taps": 0')
+        time.sleep(1.0)  # started and settled, like the kiosk before its measured pickup
+        Path(f"{stats}.go").touch()
+        # The pointer first: SDL drops a press arriving as the pointer enters the window.
+        subprocess.run(["xdotool", "mousemove", str(TAP_AT[0]), str(TAP_AT[1])], env=env, check=True)
+        time.sleep(0.5)
+        for _ in range(10):
+            subprocess.run(["xdotool", "click", "1"], env=env, check=True)
+            time.sleep(0.5)
+        wait_for(stats, '"taps": 10')
+        return json.loads(stats.read_text())["longest_frame_ms"]
+    finally:
+        app.send_signal(signal.SIGTERM)
+        app.wait(timeout=20)
+
+
+def longest_frame(display: str, folder: Path, config: Path, sims: SimulatorSet) -> dict:
     from tests.e2e.driver import KioskDriver  # the same real-pointer driver the e2e tests use
 
     store_known_parcel(config)
@@ -127,6 +224,7 @@ def longest_frame(display: str, folder: Path, config: Path, sims: SimulatorSet) 
     try:
         ui = KioskDriver(probe, display, folder)
         ui.wait_screen("attract", timeout=60)
+        wait_for(probe, '"services": "ready"', timeout=60)
         time.sleep(1.0)
         stats.unlink(missing_ok=True)  # start-up frames are the first benchmark's business
         ui.tap_until_screen("attract", "home")
@@ -137,7 +235,7 @@ def longest_frame(display: str, folder: Path, config: Path, sims: SimulatorSet) 
         ui.wait_text("message", "stäng luckan", timeout=30)
         sims.command("door 0 1 close")
         ui.wait_text("message", "uthämtat", timeout=30)
-        return json.loads(stats.read_text())["longest_frame_ms"]
+        return json.loads(stats.read_text())
     finally:
         sims.harnesses["locker"].delay_s = 0.0
         app.send_signal(signal.SIGTERM)
@@ -159,27 +257,58 @@ def main() -> str:
         folder = Path(name)
         config = kiosk_config(folder, sims.ports)
         start = cold_start(display, folder, config)
-        frame_ms = longest_frame(display, folder, config, sims)
+        frames = longest_frame(display, folder, config, sims)
+        frames["bare_ms"] = bare_longest_frame(display, folder)
         memory = memory_growth(display, folder, config)
-    report = render(start, frame_ms, memory)
+    report = render(start, frames, memory)
     RESULTS.write_text(report)
     return report
 
 
-def render(start: dict, frame_ms: float, memory: dict) -> str:
+def render(start: dict, frames: dict, memory: dict) -> str:
     ratio = start["kiosk_s"] / start["bare_s"]
+    cpu_ratio = start["kiosk_cpu_s"] / start["bare_cpu_s"]
     growth = memory["after_100_kib"] / memory["after_1_kib"] - 1
     return "\n".join([
         "# bench/ui results", "",
-        f"Recorded {time.strftime('%Y-%m-%d %H:%M')} on {os.uname().machine}, Python {sys.version.split()[0]}, "
-        f"Xvfb + Mesa llvmpipe; medians of {RUNS} interleaved runs.", "",
+        f"Recorded {time.strftime('%Y-%m-%d %H:%M')} on {os.uname().machine} ({os.cpu_count()} cores, load average "
+        f"{os.getloadavg()[0]:.1f} at the end), Python {sys.version.split()[0]}, Xvfb + Mesa llvmpipe; "
+        f"start-up: medians of {RUNS} interleaved runs.", "",
         "| figure | result | goal |", "|---|---|---|",
-        f"| cold start to first interactive screen | {start['kiosk_s']:.2f} s vs bare Kivy {start['bare_s']:.2f} s: "
-        f"**{ratio:.2f}x** | <= 1.5x |",
-        f"| longest main-thread frame, scripted pickup, locker answering after 400 ms | **{frame_ms:.0f} ms** | <= 50 ms |",
+        f"| cold start until the home screen answers a tap | {start['kiosk_s']:.2f} s vs bare Kivy {start['bare_s']:.2f} s: "
+        f"**{ratio:.2f}x** (CPU used until then: {start['kiosk_cpu_s']:.2f} s vs {start['bare_cpu_s']:.2f} s, "
+        f"{cpu_ratio:.2f}x) | <= 1.5x |",
+        f"| parcels ready (runtime built in the background) | {start['services_ready_s']:.2f} s after start | - |",
+        f"| longest main-thread frame, scripted pickup, locker answering after 400 ms | **{frames['longest_frame_ms']:.0f} ms**"
+        f", of which buffer swap (llvmpipe rasterizing) {frames['swap_in_longest_ms']:.0f} ms; longest frame without "
+        f"the swap {frames['longest_work_ms']:.0f} ms, main-thread CPU in it at most "
+        f"**{frames['longest_work_cpu_ms']:.0f} ms**; bare Kivy button redrawn after a tap: {frames['bare_ms']:.0f} ms "
+        f"| <= 50 ms |",
         f"| resident set after 100 visits vs after 1 | {memory['after_1_kib'] / 1024:.1f} MiB -> "
         f"{memory['after_100_kib'] / 1024:.1f} MiB: **{growth:+.1%}** | <= +10 % |", "",
+        *NOTES,
     ])
+
+
+NOTES = [
+    "## How to read these figures", "",
+    "- Start-up is timed until a tap has had its effect: both programs are tapped every 20 ms from the "
+    "moment they start, and the clock stops when the kiosk shows the home screen (the hello app: when its "
+    "button has seen the press). CPU time is read from /proc when that happens; on this shared 2-core "
+    "machine it is steadier than the wall clock.",
+    "- Off the start-up path since the 3.30x recording: the runtime (SQLAlchemy, Alembic, the outbox, the sync "
+    "client, the drivers and their ports) is built on a thread once every screen is built; screens and their "
+    ".kv files load when built; the technician commands are imported only when run. Until the runtime is "
+    "ready the pickup tile says it is starting, and a code typed meanwhile is checked as soon as it is.",
+    "- Still on the path and not the UI's: `kiosk.cli.main` imports `kiosk.config` (pydantic and its model "
+    "classes, about 0.17 s CPU here, a fifth of the whole bare app) before the window can open. Loading the "
+    "config with defer_build or reading [panel] first would take most of the remaining gap.",
+    "- Frames: Kivy redraws the whole window on every change, and under Xvfb Mesa's llvmpipe rasterizes it on "
+    "the CPU inside the buffer swap. That swap is most of the longest frame, as long as the bare Kivy app's; "
+    "on the kiosk's GPU it is not main-thread work. The figure to hold to 50 ms is the frame without the swap "
+    "(our Python, Kivy's layout and text); its main-thread CPU time (time.thread_time) does not count "
+    "waiting for a core on a busy machine, its wall time does.",
+]
 
 
 if __name__ == "__main__":

@@ -84,6 +84,26 @@ class PanelSettings(Section):
     height_px: int = Field(default=800, gt=0)
 
 
+class DisplaySettings(Section):
+    """The screen never blanks, but may dim on a schedule (say, while the shop is closed):
+    from dim_from until dim_until (local time, may span midnight) brightness is dim_level of
+    full; a touch brightens it at once. With `backlight` (a /sys/class/backlight/<name>
+    directory) the panel's backlight is lowered; without, the picture is darkened."""
+
+    dim_from: str | None = Field(default=None, pattern=r"^([01]\d|2[0-3]):[0-5]\d$", description="HH:MM")
+    dim_until: str | None = Field(default=None, pattern=r"^([01]\d|2[0-3]):[0-5]\d$", description="HH:MM")
+    dim_level: float = Field(default=0.3, ge=0.05, le=1.0)
+    backlight: str | None = Field(default=None, description="e.g. /sys/class/backlight/rpi_backlight")
+
+    @model_validator(mode="after")
+    def _whole_period(self) -> "DisplaySettings":
+        if (self.dim_from is None) != (self.dim_until is None):
+            raise ValueError("dim_from and dim_until go together")
+        if self.dim_from is not None and self.dim_from == self.dim_until:
+            raise ValueError("dim_from and dim_until must differ")
+        return self
+
+
 class KioskConfig(Section):
     data_dir: Path
     service_point_name: str = Field(default="Servicepunkt", min_length=1)
@@ -96,6 +116,7 @@ class KioskConfig(Section):
     scanner: SerialDevice | None = None
     printer: PrinterSettings | None = None
     panel: PanelSettings = PanelSettings()
+    display: DisplaySettings = DisplaySettings()
 
     @property
     def database_path(self) -> Path:

@@ -2,23 +2,35 @@
 the window is started through kiosk.ui.launch only inside `kiosk run`."""
 from __future__ import annotations
 
+import importlib
 import logging
 from pathlib import Path
 
 import click
 
 from kiosk import __version__
-from kiosk.cli.config_commands import config_group
-from kiosk.cli.demo import demo
-from kiosk.cli.devices import devices
-from kiosk.cli.doctor import doctor
-from kiosk.cli.logs import LOG_FORMAT, file_handler, logs
-from kiosk.cli.provision import provision
-from kiosk.cli.queue_commands import queue
-from kiosk.cli.simulate import simulate
-from kiosk.cli.stable_names import stable_names
-from kiosk.cli.sync_commands import sync
+from kiosk.cli.logs import LOG_FORMAT, file_handler
 from kiosk.config import CONFIG_ENV_VAR, ConfigError, config_path, load_config
+
+# name: (module under kiosk.cli, attribute) that defines it. Imported only when that command runs
+# (or for --help): `kiosk run` at boot should not pay for the serial probe, the simulators or the demo.
+LAZY_COMMANDS = {"provision": ("provision", "provision"), "config": ("config_commands", "config_group"),
+                 "logs": ("logs", "logs"), "stable-names": ("stable_names", "stable_names"),
+                 "sync": ("sync_commands", "sync"), "queue": ("queue_commands", "queue"),
+                 "demo": ("demo", "demo"), "simulate": ("simulate", "simulate"),
+                 "devices": ("devices", "devices"), "doctor": ("doctor", "doctor")}
+
+
+class LazyGroup(click.Group):
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *LAZY_COMMANDS})
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name in LAZY_COMMANDS and name not in self.commands:
+            module_name, attribute = LAZY_COMMANDS[name]
+            module = importlib.import_module(f"kiosk.cli.{module_name}")
+            self.add_command(getattr(module, attribute), name)
+        return super().get_command(ctx, name)
 
 
 class KioskContext:
@@ -34,7 +46,7 @@ class KioskContext:
             raise click.ClickException(str(error)) from None
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="kiosk")
 @click.option("--config", "config_file", type=click.Path(dir_okay=False, path_type=Path), envvar=CONFIG_ENV_VAR,
               help="Kiosk configuration file [default: /etc/servicepunkt/kiosk.toml].")
@@ -51,16 +63,11 @@ def cli(ctx: click.Context, config_file: Path | None, verbose: bool) -> None:
 @click.pass_obj
 def run(obj: KioskContext) -> None:
     """Start the kiosk app on this screen (systemd does this at boot)."""
-    from kiosk.services.runtime import build_runtime
     from kiosk.ui.launch import run_app
 
     config = obj.load()
     _log_to_file(config.data_dir)
-    runtime = build_runtime(config)
-    try:
-        run_app(runtime)
-    finally:
-        runtime.close()
+    run_app(config)  # builds the runtime itself, once the screens are up
 
 
 def _log_to_file(data_dir: Path) -> None:
@@ -73,17 +80,6 @@ def _log_to_file(data_dir: Path) -> None:
     handler.setFormatter(logging.Formatter(LOG_FORMAT))
     logging.getLogger().addHandler(handler)
 
-
-cli.add_command(provision)
-cli.add_command(config_group)
-cli.add_command(logs)
-cli.add_command(stable_names)
-cli.add_command(sync)
-cli.add_command(queue)
-cli.add_command(demo)
-cli.add_command(simulate)
-cli.add_command(devices)
-cli.add_command(doctor)
 
 
 def main() -> None:

@@ -1,23 +1,21 @@
 """The composition root: builds the database, drivers, services and sync worker from config.
 
 The app and the CLI both build one `KioskRuntime`; nothing else constructs drivers or engines.
+Importing this module is cheap: SQLAlchemy, Alembic, the sync client and the drivers are
+imported when a runtime is built (the app does that on a thread, after its first frame).
 """
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import TYPE_CHECKING, Any, Callable
 
-from typing import Any
-
-from hardware.manager import DeviceManager
-from kiosk.config import KioskConfig
-from kiosk.services.devices import device_settings
-from kiosk.services.parcels import ParcelService
-from kiosk.services.staff import STAFF_SCOPE, StaffDirectory, apply_staff_changes
-from kiosk.store import db
-from sync.client import SyncClient
-from sync.worker import SyncWorker
+if TYPE_CHECKING:
+    from hardware.manager import DeviceManager
+    from kiosk.config import KioskConfig
+    from kiosk.services.parcels import ParcelService
+    from kiosk.services.staff import StaffDirectory
+    from sync.worker import SyncWorker
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +49,8 @@ class KioskRuntime:
 
 
 def open_database(config: KioskConfig):
+    from kiosk.store import db
+
     engine = db.create_kiosk_engine(config.database_path)
     db.upgrade(engine)
     return engine, db.session_factory(engine)
@@ -59,6 +59,11 @@ def open_database(config: KioskConfig):
 def build_runtime(config: KioskConfig) -> KioskRuntime:
     if config.locker is None:
         raise ValueError("the configuration has no [locker] section")
+    from hardware.manager import DeviceManager
+    from kiosk.services.devices import device_settings
+    from kiosk.services.parcels import ParcelService
+    from kiosk.services.staff import StaffDirectory
+
     engine, sessions = open_database(config)
     closers: list[Callable[[], None]] = [engine.dispose]
     worker = build_sync_worker(config, sessions)
@@ -79,6 +84,10 @@ def build_runtime(config: KioskConfig) -> KioskRuntime:
 def build_sync_worker(config: KioskConfig, sessions) -> SyncWorker | None:
     if config.server is None:
         return None
+    from kiosk.services.staff import STAFF_SCOPE, apply_staff_changes
+    from sync.client import SyncClient
+    from sync.worker import SyncWorker
+
     client = SyncClient(config.server.url, config.server.device_id, config.device_key_path)
     return SyncWorker(
         sessions,
@@ -92,6 +101,8 @@ def build_sync_worker(config: KioskConfig, sessions) -> SyncWorker | None:
 def drop_scope_cache(session, scope: str) -> None:
     """The server invalidated our cursor: forget that scope's rows (never the outbox); the
     worker applies the new snapshot's first page in this same transaction."""
+    from kiosk.services.staff import STAFF_SCOPE
+
     if scope == STAFF_SCOPE:
         from sqlalchemy import delete
 

@@ -1,9 +1,19 @@
-"""The Kivy app: builds screens over presenters over the injected runtime. Decides nothing."""
+"""The Kivy app: builds screens over presenters over the runtime. Decides nothing.
+
+Start-up order (bench/ui measures it): the attract screen is built and drawn first; then one
+screen per frame, the home screen first, each laid out at the window's size while hidden so
+its text is rendered before anyone opens it; then the runtime is built on a thread
+(kiosk/ui/startup.py). Screen modules and their .kv files load when built. A screen someone
+opens before its turn is built at once.
+"""
 from __future__ import annotations
 
+import importlib
 import logging
 import time
+from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING, Callable
 
 from kivy.app import App
 from kivy.clock import Clock
@@ -13,13 +23,12 @@ from kivy.properties import ObjectProperty, StringProperty
 from kivy.uix.screenmanager import NoTransition, ScreenManager
 
 from kiosk.i18n import Translator
-from kiosk.services.runtime import KioskRuntime
 from kiosk.services.speech import Speech, spoken_code_progress
 from kiosk.ui import fonts
 from kiosk.ui.bridge import Bridge
-from kiosk.ui.gallery import start_gallery
 from kiosk.ui.instrument import start_instruments
 from kiosk.ui.presenters import texts
+from kiosk.ui.presenters.dimming import DimmingPresenter
 from kiosk.ui.presenters.home import HomePresenter
 from kiosk.ui.presenters.idle import WARNING
 from kiosk.ui.presenters.pickup import PickupPresenter
@@ -27,22 +36,41 @@ from kiosk.ui.presenters.session import SessionPresenter
 from kiosk.ui.presenters.spoken import spoken_text
 from kiosk.ui.presenters.staff import StaffPresenter
 from kiosk.ui.probe import start_probe
-from kiosk.ui.screens.attract import AttractScreen
-from kiosk.ui.screens.help import HelpScreen
-from kiosk.ui.screens.home import HomeScreen
-from kiosk.ui.screens.language import LanguageScreen
-from kiosk.ui.screens.pickup import PickupScreen
-from kiosk.ui.screens.staff import StaffScreen
+from kiosk.ui.startup import RuntimeStarter
 from kiosk.ui.theme import COMPACT_HEIGHT_MM, Theme
-from kiosk.ui.widgets.idle_warning import IdleWarning
+from kiosk.ui.widgets import controls  # noqa: F401  (registers the widgets the shared .kv rules use)
+
+if TYPE_CHECKING:
+    from kiosk.config import KioskConfig
+    from kiosk.services.runtime import KioskRuntime
 
 log = logging.getLogger(__name__)
 UI_DIR = Path(__file__).parent
-KV_FILES = ("widgets/controls.kv", "widgets/idle_warning.kv", "screens/common.kv", "screens/attract.kv",
-            "screens/home.kv", "screens/pickup.kv", "screens/staff.kv", "screens/language.kv", "screens/help.kv")
-SCREENS = {"attract": AttractScreen, "home": HomeScreen, "pickup": PickupScreen, "staff": StaffScreen,
-           "language": LanguageScreen, "help": HelpScreen}
+SHARED_KV_FILES = ("widgets/controls.kv", "screens/common.kv")
+# name: (module, class) under kiosk.ui.screens; each has <name>.kv beside it. In build order:
+# the first is shown at start, the second is one tap away, the rest are built while idle.
+SCREENS = {"attract": ("attract", "AttractScreen"), "home": ("home", "HomeScreen"),
+           "pickup": ("pickup", "PickupScreen"), "staff": ("staff", "StaffScreen"),
+           "language": ("language", "LanguageScreen"), "help": ("help", "HelpScreen")}
 ESCAPE_KEY = 27
+
+
+class InstantSwitch(NoTransition):
+    """Swaps the screens within the frame. Kivy's NoTransition still runs a zero-second
+    animation, so for a frame (or longer, when switches follow each other quickly) the old
+    screen stayed under the new one and both were drawn."""
+
+    def start(self, manager) -> None:
+        self.manager = manager
+        self.screen_in.dispatch("on_pre_enter")
+        self.screen_out.dispatch("on_pre_leave")
+        manager.real_remove_widget(self.screen_out)
+        manager.real_add_widget(self.screen_in)
+        self.screen_in.dispatch("on_enter")
+        self.screen_out.dispatch("on_leave")
+
+    def stop(self) -> None:
+        self.is_active = False
 
 
 class KioskApp(App):
@@ -51,22 +79,31 @@ class KioskApp(App):
     session = ObjectProperty(None)
     place_name = StringProperty("")
 
-    def __init__(self, runtime: KioskRuntime, **kwargs) -> None:
+    def __init__(self, config: KioskConfig, build_runtime: Callable[[KioskConfig], KioskRuntime],
+                 **kwargs) -> None:
         super().__init__(**kwargs)
-        self.runtime = runtime
-        config = runtime.config
+        self.kiosk_config = config
+        self.runtime: KioskRuntime | None = None  # built on a thread once every screen is built
+        self.startup = RuntimeStarter(lambda: build_runtime(config), self._runtime_built)
+        self.startup_error: BaseException | None = None
         self.bridge = Bridge()
         self.theme = Theme()
         self.place_name = config.service_point_name
         self.tr = Translator(config.language)
         self.speech = Speech(config.language)
         self.session = self._build_session()
+        display = config.display
+        self.dimming = DimmingPresenter(dim_from=display.dim_from, dim_until=display.dim_until,
+                                        level=display.dim_level, awake_s=config.idle_timeout_s)
         self._speaking_shown = False
+        self._dim_layer = None
 
     def _build_session(self) -> SessionPresenter:
         run = self.bridge.run_in_worker
-        parcels, config = self.runtime.parcels, self.runtime.config
-        return SessionPresenter(staff=self.runtime.staff, home=HomePresenter(),
+        parcels, config = self.startup.deferred("parcels"), self.kiosk_config
+        home = HomePresenter()
+        home.set_starting(True)
+        return SessionPresenter(staff=self.startup.deferred("staff"), home=home,
                                 pickup=PickupPresenter(parcels, run), staff_mode=StaffPresenter(parcels, run),
                                 run=run, default_language=config.language, idle_timeout_s=config.idle_timeout_s)
 
@@ -76,17 +113,15 @@ class KioskApp(App):
         Window.bind(on_keyboard=self._swallow_escape, on_request_close=self._refuse_close,
                     size=self._measure_panel)
         self._measure_panel()
-        for kv in KV_FILES:
+        for kv in SHARED_KV_FILES:
             Builder.load_file(str(UI_DIR / kv))
-        self.manager = ScreenManager(transition=NoTransition())
-        for name, screen_class in SCREENS.items():
-            screen = screen_class(name=name)
-            screen.setup(self.session, self.tr, self.place_name)
-            screen.retranslate(self.tr)
-            self.manager.add_widget(screen)
-        self.idle_warning = IdleWarning(on_more_time=lambda *_: self.session.more_time(time.monotonic()))
+        self.manager = ScreenManager(transition=InstantSwitch())
+        self.manager.bind(size=self._size_hidden_screens)
+        self._build_screen(next(iter(SCREENS)))
+        self.idle_warning = None  # built when first needed
         self.session.subscribe(self._session_changed)
-        Window.bind(on_touch_down=lambda *_: self.session.touched(time.monotonic()))
+        Window.bind(on_touch_down=self._touched)
+        self.dimming.subscribe(self._show_brightness)
         Clock.schedule_interval(lambda _dt: self._tick(), 1.0)
         Clock.schedule_interval(lambda _dt: self._show_connectivity(), 5.0)
         Clock.schedule_interval(lambda _dt: self._show_speaking(), 0.5)
@@ -95,14 +130,76 @@ class KioskApp(App):
 
     def on_start(self) -> None:
         start_instruments(self)
+        Window.bind(on_flip=self._first_frame_drawn)
+
+    def _first_frame_drawn(self, *_args) -> None:
+        Window.unbind(on_flip=self._first_frame_drawn)
+        Clock.schedule_once(self._build_rest, 0)
+
+    # -- building the screens ------------------------------------------------------------------
+
+    def _build_screen(self, name: str):
+        """Loads a screen's module and rules, builds it, and lays it out at the window's size
+        while hidden, so its texts are rendered before it is first shown."""
+        if self.manager.has_screen(name):
+            return self.manager.get_screen(name)
+        module_name, class_name = SCREENS[name]
+        screen_class = getattr(importlib.import_module(f"kiosk.ui.screens.{module_name}"), class_name)
+        Builder.load_file(str(UI_DIR / "screens" / f"{module_name}.kv"))
+        screen = screen_class(name=name)
+        screen.setup(self.session, self.tr, self.place_name)
+        screen.retranslate(self.tr)
+        screen.pos, screen.size = self.manager.pos, self.manager.size
+        self.manager.add_widget(screen)
+        return screen
+
+    def _size_hidden_screens(self, manager, size) -> None:
+        for screen in manager.screens:
+            screen.size = size
+
+    def _build_rest(self, _dt=None) -> None:
+        """One screen per frame, so a tap in between is answered; then the runtime. With one
+        GIL, building the runtime alongside would slow down the frames a person waits for."""
+        missing = [name for name in SCREENS if not self.manager.has_screen(name)]
+        if missing:
+            self._build_screen(missing[0])
+            Clock.schedule_once(self._build_rest, 0)
+            return
+        self._idle_warning()
+        if not self.startup.started:
+            self.startup.start()
+
+    def _idle_warning(self):
+        if self.idle_warning is None:
+            from kiosk.ui.widgets.idle_warning import IdleWarning
+
+            Builder.load_file(str(UI_DIR / "widgets" / "idle_warning.kv"))
+            self.idle_warning = IdleWarning(on_more_time=lambda *_: self.session.more_time(time.monotonic()))
+        return self.idle_warning
+
+    # -- the runtime ---------------------------------------------------------------------------
+
+    def _runtime_built(self, runtime, error) -> None:
+        """Called on the starter's thread: hops to the main thread."""
+        self.bridge.call_on_main(self._runtime_ready, runtime, error)
+
+    def _runtime_ready(self, runtime, error) -> None:
+        if error is not None:
+            self.startup_error = error  # run_app raises it: `kiosk run` fails as it did before
+            self.stop()
+            return
+        self.runtime = runtime
+        self.session.home.set_starting(False)
+        from kiosk.ui.gallery import start_gallery
+
         if start_gallery(self):
             return  # a screenshot run: no devices, no sync
-        self.runtime.start()
+        runtime.start()
         self._start_devices()
 
     def _measure_panel(self, *_args) -> None:
         """Pixels per millimetre of the actual window on the configured panel."""
-        self.theme.px_per_mm = Window.width / self.runtime.config.panel.width_mm
+        self.theme.px_per_mm = Window.width / self.kiosk_config.panel.width_mm
         self.theme.compact = Window.height / self.theme.px_per_mm < COMPACT_HEIGHT_MM
 
     # -- following the session -------------------------------------------------------------
@@ -110,6 +207,7 @@ class KioskApp(App):
     def _session_changed(self, session) -> None:
         self._follow_display_mode(session)
         self._follow_language(session.language)
+        self._build_screen(session.screen)  # at once if someone gets there before the idle build
         self.manager.current = session.screen
         self._follow_idle(session)
 
@@ -126,21 +224,27 @@ class KioskApp(App):
             screen.retranslate(self.tr)
 
     def _follow_idle(self, session) -> None:
-        if session.idle_state == WARNING and self.idle_warning.parent is None:
+        if session.idle_state == WARNING and self._idle_warning().parent is None:
             self._warn_idle()
-        elif session.idle_state != WARNING and self.idle_warning.parent is not None:
+        elif session.idle_state != WARNING and self.idle_warning is not None and self.idle_warning.parent is not None:
             self.idle_warning.dismiss()
         if session.screen == "attract":
             self.speech.reset()  # a new visitor starts at the default volume
 
+    def _touched(self, *_args) -> None:
+        now = time.monotonic()
+        self.dimming.touched(now)
+        self.session.touched(now)
+
     def _tick(self) -> None:
         self.session.tick(time.monotonic())
-        if self.idle_warning.parent is not None:
+        self.dimming.tick(datetime.now().time(), time.monotonic())
+        if self.idle_warning is not None and self.idle_warning.parent is not None:
             self._show_countdown()
 
     def _show_countdown(self) -> None:
         seconds = self.session.idle.seconds_left(time.monotonic())
-        self.idle_warning.message = self.tr(texts.IDLE_WARNING, seconds=seconds)
+        self._idle_warning().message = self.tr(texts.IDLE_WARNING, seconds=seconds)
 
     def _warn_idle(self) -> None:
         self._show_countdown()
@@ -149,9 +253,43 @@ class KioskApp(App):
         self.speech.say(self.idle_warning.message)  # audible as well as visible
 
     def _show_connectivity(self) -> None:
-        worker = self.runtime.sync_worker
+        worker = self.runtime.sync_worker if self.runtime else None
         offline = worker is not None and worker.status().consecutive_failures > 0
-        self.manager.get_screen("home").show_offline(offline)
+        if self.manager.has_screen("home"):
+            self.manager.get_screen("home").show_offline(offline)
+
+    # -- dimming -----------------------------------------------------------------------------
+
+    def _show_brightness(self, dimming) -> None:
+        backlight = self.kiosk_config.display.backlight
+        if backlight:
+            from kiosk.ui.backlight import Backlight
+
+            self.bridge.run_in_worker(lambda: Backlight(backlight).set(dimming.brightness), lambda _value: None,
+                                      lambda error: log.warning("backlight %s: %s", backlight, error))
+        else:
+            self._darken(1.0 - dimming.brightness)
+
+    def _darken(self, opacity: float) -> None:
+        """A black layer over everything, modals included; removed when not dimmed, so an
+        undimmed frame draws nothing extra."""
+        from kivy.graphics import Color, InstructionGroup, Rectangle
+
+        if self._dim_layer is not None:
+            Window.canvas.after.remove(self._dim_layer)
+            Window.unbind(size=self._fit_dim_layer)
+            self._dim_layer = None
+        if opacity <= 0:
+            return
+        self._dim_layer = InstructionGroup()
+        self._dim_layer.add(Color(0, 0, 0, opacity))
+        self._dim_rectangle = Rectangle(pos=(0, 0), size=Window.size)
+        self._dim_layer.add(self._dim_rectangle)
+        Window.canvas.after.add(self._dim_layer)
+        Window.bind(size=self._fit_dim_layer)
+
+    def _fit_dim_layer(self, _window, size) -> None:
+        self._dim_rectangle.size = size
 
     # -- speech ------------------------------------------------------------------------------
 
@@ -190,7 +328,7 @@ class KioskApp(App):
     def on_stop(self) -> None:
         self.speech.close()
         self.bridge.shutdown()
-        self.runtime.close()
+        self.startup.close()  # the runtime, or a build still under way
 
     @staticmethod
     def _swallow_escape(_window, key, *_args) -> bool:
@@ -199,4 +337,4 @@ class KioskApp(App):
 
     def _refuse_close(self, *_args, **_kwargs) -> bool:
         """Returning True keeps the window open: a locked-down kiosk cannot be closed."""
-        return self.runtime.config.fullscreen
+        return self.kiosk_config.fullscreen

@@ -26,6 +26,8 @@ GALLERY_ENV_VAR = "SERVICEPUNKT_GALLERY"
 LANGUAGES_ENV_VAR = "SERVICEPUNKT_GALLERY_LANGUAGES"
 MODES = {"normal": (False, False), "large": (True, False), "contrast": (False, True)}
 SETTLE_S = 0.3
+SETTLE_CHECK_S = 0.1
+SETTLE_LIMIT_S = 10.0
 SCREENS = ("attract", "home", "pickup", "staff", "language", "help", "idle")
 
 
@@ -53,7 +55,24 @@ class Gallery:
         language, mode, screen = self.states.pop(0)
         self._show(language, mode, screen)
         # A few frames: layout, then any shrink-to-fit steps, then the drawing they settle on.
-        Clock.schedule_once(lambda _dt: self._capture(language, mode, screen), SETTLE_S)
+        # On a busy machine a frame can take longer than the whole settling time: wait until
+        # nothing on screen changes size or type any more.
+        self._settling = (None, time.monotonic() + SETTLE_LIMIT_S)
+        Clock.schedule_once(lambda _dt: self._when_settled(language, mode, screen), SETTLE_S)
+
+    def _when_settled(self, language: str, mode: str, screen: str) -> None:
+        previous, give_up_at = self._settling
+        now = self._layout_state()
+        if now == previous or time.monotonic() > give_up_at:
+            self._capture(language, mode, screen)
+            return
+        self._settling = (now, give_up_at)
+        Clock.schedule_once(lambda _dt: self._when_settled(language, mode, screen), SETTLE_CHECK_S)
+
+    def _layout_state(self) -> list:
+        roots = [child for child in Window.children if child is not self.app.root] or [self.app.root.current_screen]
+        return [(tuple(widget.size), getattr(widget, "font_scale", None), tuple(getattr(widget, "texture_size", ())))
+                for root in roots for widget in root.walk(restrict=True)]
 
     def _show(self, language: str, mode: str, screen: str) -> None:
         session = self.app.session
@@ -85,6 +104,8 @@ class Gallery:
         os.replace(Window.screenshot(str(target)), target)  # Kivy numbers the file; we name it
         modals = [child for child in Window.children if child is not self.app.root]
         self.report[name] = check_screen(modals or [self.app.root.current_screen], self.app.theme)
+        if len(self.app.root.children) != 1:  # a screen left under the current one shows through
+            self.report[name].append(f"{len(self.app.root.children)} screens drawn at once")
         Clock.schedule_once(self.next, 0)
 
     def _finish(self) -> None:

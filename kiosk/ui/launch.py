@@ -5,10 +5,19 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import sys
 
-from kiosk.config import KioskConfig
-from kiosk.services.runtime import KioskRuntime
+from typing import TYPE_CHECKING
+
 from kiosk.ui.kivy_settings import apply_window_settings
+
+# Worker threads (building the runtime, database queries, the sync worker) run pure Python
+# that holds the GIL; by default the main thread waits up to 5 ms for it each time it wakes,
+# which adds up within one frame. 1 ms keeps frames and taps prompt at a small switching cost.
+UI_SWITCH_INTERVAL_S = 0.001
+
+if TYPE_CHECKING:
+    from kiosk.config import KioskConfig
 
 
 def configure_kivy(config: KioskConfig) -> None:
@@ -26,14 +35,25 @@ def keep_screen_on() -> None:
         subprocess.run([xset, "s", "off", "-dpms", "s", "noblank"], check=False, capture_output=True, timeout=5)
 
 
-def run_app(runtime: KioskRuntime) -> None:
-    if runtime.config.fullscreen:
+def run_app(config: KioskConfig) -> None:
+    """Runs the kiosk until it is stopped. The runtime (database, devices, sync) is built in
+    the background once the first screen shows (kiosk/ui/startup.py); if that fails, the
+    error is raised here after the window closes, so `kiosk run` fails as loudly as before."""
+    if config.fullscreen:
         keep_screen_on()
-    configure_kivy(runtime.config)
+    configure_kivy(config)
+    sys.setswitchinterval(UI_SWITCH_INTERVAL_S)
     from kivy.clock import Clock
 
     from kiosk.services import watchdog
+    from kiosk.services.runtime import build_runtime  # cheap: its heavy imports are inside
     from kiosk.ui.app import KioskApp
 
     watchdog.start(Clock)  # READY=1 after the first frame, then pings: systemd restarts a hung UI
-    KioskApp(runtime).run()
+    app = KioskApp(config, build_runtime)
+    try:
+        app.run()
+    finally:
+        app.startup.close()
+    if app.startup_error is not None:
+        raise app.startup_error

@@ -1,7 +1,7 @@
 """The home screen's tiles: what is ready says so, what is not says "coming soon" honestly."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from kiosk.services.errors import N_
 from kiosk.ui.presenters.base import Message, Presenter
@@ -13,16 +13,18 @@ class Tile:
     title: str
     subtitle: str
     target: str | None  # screen to open; None = not built yet
+    needs_lockers: bool = False  # works only once the runtime (database, locker bus) is up
 
 
 TILES = (
     Tile("video", N_("Videosamtal"), N_("Kommer snart"), None),
     Tile("eservices", N_("E-tjänster"), N_("Kommer snart"), None),
-    Tile("pickup", N_("Hämta paket"), N_("Med koden från ditt meddelande"), "pickup"),
+    Tile("pickup", N_("Hämta paket"), N_("Med koden från ditt meddelande"), "pickup", needs_lockers=True),
     Tile("language", N_("Språk"), N_("Kommer snart"), None),
     Tile("help", N_("Hjälp"), N_("Kommer snart"), None),
 )
 COMING_SOON = N_("”{title}” finns inte här ännu. Fråga gärna personalen i butiken.")
+STARTING = N_("Startar, ett ögonblick …")
 
 
 class HomePresenter(Presenter):
@@ -40,4 +42,11 @@ class HomePresenter(Presenter):
 
     def clear(self) -> None:
         self.notice = None
+        self.changed()
+
+    def set_starting(self, starting: bool) -> None:
+        """In the first second after start-up the lockers are not ready yet: their tiles say
+        so, and still open (the code check waits for the lockers on a worker thread)."""
+        self.tiles = tuple(replace(tile, subtitle=STARTING) if starting and tile.needs_lockers else tile
+                           for tile in TILES)
         self.changed()

@@ -2,12 +2,14 @@
 from __future__ import annotations
 
 import threading
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 from kiosk.services.codes import CODE_LENGTH
 from kiosk.services.errors import N_
-from kiosk.services.parcels import ParcelForPickup, ParcelService
 from kiosk.ui.presenters.base import Message, Presenter, Runner
+
+if TYPE_CHECKING:  # the services import SQLAlchemy: not on the start-up path
+    from kiosk.services.parcels import ParcelForPickup, ParcelService
 
 ENTRY, CHECKING, DOOR_OPEN, CLOSING, DONE = "entry", "checking", "door_open", "closing", "done"
 INSTRUCTION = Message.of(N_("Skriv koden från ditt meddelande."))

@@ -2,14 +2,18 @@
 and scans mean wherever the person is, and how the visit ends (Done, or idle timeout)."""
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from kiosk.services.errors import N_
-from kiosk.services.parcels import Barcode
-from kiosk.services.staff import StaffDirectory, StaffMember
 from kiosk.ui.presenters.base import Message, Presenter, Runner
 from kiosk.ui.presenters.home import HomePresenter
 from kiosk.ui.presenters.idle import IDLE, RESET, WARNING, IdleTimer
 from kiosk.ui.presenters.pickup import PickupPresenter
 from kiosk.ui.presenters.staff import StaffPresenter
+
+if TYPE_CHECKING:  # the services import SQLAlchemy: not on the start-up path
+    from kiosk.services.parcels import Barcode
+    from kiosk.services.staff import StaffDirectory, StaffMember
 
 ATTRACT, HOME, PICKUP, STAFF, LANGUAGE, HELP = "attract", "home", "pickup", "staff", "language", "help"
 OVERLAYS = (LANGUAGE, HELP)

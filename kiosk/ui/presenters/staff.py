@@ -2,11 +2,14 @@
 from __future__ import annotations
 
 import threading
+from typing import TYPE_CHECKING
 
 from kiosk.services.errors import N_
-from kiosk.services.parcels import Barcode, OpenedForDropOff, ParcelService, StoredParcel
 from kiosk.ui.presenters.base import Message, Presenter, Runner
 from kiosk.ui.presenters.pickup import UNEXPECTED
+
+if TYPE_CHECKING:  # the services import SQLAlchemy: not on the start-up path
+    from kiosk.services.parcels import Barcode, OpenedForDropOff, ParcelService, StoredParcel
 
 SCAN, OPENING, DOOR_OPEN, STORING, STORED = "scan", "opening", "door_open", "storing", "stored"
 STORED_TEXT = N_("Paketet ligger i fack {compartment}. Skanna nästa paket.")

@@ -9,20 +9,31 @@ class HomeScreen(KioskScreen):
         session.home.subscribe(self.refresh)
 
     def translate(self) -> None:
-        self.ids.tiles.clear_widgets()
-        for tile in self.session.home.tiles:
-            self.ids.tiles.add_widget(self._tile(tile))
+        self._show_tiles(self.session.home)
 
-    def _tile(self, tile) -> Tile:
-        widget = Tile(probe_id=f"tile-{tile.id}", title=self.tr(tile.title), subtitle=self.tr(tile.subtitle),
-                      role="primary" if tile.target else "secondary")
+    def _show_tiles(self, home) -> None:
+        """Tiles are built once and then only relabelled: a language change or the lockers
+        becoming ready must not rebuild widgets (and re-render every texture) mid-visit."""
+        grid = self.ids.tiles
+        widgets = {widget.probe_id: widget for widget in grid.children}
+        if set(widgets) != {f"tile-{tile.id}" for tile in home.tiles}:
+            grid.clear_widgets()
+            widgets = {}
+        for tile in home.tiles:
+            widget = widgets.get(f"tile-{tile.id}") or self._tile(tile, grid)
+            widget.title, widget.subtitle = self.tr(tile.title), self.tr(tile.subtitle)
+
+    def _tile(self, tile, grid) -> Tile:
+        widget = Tile(probe_id=f"tile-{tile.id}", role="primary" if tile.target else "secondary")
         widget.bind(on_release=lambda *_: self.session.choose_tile(tile.id))
+        grid.add_widget(widget)
         return widget
 
     def refresh_presenter(self) -> None:
         self.refresh(self.session.home)
 
     def refresh(self, home) -> None:
+        self._show_tiles(home)
         self.show_message(self.ids.notice, home.notice)
 
     def show_offline(self, offline: bool) -> None:
