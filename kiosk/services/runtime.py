@@ -14,12 +14,16 @@ from hardware.manager import DeviceManager
 from kiosk.config import KioskConfig
 from kiosk.services.devices import device_settings
 from kiosk.services.parcels import ParcelService
+from kiosk.services.preadvice import drop_pre_advice
 from kiosk.services.staff import STAFF_SCOPE, StaffDirectory, apply_staff_changes
+from kiosk.services.upkeep import apply_parcel_changes
+from sync.protocol import SCOPE_PARCELS
 from kiosk.store import db
 from sync.client import SyncClient
 from sync.worker import SyncWorker
 
 log = logging.getLogger(__name__)
+ITEM_SENSOR_PROTOCOLS = ("kerong",)  # WKLY boards have no item sensor: doors settle on closed
 
 
 @dataclass
@@ -33,8 +37,10 @@ class KioskRuntime:
     _closers: list[Callable[[], None]] = field(default_factory=list)
     devices: DeviceManager | None = None  # health polls and device events
     printer: Any | None = None  # hardware.devices.printer.ReceiptPrinter
+    reconciled: Any | None = None  # kiosk.services.upkeep.Reconciled, after start()
 
     def start(self) -> None:
+        self.reconciled = self.parcels.upkeep.reconcile()  # doors a stop interrupted, from the sensors
         if self.sync_worker is not None:
             self.sync_worker.start()
         if self.devices is not None:
@@ -71,6 +77,8 @@ def build_runtime(config: KioskConfig) -> KioskRuntime:
         locker=devices.driver("locker"),
         compartments=config.locker.compartments,
         on_committed=worker.trigger if worker else (lambda: None),
+        item_sensors=config.locker.protocol in ITEM_SENSOR_PROTOCOLS,
+        left_open_after_s=config.locker.door_left_open_s,
     )
     return KioskRuntime(config, parcels, StaffDirectory(sessions), devices.driver("card_reader"),
                         devices.driver("scanner"), worker, closers, devices, devices.driver("printer"))
@@ -83,7 +91,7 @@ def build_sync_worker(config: KioskConfig, sessions) -> SyncWorker | None:
     return SyncWorker(
         sessions,
         client,
-        appliers={STAFF_SCOPE: apply_staff_changes},
+        appliers={STAFF_SCOPE: apply_staff_changes, SCOPE_PARCELS: apply_parcel_changes},
         on_refetch=drop_scope_cache,
         interval=config.server.sync_interval_s,
     )
@@ -92,6 +100,8 @@ def build_sync_worker(config: KioskConfig, sessions) -> SyncWorker | None:
 def drop_scope_cache(session, scope: str) -> None:
     """The server invalidated our cursor: forget that scope's rows (never the outbox); the
     worker applies the new snapshot's first page in this same transaction."""
+    if scope == SCOPE_PARCELS:
+        drop_pre_advice(session)
     if scope == STAFF_SCOPE:
         from sqlalchemy import delete
 
