@@ -32,16 +32,23 @@ from kiosk.ui.screens.help import HelpScreen
 from kiosk.ui.screens.home import HomeScreen
 from kiosk.ui.screens.language import LanguageScreen
 from kiosk.ui.screens.pickup import PickupScreen
-from kiosk.ui.screens.staff import StaffScreen
+from kiosk.ui.presenters.counter import CounterPresenter
+from kiosk.ui.presenters.returns import ReturnsPresenter
+from kiosk.ui.screens.staff import StaffMenuScreen
+from kiosk.ui.screens.staff_counter import StaffCounterScreen
+from kiosk.ui.screens.staff_receive import StaffReceiveScreen
+from kiosk.ui.screens.staff_returns import StaffReturnsScreen
 from kiosk.ui.theme import COMPACT_HEIGHT_MM, Theme
 from kiosk.ui.widgets.idle_warning import IdleWarning
 
 log = logging.getLogger(__name__)
 UI_DIR = Path(__file__).parent
 KV_FILES = ("widgets/controls.kv", "widgets/idle_warning.kv", "screens/common.kv", "screens/attract.kv",
-            "screens/home.kv", "screens/pickup.kv", "screens/staff.kv", "screens/language.kv", "screens/help.kv")
-SCREENS = {"attract": AttractScreen, "home": HomeScreen, "pickup": PickupScreen, "staff": StaffScreen,
-           "language": LanguageScreen, "help": HelpScreen}
+            "screens/home.kv", "screens/pickup.kv", "screens/staff.kv", "screens/language.kv", "screens/help.kv",
+            "screens/staff_receive.kv", "screens/staff_counter.kv", "screens/staff_returns.kv")
+SCREENS = {"attract": AttractScreen, "home": HomeScreen, "pickup": PickupScreen, "staff": StaffMenuScreen,
+           "language": LanguageScreen, "help": HelpScreen, "staff_receive": StaffReceiveScreen,
+           "staff_counter": StaffCounterScreen, "staff_returns": StaffReturnsScreen}
 ESCAPE_KEY = 27
 
 
@@ -66,8 +73,10 @@ class KioskApp(App):
     def _build_session(self) -> SessionPresenter:
         run = self.bridge.run_in_worker
         parcels, config = self.runtime.parcels, self.runtime.config
+        staff_mode = StaffPresenter(parcels, run, printer=self.runtime.printer, place=config.service_point_name)
         return SessionPresenter(staff=self.runtime.staff, home=HomePresenter(),
-                                pickup=PickupPresenter(parcels, run), staff_mode=StaffPresenter(parcels, run),
+                                pickup=PickupPresenter(parcels, run), staff_mode=staff_mode,
+                                counter=CounterPresenter(parcels, run), returns=ReturnsPresenter(parcels, run),
                                 run=run, default_language=config.language, idle_timeout_s=config.idle_timeout_s)
 
     def build(self) -> ScreenManager:
