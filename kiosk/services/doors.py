@@ -24,7 +24,7 @@ from sync.outbox import enqueue
 
 DOOR_POLL_S = 0.2
 LEFT_OPEN_AFTER_S = 60.0
-DOOR_FAILED = N_("Facket {compartment} gick inte att öppna. Inget har ändrats. Försök igen eller kontakta personalen.")
+DOOR_FAILED = N_("Facket {compartment} gick inte att öppna. Inget har ändrats. Fråga personalen.")
 DOOR_UNKNOWN = N_("Vi vet inte om facket {compartment} öppnades. Titta efter om luckan är öppen och kontakta personalen.")
 RESIDENT = "resident"
 

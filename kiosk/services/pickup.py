@@ -23,7 +23,7 @@ from sync.protocol import PICKUP_CODE_PATTERN, QR_PICKUP_PREFIX
 
 WRONG_CODE = N_("Koden stämmer inte. Kontrollera koden i ditt meddelande och försök igen.")
 UNKNOWN_QR = N_("QR-koden känns inte igen. Visa QR-koden från ditt meddelande eller skriv koden.")
-LOCKED_TEXT = N_("För många felaktiga koder. Vänta {minutes} minuter och försök igen, eller fråga personalen.")
+LOCKED_TEXT = N_("För många fel koder. Vänta {minutes} minuter eller fråga personalen.")
 NOT_AT_COUNTER = N_("Koden gäller inget paket som väntar vid disken.")
 _CODE = re.compile(PICKUP_CODE_PATTERN)
 

@@ -43,7 +43,7 @@ from kiosk.ui.widgets.idle_warning import IdleWarning
 
 log = logging.getLogger(__name__)
 UI_DIR = Path(__file__).parent
-KV_FILES = ("widgets/controls.kv", "widgets/idle_warning.kv", "screens/common.kv", "screens/attract.kv",
+KV_FILES = ("widgets/controls.kv", "widgets/idle_warning.kv", "screens/common.kv", "screens/common_scroll.kv", "screens/attract.kv",
             "screens/home.kv", "screens/pickup.kv", "screens/staff.kv", "screens/language.kv", "screens/help.kv",
             "screens/staff_receive.kv", "screens/staff_counter.kv", "screens/staff_returns.kv")
 SCREENS = {"attract": AttractScreen, "home": HomeScreen, "pickup": PickupScreen, "staff": StaffMenuScreen,

@@ -35,9 +35,10 @@ LANGUAGES_ENV_VAR = "SERVICEPUNKT_GALLERY_LANGUAGES"
 MODES = {"normal": (False, False), "large": (True, False), "contrast": (False, True)}
 SETTLE_S = 0.3
 # A state is a screen, or a screen mid-flow ("pickup-locked"): see _example_flows.
-SCREENS = ("attract", "home", "pickup", "staff", "language", "help", "idle",
+# "idle" last: its modal warning is dismissed with an animation the next capture must not catch.
+SCREENS = ("attract", "home", "pickup", "staff", "language", "help",
            "pickup-take", "pickup-locked", "pickup-fault", "pickup-alarm", "staff_receive", "staff-phone",
-           "staff-held", "staff_counter", "staff_returns")
+           "staff-held", "staff_counter", "staff_returns", "idle")
 SCREEN_OF = {"idle": "pickup", "pickup-take": "pickup", "pickup-locked": "pickup", "pickup-fault": "pickup",
              "pickup-alarm": "pickup", "staff-phone": "staff_receive", "staff-held": "staff_receive"}
 
@@ -128,7 +129,7 @@ def _pickup_message(phase: str, message: Message):
 def _staff_phone(session) -> None:
     staff = session.staff_mode
     staff.phase, staff.phone = staff_view.PHONE, "0701234567"
-    staff.message = Message.of(staff_view.PHONE_TEXT, tracking_id="CP473124829SE")
+    staff.message = Message.of(staff_view.PHONE_TEXT)
     staff.changed()
 
 

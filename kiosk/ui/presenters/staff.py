@@ -14,7 +14,7 @@ from kiosk.ui.presenters.pickup import LEFT_OPEN, UNEXPECTED
 SCAN, OPENING, PHONE, DOOR_OPEN, STORING, STORED = "scan", "opening", "phone", "door_open", "storing", "stored"
 STORED_TEXT = N_("Paketet ligger i fack {compartment}. Skanna nästa paket.")
 HELD_TEXT = N_("Inget ledigt fack passar. Behåll paketet vid disken och skriv koden på lappen.")
-PHONE_TEXT = N_("Ingen föravisering för {tracking_id}. Skriv mottagarens mobilnummer och tryck OK.")
+PHONE_TEXT = N_("Ingen föravisering. Skriv mottagarens mobilnummer och tryck OK.")
 PUT_IN = N_("Lägg paketet i fack {compartment} och stäng luckan.")
 PHONE_MAX = 15
 
@@ -80,7 +80,7 @@ class StaffPresenter(Presenter):
         self.intake = intake
         if intake.needs_phone:
             self.phase = PHONE
-            self._show(Message.of(PHONE_TEXT, tracking_id=intake.tracking_id))
+            self._show(Message.of(PHONE_TEXT))
             return
         self._place_parcel(intake)
 

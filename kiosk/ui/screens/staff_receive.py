@@ -21,7 +21,6 @@ class StaffReceiveScreen(KioskScreen):
         self.refresh(self.session.staff_mode)
 
     def refresh(self, staff) -> None:
-        self.ids.who.text = staff.staff_name
         self.show_message(self.ids.alarm, staff.alarm)
         self.show_message(self.ids.message, staff.message)
         self.ids.cancel.disabled = not staff.can_cancel
