@@ -2,6 +2,8 @@
 and scans mean wherever the person is, and how the visit ends (Done, or idle timeout)."""
 from __future__ import annotations
 
+import time
+
 from kiosk.services.errors import N_
 from kiosk.services.parcels import Barcode
 from kiosk.services.staff import StaffDirectory, StaffMember
@@ -142,6 +144,7 @@ class SessionPresenter(Presenter):
     # -- devices -----------------------------------------------------------------------------
 
     def card_presented(self, uid: str) -> None:
+        self.idle.touched(time.monotonic())  # a card or a scan is someone at the kiosk, as a touch is
         if self.screen in STAFF_SCREENS:
             return  # already in staff mode: a second tap must not abandon an open door
         self._run(lambda: self._staff.find_by_card(uid), self._card_identified, self._card_failed)
@@ -160,6 +163,7 @@ class SessionPresenter(Presenter):
         self._notify(Message.from_error(error, N_("Kortet kunde inte läsas. Försök igen.")))
 
     def barcode_scanned(self, barcode: Barcode | str) -> None:
+        self.idle.touched(time.monotonic())
         text = barcode if isinstance(barcode, str) else barcode.value
         if self.screen in (STAFF, STAFF_RECEIVE):
             if self.screen == STAFF:
