@@ -39,6 +39,9 @@ class ParcelSystem:
         with sqlite3.connect(self.central_db) as connection:
             return connection.execute("SELECT type, payload FROM events ORDER BY seq").fetchall()
 
+    def kiosk_events(self) -> list[tuple[str, str]]:
+        return self.kiosk_sql("SELECT type, payload FROM outbox ORDER BY seq")
+
     def kiosk_sql(self, sql: str, params: tuple = ()) -> list[tuple]:
         with sqlite3.connect(self.kiosk_db, timeout=30) as connection:
             return connection.execute(sql, params).fetchall()
@@ -65,25 +68,29 @@ class ParcelSystem:
     def store(self, tracking: str, *, phone: str | None = None) -> tuple[int | None, str]:
         """Staff scans (types a phone if asked), puts the parcel in and closes the door:
         returns (lock, code), lock None when the parcel stays at the counter."""
+        before = (self.ui.widget("code") or {}).get("text", "")  # the last parcel's code, if any
         self.sim.command(f"scan {tracking}")
         if phone is not None:
             self.ui.wait_text("message", "föravisering")
             self.ui.type_digits(phone)
             self.ui.tap("key-ok")
-        code_text = wait_until(lambda: self._stored_or_open(), "a door to open or a code", timeout=20)
+        code_text = wait_until(lambda: self._stored_or_open(before), "a door to open or a code", timeout=20)
         lock = None
         if code_text is True:
+            # As a person would: read the screen first. Closing before the kiosk has seen the
+            # door open would race the driver's re-sent unlock, which opens it again.
+            self.ui.wait_text("message", "stäng luckan")
             [lock] = wait_until(self.open_doors, "a door to open")
             self.sim.command(f"item 0 {lock} present")
             self.sim.command(f"door 0 {lock} close")
             code_text = self.ui.wait_text("code", "Hämtningskod")
         return lock, "".join(ch for ch in code_text if ch.isdigit())
 
-    def _stored_or_open(self):
+    def _stored_or_open(self, before: str):
         if self.open_doors():
             return True
-        code = self.ui.widget("code") or {}
-        return "Hämtningskod" in code.get("text", "") and code["text"]
+        text = (self.ui.widget("code") or {}).get("text", "")
+        return "Hämtningskod" in text and text != before and text
 
     def resident_pickup_screen(self) -> None:
         self.ui.wait_screen("attract")
