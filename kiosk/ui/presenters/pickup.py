@@ -136,6 +136,7 @@ class PickupPresenter(Presenter):
             self._show(Message.of(PICKED_UP, "success"))
 
     def _failed(self, error: BaseException) -> None:
+        self.opened, self.alarm = [], None  # what is shown must be this attempt's doors, not the last one's
         self.phase = LOCKED if isinstance(error, LockedOut) else FAULT if isinstance(error, DoorFault) else ENTRY
         self._show(Message.from_error(error, UNEXPECTED))
 
