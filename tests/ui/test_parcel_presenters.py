@@ -193,3 +193,20 @@ def test_returns_list_opens_and_confirms_by_scan(sessions, locker, locker_bus, r
     returns.scanned(PARCEL)
     runner.drain()
     assert returns.phase == LIST and returns.rows == [] and "returnerat" in returns.message.text
+
+
+def test_a_staff_card_counts_as_activity_for_the_idle_timer(parcels, sessions, runner) -> None:
+    import time
+
+    from kiosk.services.staff import apply_staff_changes
+    from sync.protocol import Change, card_uid_sha256
+
+    with sessions.begin() as db:
+        apply_staff_changes(db, [Change(entity="staff_card", entity_id="1", version=1, op="upsert",
+                                        data={"name": "Anna", "uid_sha256": card_uid_sha256("04a1b2c3")})])
+    session = staff_session(parcels, sessions, run_inline)
+    session.idle.touched(time.monotonic() - 3600)  # nobody has touched the screen for an hour
+    session.card_presented("04A1B2C3")
+    assert session.screen == STAFF
+    session.tick(time.monotonic())
+    assert session.screen == STAFF  # not reset the moment staff mode opened
