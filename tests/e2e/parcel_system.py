@@ -34,6 +34,18 @@ class ParcelSystem:
     sim: SimControl
     ui: KioskDriver
     kiosk: object  # the kiosk's Popen
+    processes: Processes | None = None
+    kiosk_command: list[str] | None = None
+    kiosk_env: dict | None = None
+
+    def kill_kiosk(self) -> None:
+        """A power cut, as far as the kiosk can tell: SIGKILL, no shutdown code runs."""
+        self.kiosk.kill()
+        self.kiosk.wait(timeout=10)
+        self.ui.probe_file.unlink(missing_ok=True)  # the next screen seen is the new process's
+
+    def restart_kiosk(self) -> None:
+        self.kiosk = self.processes.start("kiosk-restarted", self.kiosk_command, env=self.kiosk_env)
 
     def server_events(self) -> list[tuple[str, str]]:
         with sqlite3.connect(self.central_db) as connection:
@@ -125,9 +137,11 @@ def start_parcel_system(tmp_path: Path, display: str, processes: Processes, outp
     probe = tmp_path / "probe.json"
     env = {"DISPLAY": display, "KIVY_HOME": str(tmp_path / "kivy"), "KIVY_NO_ARGS": "1",
            "SERVICEPUNKT_UI_PROBE": str(probe)}
-    kiosk = processes.start("kiosk", KIOSK + ["--config", str(config), "run"], env=env)
+    command = KIOSK + ["--config", str(config), "run"]
+    kiosk = processes.start("kiosk", command, env=env)
     ui = KioskDriver(probe, display, output_dir)
-    return ParcelSystem(database, tmp_path / "data" / "kiosk.db", SimControl(ports["control_url"]), ui, kiosk)
+    return ParcelSystem(database, tmp_path / "data" / "kiosk.db", SimControl(ports["control_url"]), ui, kiosk,
+                        processes, command, env)
 
 
 def _healthy(server: str) -> bool:

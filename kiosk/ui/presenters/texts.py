@@ -12,7 +12,7 @@ TITLES = {
     "home": N_("Vad vill du göra?"),
     "pickup": N_("Hämta paket"),
     "staff": N_("Personalläge"),
-    "staff_receive": N_("Personalläge: ta emot paket"),
+    "staff_receive": N_("Ta emot paket"),
     "staff_counter": N_("Utlämning vid disken"),
     "staff_returns": N_("Returer"),
     "language": N_("Välj språk"),

@@ -21,6 +21,6 @@ class StaffReturnsScreen(KioskScreen):
             button.disabled = index >= len(rows) or returns.phase != LIST
 
     def _row_text(self, parcel) -> str:
-        where = (self.tr("Fack {compartment}", compartment=parcel.compartment_id) if parcel.compartment_id
-                 else self.tr("Vid disken"))
+        # The door's own label (A3) is what staff look for; it needs no word before it.
+        where = parcel.compartment_id or self.tr("Vid disken")
         return f"{where} · {parcel.tracking_id}"
