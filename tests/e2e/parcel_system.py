@@ -105,8 +105,8 @@ class ParcelSystem:
         return "Hämtningskod" in text and text != before and text
 
     def resident_pickup_screen(self) -> None:
-        self.ui.wait_screen("attract")
-        self.ui.tap("attract")
+        self.ui.wait_screen("attract", timeout=60)
+        self.ui.tap_until_screen("attract", "home")  # the first tap of a (re)started kiosk may be lost
         self.ui.tap("tile-pickup")
         self.ui.wait_screen("pickup")
 
