@@ -29,7 +29,7 @@ from kiosk.services.errors import N_, UserFacingError
 from kiosk.services.lockout import Lockout
 from kiosk.services.parcel_base import (ParcelContext, local_today, recipient_payload, utc_now, waiting)
 from kiosk.services.phone import normalise_phone
-from kiosk.services.pickup import WRONG_CODE, ParcelForPickup, PickupDesk  # noqa: F401 (re-exported)
+from kiosk.services.pickup import PickupDesk
 from kiosk.services.returns import ReturnDesk
 from kiosk.services.staff import StaffMember
 from kiosk.services.upkeep import Upkeep
@@ -191,14 +191,6 @@ class ParcelService:
             code = codes.new_code()
             if not any(codes.code_matches(code, p.code_salt, p.code_hash) for p in stored):
                 return code
-
-    # -- the resident side and the rest, kept reachable from one service --------------------
-
-    def parcels_for_code(self, code: str) -> list[ParcelForPickup]:
-        return self.pickup.parcels_for_code(code)
-
-    def occupied_compartment_ids(self, session: Session) -> set[str]:
-        return {p.compartment_id for p in waiting(session, ParcelState.STORED) if p.compartment_id}
 
 
 def _actor(staff: StaffMember | None) -> str:

@@ -19,8 +19,8 @@ from kivy.core.window import Window
 from kiosk.config import LANGUAGES, Compartment
 from kiosk.ui.checks import check_screen
 from kiosk.services.doors import DOOR_FAILED
-from kiosk.services.parcels import WRONG_CODE, StoredParcel
-from kiosk.services.pickup import LOCKED_TEXT, ParcelForPickup
+from kiosk.services.parcels import StoredParcel
+from kiosk.services.pickup import LOCKED_TEXT, WRONG_CODE, ParcelForPickup
 from kiosk.services.returns import OverdueParcel
 from kiosk.ui.presenters import counter as counter_view
 from kiosk.ui.presenters import pickup as pickup_view
