@@ -55,6 +55,8 @@ class LockerSettings(SerialDevice):
     protocol: Literal["kerong", "wkly"] = "kerong"
     # Kerong boards disagree on which hook-bit value means "closed": calibrate on site.
     hook_closed_bit: Literal[0, 1] = 1
+    # A door open longer than this during a flow raises the alarm on screen and to staff.
+    door_left_open_s: float = Field(default=60.0, ge=5)
     compartments: tuple[Compartment, ...] = Field(min_length=1)
 
     @model_validator(mode="after")

@@ -300,3 +300,20 @@ def queue_status(session: Session) -> QueueStatus:
         revoked=get_state(session, REVOKED),
         alert=get_state(session, ALERT),
     )
+
+
+def redact_acknowledged(session: Session, *, type: str, field: str) -> int:  # noqa: A002
+    """Drop a secret `field` (e.g. a pickup code) from events of `type` the server has given
+    a final verdict on: they are never sent again, so the kiosk need not keep it. The hash
+    is recomputed so the row stays self-consistent. Returns how many rows changed."""
+    rows = session.scalars(select(OutboxEvent).where(
+        OutboxEvent.type == type, OutboxEvent.state.in_(p.FINAL_STATUSES),
+        OutboxEvent.payload.contains(f'"{field}":')))
+    changed = 0
+    for row in rows:
+        payload = json.loads(row.payload)
+        if payload.pop(field, None) is not None:
+            row.payload = p.canonical_json(payload)
+            row.payload_hash = hashlib.sha256(row.payload.encode("utf-8")).hexdigest()
+            changed += 1
+    return changed

@@ -1,57 +1,88 @@
-"""Parcels in the lockers: staff drop-off and resident pickup, offline.
+"""Parcels in the lockers: staff drop-off (this module), resident and counter pickup
+(pickup.py), returns (returns.py) and restart reconciliation and purging (upkeep.py). Offline.
 
 Every state change is one local transaction holding both the parcel row and its outbox event,
 so a power cut can never leave a stored parcel the server will not hear about.
+
+Drop-off: scan -> `receive()` (barcode checked, pre-advice matched; without one, staff type
+the recipient's phone: `with_phone()`) -> `place()` opens the smallest free compartment that
+fits, or holds the parcel at the counter when none does -> staff closes the door ->
+`complete_drop_off()` once the sensors confirm the door closed with the parcel inside.
 """
 from __future__ import annotations
 
 import threading
 import uuid
-from dataclasses import dataclass
-from datetime import datetime, timezone
+from dataclasses import dataclass, replace
+from datetime import timedelta
 from typing import Callable, Sequence
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from hardware.devices.locker import LockAddress, Locker
-from hardware.errors import HardwareError
+from hardware.devices.locker import Locker
 from hardware.protocols.barcode import Barcode, classify
 from kiosk.config import Compartment
 from kiosk.services import codes
+from kiosk.services.doors import Closed, Doors, LEFT_OPEN_AFTER_S, LeftOpen
 from kiosk.services.errors import N_, UserFacingError
-from kiosk.store.models import Parcel, ParcelState, PickupAttempt
+from kiosk.services.lockout import Lockout
+from kiosk.services.parcel_base import (ParcelContext, local_today, recipient_payload, utc_now, waiting)
+from kiosk.services.phone import normalise_phone
+from kiosk.services.pickup import PickupDesk
+from kiosk.services.returns import ReturnDesk
+from kiosk.services.staff import StaffMember
+from kiosk.services.upkeep import Upkeep
+from kiosk.store.models import Parcel, ParcelState, PreAdvice
 from sync.outbox import enqueue
+from sync.protocol import DEFAULT_DEADLINE_DAYS
 
 ACCEPTED_BARCODE_KINDS = ("s10", "sscc")
-WRONG_CODE = N_("Koden stämmer inte. Kontrollera koden i ditt meddelande och försök igen.")
-DOOR_POLL_S = 0.2
+SIZES = ("S", "M", "L")
+DEFAULT_SIZE = "M"  # a parcel without pre-advice: staff sees it, but the kiosk cannot
+EMPTY_AFTER_STORE = N_("Facket {compartment} verkar tomt. Inget registrerades. Skanna paketet igen.")
+
+
+@dataclass(frozen=True)
+class Intake:
+    """A scanned parcel, not yet placed. `recipient` is None until a pre-advice or staff gave one."""
+
+    tracking_id: str
+    barcode_kind: str
+    carrier: str | None = None
+    size_class: str = DEFAULT_SIZE
+    deadline_days: int = DEFAULT_DEADLINE_DAYS
+    recipient: dict | None = None
+
+    @property
+    def needs_phone(self) -> bool:
+        return self.recipient is None
 
 
 @dataclass(frozen=True)
 class OpenedForDropOff:
     """A door opened for a parcel that is not stored yet."""
 
-    tracking_id: str
-    barcode_kind: str
+    intake: Intake
     compartment: Compartment
+    staff: StaffMember | None = None
+
+    @property
+    def tracking_id(self) -> str:
+        return self.intake.tracking_id
 
 
 @dataclass(frozen=True)
 class StoredParcel:
     parcel_id: str
-    compartment_id: str
+    compartment_id: str | None  # None: held at the counter
     pickup_code: str
+    tracking_id: str = ""
+    deadline: str | None = None
 
-
-@dataclass(frozen=True)
-class ParcelForPickup:
-    parcel_id: str
-    compartment: Compartment
-
-
-def utc_now() -> datetime:
-    return datetime.now(timezone.utc).replace(tzinfo=None)
+    @property
+    def held_at_counter(self) -> bool:
+        return self.compartment_id is None
 
 
 class ParcelService:
@@ -62,13 +93,20 @@ class ParcelService:
         locker: Locker,
         compartments: Sequence[Compartment],
         on_committed: Callable[[], None] = lambda: None,
+        item_sensors: bool = True,
+        left_open_after_s: float = LEFT_OPEN_AFTER_S,
+        lockout: Lockout | None = None,
+        today=local_today,
     ) -> None:
+        self.doors = Doors(sessions=sessions, locker=locker, item_sensors=item_sensors,
+                           left_open_after_s=left_open_after_s, on_committed=on_committed)
+        self._ctx = ParcelContext(sessions, self.doors, compartments, on_committed, today)
         self._sessions = sessions
-        self._locker = locker
-        self._compartments = {c.id: c for c in compartments}
-        self._on_committed = on_committed  # e.g. wake the sync worker
+        self.pickup = PickupDesk(self._ctx, lockout or Lockout())
+        self.returns = ReturnDesk(self._ctx)
+        self.upkeep = Upkeep(self._ctx)
 
-    # -- staff drop-off -------------------------------------------------------------------
+    # -- scanning and the recipient --------------------------------------------------------
 
     def check_barcode(self, scanned: Barcode | str) -> Barcode:
         """Accepts the scanner's classification, or text typed by hand."""
@@ -79,120 +117,113 @@ class ParcelService:
             raise UserFacingError(N_("Streckkodens kontrollsiffra stämmer inte. Skanna igen."))
         return barcode
 
-    def open_for_drop_off(self, scanned: Barcode | str) -> OpenedForDropOff:
+    def receive(self, scanned: Barcode | str) -> Intake:
         barcode = self.check_barcode(scanned)
         with self._sessions() as session:
-            if self._is_stored(session, barcode.value):
-                raise UserFacingError(N_("Paketet {tracking_id} ligger redan i ett fack."), tracking_id=barcode.value)
-            compartment = self._free_compartment(session)
-        self._open(compartment)
-        return OpenedForDropOff(barcode.value, barcode.kind, compartment)
+            if self._is_waiting(session, barcode.value):
+                raise UserFacingError(N_("Paketet {tracking_id} ligger redan här."), tracking_id=barcode.value)
+            advice = session.get(PreAdvice, barcode.value)
+            return _intake(barcode, advice)
 
-    def complete_drop_off(self, opened: OpenedForDropOff) -> StoredParcel:
+    @staticmethod
+    def with_phone(intake: Intake, typed: str) -> Intake:
+        """The recipient's phone as staff typed it; raises UserFacingError if it is no number."""
+        return replace(intake, recipient={"phone": normalise_phone(typed), "language": "sv"})
+
+    # -- placing ----------------------------------------------------------------------------
+
+    def place(self, intake: Intake, staff: StaffMember | None = None) -> OpenedForDropOff | StoredParcel:
+        """Opens the smallest free compartment the parcel fits; none: held at the counter."""
+        with self._sessions() as session:
+            occupied = {p.compartment_id for p in waiting(session, ParcelState.STORED)}
+        compartment = self._free_compartment(intake.size_class, occupied)
+        if compartment is None:
+            return self._store(intake, None, staff)
+        self.doors.open(compartment, reason="store", actor=_actor(staff))
+        return OpenedForDropOff(intake, compartment, staff)
+
+    def wait_until_closed(self, compartments: Sequence[Compartment], *, stop: threading.Event,
+                          on_left_open: LeftOpen | None = None) -> list[Closed] | None:
+        return self.doors.wait_closed(compartments, stop=stop, on_left_open=on_left_open)
+
+    def complete_drop_off(self, opened: OpenedForDropOff, closed: Closed | None = None) -> StoredParcel:
+        """Stores the parcel once its door closed; refuses if the item sensor saw nothing."""
+        if closed is not None and closed.item_present is False:
+            raise UserFacingError(EMPTY_AFTER_STORE, compartment=opened.compartment.id)
+        return self._store(opened.intake, opened.compartment, opened.staff)
+
+    def _store(self, intake: Intake, compartment: Compartment | None, staff: StaffMember | None) -> StoredParcel:
+        today = self._ctx.today()
+        deadline = today + timedelta(days=intake.deadline_days) if today else None
         with self._sessions.begin() as session:
             code = self._unique_code(session)
             salt, digest = codes.hash_code(code)
-            parcel = Parcel(
-                id=str(uuid.uuid4()),
-                tracking_id=opened.tracking_id,
-                barcode_kind=opened.barcode_kind,
-                compartment_id=opened.compartment.id,
-                state=ParcelState.STORED,
-                code_salt=salt,
-                code_hash=digest,
-                stored_at=utc_now(),
-            )
+            parcel = _new_parcel(intake, compartment, staff, deadline, salt, digest)
             session.add(parcel)
-            enqueue(session, type="parcel.stored", payload={
-                "parcel_id": parcel.id,
-                "tracking_id": parcel.tracking_id,
-                "compartment": parcel.compartment_id,
-            })
-        self._on_committed()
-        return StoredParcel(parcel.id, parcel.compartment_id, code)
+            enqueue(session, type="parcel.stored", payload=_stored_payload(parcel, code))
+        self._ctx.on_committed()
+        return StoredParcel(parcel.id, parcel.compartment_id, code, parcel.tracking_id,
+                            deadline.isoformat() if deadline else None)
 
-    # -- resident pickup ------------------------------------------------------------------
-
-    def parcels_for_code(self, code: str) -> list[ParcelForPickup]:
-        """Checks a code locally (works offline) and audits the attempt."""
-        with self._sessions.begin() as session:
-            matches = [p for p in self._stored(session) if codes.code_matches(code, p.code_salt, p.code_hash)]
-            session.add(PickupAttempt(attempted_at=utc_now(), success=bool(matches), parcel_count=len(matches)))
-        if not matches:
-            raise UserFacingError(WRONG_CODE)
-        return [ParcelForPickup(p.id, self._compartments[p.compartment_id]) for p in matches]
-
-    def open_for_pickup(self, parcels: Sequence[ParcelForPickup]) -> None:
-        for parcel in parcels:
-            self._open(parcel.compartment)
-
-    def complete_pickup(self, parcels: Sequence[ParcelForPickup]) -> None:
-        with self._sessions.begin() as session:
-            for item in parcels:
-                parcel = session.get(Parcel, item.parcel_id)
-                if parcel is None or parcel.state != ParcelState.STORED:
-                    continue  # already completed: completing twice must not send a second event
-                parcel.state = ParcelState.PICKED_UP
-                parcel.picked_up_at = utc_now()
-                enqueue(session, type="parcel.picked_up", payload={
-                    "parcel_id": parcel.id,
-                    "compartment": parcel.compartment_id,
-                })
-        self._on_committed()
-
-    # -- doors ----------------------------------------------------------------------------
-
-    def wait_until_closed(self, compartments: Sequence[Compartment], *, stop: threading.Event) -> bool:
-        """Blocks (on a worker thread) until every door reads closed; False if stopped first."""
-        pending = list(compartments)
-        while pending and not stop.is_set():
-            pending = [c for c in pending if not self._door_closed(c)]
-            if pending:
-                stop.wait(DOOR_POLL_S)
-        return not pending
-
-    def _door_closed(self, compartment: Compartment) -> bool:
-        try:
-            return self._locker.state(_address(compartment)).door_closed
-        except HardwareError:
-            return False  # a missed poll is retried; a door is never assumed closed
-
-    def _open(self, compartment: Compartment) -> None:
-        try:
-            self._locker.open(_address(compartment))
-        except HardwareError as error:
-            raise UserFacingError(N_("Facket {compartment} gick inte att öppna. Kontakta personalen."),
-                                  compartment=compartment.id) from error
-
-    # -- queries --------------------------------------------------------------------------
-
-    def occupied_compartment_ids(self, session: Session) -> set[str]:
-        return {p.compartment_id for p in self._stored(session)}
-
-    def _free_compartment(self, session: Session) -> Compartment:
-        occupied = self.occupied_compartment_ids(session)
-        for compartment in self._compartments.values():
-            if compartment.id not in occupied:
+    def _free_compartment(self, size: str, occupied: set[str | None]) -> Compartment | None:
+        """The smallest compartment that fits, in map order, that holds no parcel: neither
+        by the database nor, where the board has sensors, by its item sensor (a parcel left
+        from an interrupted drop-off blocks it). An unreadable board is tried: opening it
+        then fails loudly instead of every parcel silently going to the counter."""
+        fits = [c for c in self._ctx.compartments if SIZES.index(c.size) >= SIZES.index(size)
+                and c.id not in occupied]
+        for compartment in sorted(fits, key=lambda c: SIZES.index(c.size)):
+            state = self.doors.read(compartment)
+            if state is None or (state.door_closed and not (self.doors.item_sensors and state.item_present)):
                 return compartment
-        raise UserFacingError(N_("Alla fack är upptagna. Lämna paketet vid disken."))
+        return None
 
     @staticmethod
-    def _stored(session: Session) -> Sequence[Parcel]:
-        return session.scalars(select(Parcel).where(Parcel.state == ParcelState.STORED)).all()
-
-    @staticmethod
-    def _is_stored(session: Session, tracking_id: str) -> bool:
-        query = select(Parcel.id).where(Parcel.tracking_id == tracking_id, Parcel.state == ParcelState.STORED)
+    def _is_waiting(session: Session, tracking_id: str) -> bool:
+        query = select(Parcel.id).where(Parcel.tracking_id == tracking_id, Parcel.state.in_(ParcelState.WAITING))
         return session.scalar(query) is not None
 
-    def _unique_code(self, session: Session) -> str:
-        """A new code that opens no other stored parcel (collisions are rare but fatal)."""
-        stored = self._stored(session)
+    @staticmethod
+    def _unique_code(session: Session) -> str:
+        """A new code that opens no other waiting parcel (collisions are rare but fatal)."""
+        stored = waiting(session)
         while True:
             code = codes.new_code()
             if not any(codes.code_matches(code, p.code_salt, p.code_hash) for p in stored):
                 return code
 
 
-def _address(compartment: Compartment) -> LockAddress:
-    return LockAddress(board=compartment.board, lock=compartment.lock)
+def _actor(staff: StaffMember | None) -> str:
+    return staff.id if staff is not None and staff.id else "staff"
+
+
+def _intake(barcode: Barcode, advice: PreAdvice | None) -> Intake:
+    if advice is None:
+        return Intake(barcode.value, barcode.kind)
+    recipient = {"name": advice.recipient_name, "phone": advice.recipient_phone,
+                 "email": advice.recipient_email, "language": advice.recipient_language}
+    return Intake(barcode.value, barcode.kind, advice.carrier, advice.size_class, advice.deadline_days,
+                  {key: value for key, value in recipient.items() if value is not None})
+
+
+def _new_parcel(intake: Intake, compartment, staff, deadline, salt, digest) -> Parcel:
+    recipient = intake.recipient or {}
+    return Parcel(
+        id=str(uuid.uuid4()), tracking_id=intake.tracking_id, barcode_kind=intake.barcode_kind,
+        compartment_id=compartment.id if compartment else None,
+        state=ParcelState.STORED if compartment else ParcelState.HELD,
+        code_salt=salt, code_hash=digest, stored_at=utc_now(), carrier=intake.carrier,
+        size_class=intake.size_class, deadline=deadline, staff_id=staff.id if staff else None,
+        recipient_name=recipient.get("name"), recipient_phone=recipient.get("phone"),
+        recipient_email=recipient.get("email"), recipient_language=recipient.get("language"),
+    )
+
+
+def _stored_payload(parcel: Parcel, code: str) -> dict:
+    payload = {
+        "parcel_id": parcel.id, "tracking_id": parcel.tracking_id, "compartment": parcel.compartment_id,
+        "carrier": parcel.carrier, "size_class": parcel.size_class, "pickup_code": code,
+        "deadline": parcel.deadline.isoformat() if parcel.deadline else None,
+        "recipient": recipient_payload(parcel), "staff_id": parcel.staff_id,
+    }
+    return {key: value for key, value in payload.items() if value is not None or key == "compartment"}

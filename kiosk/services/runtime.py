@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from sync.worker import SyncWorker
 
 log = logging.getLogger(__name__)
+ITEM_SENSOR_PROTOCOLS = ("kerong",)  # WKLY boards have no item sensor: doors settle on closed
 
 
 @dataclass
@@ -31,8 +32,10 @@ class KioskRuntime:
     _closers: list[Callable[[], None]] = field(default_factory=list)
     devices: DeviceManager | None = None  # health polls and device events
     printer: Any | None = None  # hardware.devices.printer.ReceiptPrinter
+    reconciled: Any | None = None  # kiosk.services.upkeep.Reconciled, after start()
 
     def start(self) -> None:
+        self.reconciled = self.parcels.upkeep.reconcile()  # doors a stop interrupted, from the sensors
         if self.sync_worker is not None:
             self.sync_worker.start()
         if self.devices is not None:
@@ -76,6 +79,8 @@ def build_runtime(config: KioskConfig) -> KioskRuntime:
         locker=devices.driver("locker"),
         compartments=config.locker.compartments,
         on_committed=worker.trigger if worker else (lambda: None),
+        item_sensors=config.locker.protocol in ITEM_SENSOR_PROTOCOLS,
+        left_open_after_s=config.locker.door_left_open_s,
     )
     return KioskRuntime(config, parcels, StaffDirectory(sessions), devices.driver("card_reader"),
                         devices.driver("scanner"), worker, closers, devices, devices.driver("printer"))
@@ -85,14 +90,16 @@ def build_sync_worker(config: KioskConfig, sessions) -> SyncWorker | None:
     if config.server is None:
         return None
     from kiosk.services.staff import STAFF_SCOPE, apply_staff_changes
+    from kiosk.services.upkeep import apply_parcel_changes
     from sync.client import SyncClient
+    from sync.protocol import SCOPE_PARCELS
     from sync.worker import SyncWorker
 
     client = SyncClient(config.server.url, config.server.device_id, config.device_key_path)
     return SyncWorker(
         sessions,
         client,
-        appliers={STAFF_SCOPE: apply_staff_changes},
+        appliers={STAFF_SCOPE: apply_staff_changes, SCOPE_PARCELS: apply_parcel_changes},
         on_refetch=drop_scope_cache,
         interval=config.server.sync_interval_s,
     )
@@ -101,8 +108,12 @@ def build_sync_worker(config: KioskConfig, sessions) -> SyncWorker | None:
 def drop_scope_cache(session, scope: str) -> None:
     """The server invalidated our cursor: forget that scope's rows (never the outbox); the
     worker applies the new snapshot's first page in this same transaction."""
+    from kiosk.services.preadvice import drop_pre_advice
     from kiosk.services.staff import STAFF_SCOPE
+    from sync.protocol import SCOPE_PARCELS
 
+    if scope == SCOPE_PARCELS:
+        drop_pre_advice(session)
     if scope == STAFF_SCOPE:
         from sqlalchemy import delete
 

@@ -16,6 +16,7 @@ STAFF_SCOPE = "staff"
 @dataclass(frozen=True)
 class StaffMember:
     name: str
+    id: str = ""  # the server's id of the badge: who stored, handed over or returned a parcel
 
 
 class StaffDirectory:
@@ -30,7 +31,7 @@ class StaffDirectory:
             return None  # not a UID any badge could have
         with self._sessions() as session:
             card = session.scalar(select(StaffCard).where(StaffCard.uid_sha256 == digest))
-            return StaffMember(card.name) if card else None
+            return StaffMember(card.name, card.entity_id) if card else None
 
 
 def apply_staff_changes(session: Session, changes: Sequence[Change]) -> None:

@@ -34,6 +34,8 @@ from kiosk.ui.presenters.idle import WARNING
 from kiosk.ui.presenters.pickup import PickupPresenter
 from kiosk.ui.presenters.session import SessionPresenter
 from kiosk.ui.presenters.spoken import spoken_text
+from kiosk.ui.presenters.counter import CounterPresenter
+from kiosk.ui.presenters.returns import ReturnsPresenter
 from kiosk.ui.presenters.staff import StaffPresenter
 from kiosk.ui.probe import start_probe
 from kiosk.ui.startup import RuntimeStarter
@@ -46,12 +48,15 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 UI_DIR = Path(__file__).parent
-SHARED_KV_FILES = ("widgets/controls.kv", "screens/common.kv")
+SHARED_KV_FILES = ("widgets/controls.kv", "screens/common.kv", "screens/common_scroll.kv")
 # name: (module, class) under kiosk.ui.screens; each has <name>.kv beside it. In build order:
 # the first is shown at start, the second is one tap away, the rest are built while idle.
 SCREENS = {"attract": ("attract", "AttractScreen"), "home": ("home", "HomeScreen"),
-           "pickup": ("pickup", "PickupScreen"), "staff": ("staff", "StaffScreen"),
-           "language": ("language", "LanguageScreen"), "help": ("help", "HelpScreen")}
+           "pickup": ("pickup", "PickupScreen"), "staff": ("staff", "StaffMenuScreen"),
+           "language": ("language", "LanguageScreen"), "help": ("help", "HelpScreen"),
+           "staff_receive": ("staff_receive", "StaffReceiveScreen"),
+           "staff_counter": ("staff_counter", "StaffCounterScreen"),
+           "staff_returns": ("staff_returns", "StaffReturnsScreen")}
 ESCAPE_KEY = 27
 
 
@@ -103,8 +108,11 @@ class KioskApp(App):
         parcels, config = self.startup.deferred("parcels"), self.kiosk_config
         home = HomePresenter()
         home.set_starting(True)
+        printer = self.startup.deferred("printer") if config.printer is not None else None
+        staff_mode = StaffPresenter(parcels, run, printer=printer, place=config.service_point_name)
         return SessionPresenter(staff=self.startup.deferred("staff"), home=home,
-                                pickup=PickupPresenter(parcels, run), staff_mode=StaffPresenter(parcels, run),
+                                pickup=PickupPresenter(parcels, run), staff_mode=staff_mode,
+                                counter=CounterPresenter(parcels, run), returns=ReturnsPresenter(parcels, run),
                                 run=run, default_language=config.language, idle_timeout_s=config.idle_timeout_s)
 
     def build(self) -> ScreenManager:
@@ -189,12 +197,16 @@ class KioskApp(App):
             self.stop()
             return
         self.runtime = runtime
-        self.session.home.set_starting(False)
         from kiosk.ui.gallery import start_gallery
 
         if start_gallery(self):
+            self.session.home.set_starting(False)
             return  # a screenshot run: no devices, no sync
-        runtime.start()
+        # Reconciling the doors reads every board: on a worker, so frames keep coming.
+        self.bridge.run_in_worker(runtime.start, self._runtime_started, lambda e: self._runtime_ready(None, e))
+
+    def _runtime_started(self, _result=None) -> None:
+        self.session.home.set_starting(False)
         self._start_devices()
 
     def _measure_panel(self, *_args) -> None:

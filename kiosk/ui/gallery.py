@@ -9,15 +9,23 @@ from __future__ import annotations
 import json
 import os
 import time
+from datetime import date
 from itertools import product
 from pathlib import Path
 
 from kivy.clock import Clock
 from kivy.core.window import Window
 
-from kiosk.config import LANGUAGES
+from kiosk.config import LANGUAGES, Compartment
 from kiosk.ui.checks import check_screen
-from kiosk.services.parcels import WRONG_CODE, StoredParcel
+from kiosk.services.doors import DOOR_FAILED
+from kiosk.services.parcels import StoredParcel
+from kiosk.services.pickup import LOCKED_TEXT, WRONG_CODE, ParcelForPickup
+from kiosk.services.returns import OverdueParcel
+from kiosk.ui.presenters import counter as counter_view
+from kiosk.ui.presenters import pickup as pickup_view
+from kiosk.ui.presenters import returns as returns_view
+from kiosk.ui.presenters import staff as staff_view
 from kiosk.ui.presenters.base import Message
 from kiosk.ui.presenters.session import NOT_STAFF
 from kiosk.ui.presenters.staff import STORED, STORED_TEXT
@@ -28,7 +36,13 @@ MODES = {"normal": (False, False), "large": (True, False), "contrast": (False, T
 SETTLE_S = 0.3
 SETTLE_CHECK_S = 0.1
 SETTLE_LIMIT_S = 10.0
-SCREENS = ("attract", "home", "pickup", "staff", "language", "help", "idle")
+# A state is a screen, or a screen mid-flow ("pickup-locked"): see _example_flows.
+# "idle" last: its modal warning is dismissed with an animation the next capture must not catch.
+SCREENS = ("attract", "home", "pickup", "staff", "language", "help",
+           "pickup-take", "pickup-locked", "pickup-fault", "pickup-alarm", "staff_receive", "staff-phone",
+           "staff-held", "staff_counter", "staff_returns", "idle")
+SCREEN_OF = {"idle": "pickup", "pickup-take": "pickup", "pickup-locked": "pickup", "pickup-fault": "pickup",
+             "pickup-alarm": "pickup", "staff-phone": "staff_receive", "staff-held": "staff_receive"}
 
 
 def start_gallery(app) -> bool:
@@ -81,7 +95,8 @@ class Gallery:
         session.language = language
         session.large_text, session.high_contrast = MODES[mode]
         self._example_flows(session)
-        session.screen = "pickup" if screen == "idle" else screen
+        FLOWS.get(screen, lambda _session: None)(session)
+        session.screen = SCREEN_OF.get(screen, screen)
         session.idle_state = "warning" if screen == "idle" else "idle"
         session.changed()
 
@@ -98,6 +113,7 @@ class Gallery:
         session.pickup.changed()
         staff.changed()
 
+
     def _capture(self, language: str, mode: str, screen: str) -> None:
         name = f"{screen}-{language}-{mode}"
         target = self.output / f"{name}.png"
@@ -111,3 +127,63 @@ class Gallery:
     def _finish(self) -> None:
         (self.output / "report.json").write_text(json.dumps(self.report, indent=1, ensure_ascii=False))
         self.app.stop()
+
+
+def _door_open(session, alarm: bool = False) -> None:
+    pickup = session.pickup
+    pickup.phase, pickup.digits = pickup_view.DOOR_OPEN, ""
+    pickup.opened = [ParcelForPickup("example", Compartment(id="A3", board=0, lock=3))]
+    pickup.message = Message.of(pickup_view.TAKE_PARCEL, "success", compartments="A3")
+    pickup.alarm = Message.of(pickup_view.LEFT_OPEN, "error", compartment="A3") if alarm else None
+    session.notice = None
+    pickup.changed()
+
+
+def _pickup_message(phase: str, message: Message):
+    def show(session) -> None:
+        session.pickup.phase, session.pickup.digits, session.notice = phase, "", None
+        session.pickup.message = message
+        session.pickup.changed()
+    return show
+
+
+def _staff_phone(session) -> None:
+    staff = session.staff_mode
+    staff.phase, staff.phone = staff_view.PHONE, "0701234567"
+    staff.message = Message.of(staff_view.PHONE_TEXT)
+    staff.changed()
+
+
+def _staff_held(session) -> None:
+    staff = session.staff_mode
+    staff.stored = StoredParcel("example", None, "654321", "CP473124829SE", "2026-12-08")
+    staff.message = Message.of(staff_view.HELD_TEXT, "error")
+    staff.changed()
+
+
+def _counter(session) -> None:
+    counter = session.counter
+    counter.phase, counter.digits, counter.handed = counter_view.HANDED, "", "CP473124829SE"
+    counter.message = Message.of(counter_view.HAND_OVER, "success", tracking_ids="CP473124829SE")
+    counter.changed()
+
+
+def _returns(session) -> None:
+    returns = session.returns
+    returns.phase = returns_view.LIST
+    returns.overdue = [OverdueParcel(str(n), f"CP47312482{n}SE", f"A{n}" if n % 3 else None, date(2026, 12, n))
+                       for n in range(1, 6)]
+    returns.message = Message.of(returns_view.CHOOSE, count=5)
+    returns.changed()
+
+
+FLOWS = {
+    "pickup-take": _door_open,
+    "pickup-alarm": lambda session: _door_open(session, alarm=True),
+    "pickup-locked": _pickup_message(pickup_view.LOCKED, Message.of(LOCKED_TEXT, "error", minutes=5)),
+    "pickup-fault": _pickup_message(pickup_view.FAULT, Message.of(DOOR_FAILED, "error", compartment="A3")),
+    "staff-phone": _staff_phone,
+    "staff-held": _staff_held,
+    "staff_counter": _counter,
+    "staff_returns": _returns,
+}

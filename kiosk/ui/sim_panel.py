@@ -43,7 +43,7 @@ class SimPanel(BoxLayout):
         self._button("Scan unknown barcode", lambda: control.command("scan HELLO-123"))
         self.status = Label(text="", size_hint_y=None, height=30)
         self.add_widget(self.status)
-        self.doors = GridLayout(cols=2, spacing=4)
+        self.doors = GridLayout(cols=3, spacing=4)
         self.add_widget(self.doors)
         Clock.schedule_interval(lambda _dt: self._refresh(), 0.5)
 
@@ -74,10 +74,16 @@ class SimPanel(BoxLayout):
             door = "closed" if lock["door_closed"] else "OPEN"
             item = ", parcel" if lock["item_present"] else ""
             self.doors.add_widget(Label(text=f"{name}: {door}{item}"))
-            button = Button(text=f"Close {name}", disabled=lock["door_closed"])
-            board, number = lock["board"], lock["lock"]
-            button.bind(on_release=lambda *_, b=board, n=number: self._in_background(lambda: self.control.command(f"door {b} {n} close")))
-            self.doors.add_widget(button)
+            # The kiosk checks the item sensor: a drop-off needs a parcel inside, a pickup none.
+            for text, item in ((f"Put in, close {name}", "present"), (f"Take out, close {name}", "absent")):
+                button = Button(text=text, disabled=lock["door_closed"])
+                button.bind(on_release=lambda *_, b=lock["board"], n=lock["lock"], i=item: self._in_background(
+                    lambda: self._close_with(b, n, i)))
+                self.doors.add_widget(button)
+
+    def _close_with(self, board: int, lock: int, item: str) -> None:
+        self.control.command(f"item {board} {lock} {item}")
+        self.control.command(f"door {board} {lock} close")
 
 
 class SimPanelApp(App):

@@ -73,6 +73,12 @@ class KioskDriver:
             self.tap(f"key-{digit}")
             wait_until(lambda: (self.widget("code") or {}).get("text", "").count("•") == typed, f"digit {typed}")
 
+    def type_digits(self, digits: str) -> None:
+        """Taps digits where the display shows them as typed (a phone number), waiting for each."""
+        for typed in range(1, len(digits) + 1):
+            self.tap(f"key-{digits[typed - 1]}")
+            wait_until(lambda: digits[:typed] in (self.widget("code") or {}).get("text", ""), f"digit {typed}")
+
     def screenshot(self, name: str) -> Path:
         self.step += 1
         path = self.screenshots / f"{self.step:02d}-{name}.png"

@@ -1,6 +1,7 @@
 """Real parts for service tests: a migrated SQLite file and a Kerong driver on a pty simulator."""
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,7 @@ from kiosk.services.parcels import ParcelService
 from kiosk.store import db
 
 COMPARTMENTS = [Compartment(id=f"A{n}", board=0, lock=n, size="M") for n in (1, 2, 3)]
+TODAY = date(2026, 12, 1)
 
 
 @pytest.fixture
@@ -40,4 +42,4 @@ def locker(locker_bus):
 
 @pytest.fixture
 def parcels(sessions, locker) -> ParcelService:
-    return ParcelService(sessions=sessions, locker=locker, compartments=COMPARTMENTS)
+    return ParcelService(sessions=sessions, locker=locker, compartments=COMPARTMENTS, today=lambda: TODAY)

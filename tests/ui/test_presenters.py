@@ -39,10 +39,20 @@ def runner() -> QueuedRunner:
     return QueuedRunner()
 
 
+def scan_and_open(staff, runner, parcel: str = PARCEL) -> None:
+    """Staff scans a parcel without pre-advice, types the phone, and the door opens."""
+    staff.scanned(parcel)
+    runner.step()  # looks for a pre-advice: none, so the phone keypad
+    for digit in "0701234567":
+        staff.press_digit(digit)
+    staff.submit_phone()
+    runner.step()  # opens the door
+
+
 def store_parcel(parcels, bus, runner) -> str:
     staff = StaffPresenter(parcels, runner)
-    staff.scanned(PARCEL)
-    runner.step()  # opens the door
+    scan_and_open(staff, runner)
+    bus.set_item(0, staff.opened.compartment.lock, True)
     bus.close_door(0, staff.opened.compartment.lock)
     runner.drain()
     assert staff.phase == STORED
@@ -72,6 +82,7 @@ def test_pickup_flow_opens_waits_and_completes(parcels, locker_bus, runner) -> N
     assert pickup.phase == CHECKING and pickup.digits == ""
     runner.step()
     assert pickup.phase == DOOR_OPEN and pickup.compartment_ids == "A1"
+    bus.set_item(0, 1, False)
     bus.close_door(0, 1)
     runner.drain()
     assert pickup.phase == DONE and "uthämtat" in pickup.message.text
@@ -91,8 +102,7 @@ def test_a_wrong_code_returns_to_entry_with_a_message(parcels, locker_bus, runne
 
 def test_staff_cancel_with_the_door_open_stores_nothing(parcels, runner) -> None:
     staff = StaffPresenter(parcels, runner)
-    staff.scanned(PARCEL)
-    runner.step()
+    scan_and_open(staff, runner)
     assert staff.can_cancel
     staff.cancel()
     runner.drain()  # the abandoned wait returns False and must not store
@@ -101,8 +111,7 @@ def test_staff_cancel_with_the_door_open_stores_nothing(parcels, runner) -> None
 
 def test_staff_scan_while_a_door_is_open_is_ignored(parcels, runner) -> None:
     staff = StaffPresenter(parcels, runner)
-    staff.scanned(PARCEL)
-    runner.step()
+    scan_and_open(staff, runner)
     staff.scanned(f"CP12345678{s10_check_digit('12345678')}SE")
     assert len(runner.queue) == 1  # only the wait for the first door
 
@@ -145,9 +154,9 @@ def test_a_known_staff_card_opens_staff_mode_and_ending_clears_everything(parcel
 def test_staff_cannot_leave_while_a_door_is_open(parcels, locker_bus, runner) -> None:
     staff = StaffPresenter(parcels, runner)
     assert staff.can_leave
-    staff.scanned(PARCEL)
-    runner.step()
+    scan_and_open(staff, runner)
     assert not staff.can_leave
+    locker_bus[0].set_item(0, staff.opened.compartment.lock, True)
     locker_bus[0].close_door(0, staff.opened.compartment.lock)
     runner.drain()
     assert staff.can_leave and staff.phase == STORED

@@ -13,7 +13,7 @@ from kiosk.services.speech import VOICES, Speech
 from kiosk.ui.presenters.spoken import spoken_text
 from tests.ui.test_session import make_session
 
-SCREENS = ("attract", "home", "pickup", "staff", "language", "help")
+SCREENS = ("attract", "home", "pickup", "staff", "language", "help", "staff_receive", "staff_counter", "staff_returns")
 
 
 @pytest.mark.parametrize("language", LANGUAGES)

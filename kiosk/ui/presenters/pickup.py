@@ -1,4 +1,8 @@
-"""Resident pickup: type the code on the keypad, the door opens, take the parcel, close it."""
+"""Resident pickup: type the code (or show the QR), the door opens, take the parcel, close it.
+
+Faults are never silent: a door that does not open says so and changes nothing; a door left
+open raises an alarm until it closes; too many wrong codes pause the keypad, shown and read.
+"""
 from __future__ import annotations
 
 import threading
@@ -7,13 +11,21 @@ from typing import TYPE_CHECKING, Callable
 from kiosk.services.codes import CODE_LENGTH
 from kiosk.services.errors import N_
 from kiosk.ui.presenters.base import Message, Presenter, Runner
+from kiosk.ui.startup import ServicesNotReady
 
-if TYPE_CHECKING:  # the services import SQLAlchemy: not on the start-up path
-    from kiosk.services.parcels import ParcelForPickup, ParcelService
+if TYPE_CHECKING:  # the services import SQLAlchemy: not on the start-up path (see _lazy)
+    from kiosk.services.parcels import ParcelService
+    from kiosk.services.pickup import ParcelForPickup, PickupOpening, PickupResult
 
 ENTRY, CHECKING, DOOR_OPEN, CLOSING, DONE = "entry", "checking", "door_open", "closing", "done"
-INSTRUCTION = Message.of(N_("Skriv koden från ditt meddelande."))
+LOCKED, FAULT = "locked", "fault"
+INSTRUCTION = Message.of(N_("Skriv koden från ditt meddelande, eller håll QR-koden mot läsaren."))
 UNEXPECTED = N_("Något gick fel. Försök igen eller fråga personalen.")
+TAKE_PARCEL = N_("Fack {compartments} är öppet. Ta ditt paket och stäng luckan.")
+LEFT_OPEN = N_("Luckan till fack {compartment} är fortfarande öppen. Stäng luckan, tack.")
+LEFT_BEHIND = N_("Paketet ligger kvar i fack {compartments}. Skriv koden igen för att hämta det.")
+PICKED_UP = N_("Tack! Paketet är uthämtat.")
+SOME_FAILED = N_("Fack {compartment} gick inte att öppna. Fråga personalen om det paketet.")
 
 
 class PickupPresenter(Presenter):
@@ -30,9 +42,22 @@ class PickupPresenter(Presenter):
         self._stop = threading.Event()
         self.phase = ENTRY
         self.digits = ""
+        self.via = "code"
         self.opened: list[ParcelForPickup] = []
+        self.alarm: Message | None = None  # a door left open: shown above everything else
         self.message = INSTRUCTION
+        if seconds := self._seconds_locked():
+            from kiosk.services.pickup import LockedOut
+
+            self.phase = LOCKED
+            self.message = Message.from_error(LockedOut(seconds), UNEXPECTED)
         self.changed()
+
+    def _seconds_locked(self) -> int:
+        try:
+            return self._parcels.pickup.lockout.seconds_left()
+        except ServicesNotReady:
+            return 0  # nothing can be locked before the services run
 
     @property
     def masked_code(self) -> str:
@@ -49,12 +74,13 @@ class PickupPresenter(Presenter):
         return self.phase in (CHECKING, DOOR_OPEN, CLOSING)
 
     @property
-    def can_submit(self) -> bool:
-        return self.phase == ENTRY and len(self.digits) == self.code_length
+    def accepts_input(self) -> bool:
+        return self.phase in (ENTRY, DONE, FAULT)
 
     def press_digit(self, digit: str) -> None:
-        if self.phase != ENTRY or not digit.isdigit() or len(self.digits) >= self.code_length:
+        if not self.accepts_input or not digit.isdigit() or len(self.digits) >= self.code_length:
             return
+        self.phase = ENTRY
         self.digits += digit
         self.message = INSTRUCTION  # a new attempt: the last error has been read
         self.changed()
@@ -65,41 +91,74 @@ class PickupPresenter(Presenter):
             self.changed()
 
     def submit(self) -> None:
-        if self.phase != ENTRY:
+        if not self.accepts_input:
             return
         if len(self.digits) != self.code_length:
             self._show(Message.of(N_("Koden har {count} siffror."), "error", count=self.code_length))
             return
-        code, self.digits, self.phase = self.digits, "", CHECKING
+        code, self.digits = self.digits, ""
+        self._check(lambda: self._parcels.pickup.parcels_for_code(code), "code")
+
+    def scanned(self, text: str) -> None:
+        """The notification's QR held to the scanner: same as typing its code."""
+        if self.accepts_input:
+            self.digits = ""
+            self._check(lambda: self._parcels.pickup.parcels_for_qr(text), "qr")
+
+    def _check(self, find, via: str) -> None:
+        self.phase, self.via = CHECKING, via
         self._show(Message.of(N_("Kontrollerar koden …")))
-        self._run(lambda: self._check_and_open(code), self._doors_opened, self._failed)
+        self._run(lambda: self._open(find()), self._doors_opened, self._failed)
 
-    def _check_and_open(self, code: str) -> list[ParcelForPickup]:
-        parcels = self._parcels.parcels_for_code(code)
-        self._parcels.open_for_pickup(parcels)
-        return parcels
+    def _open(self, parcels: list[ParcelForPickup]) -> PickupOpening:
+        return self._parcels.pickup.open_for_pickup(parcels, via=self.via)
 
-    def _doors_opened(self, parcels: list[ParcelForPickup]) -> None:
-        self.opened, self.phase = parcels, DOOR_OPEN
-        self._show(Message.of(N_("Fack {compartments} är öppet. Ta ditt paket och stäng luckan."),
-                              "success", compartments=self.compartment_ids))
-        stop = self._stop
-        self._run(lambda: self._parcels.wait_until_closed([p.compartment for p in parcels], stop=stop),
-                  self._doors_closed, self._failed)
+    def _doors_opened(self, opening: PickupOpening) -> None:
+        self.opened, self.phase = opening.opened, DOOR_OPEN
+        message = Message.of(TAKE_PARCEL, "success", compartments=self.compartment_ids)
+        if opening.faults:
+            message = Message.of(SOME_FAILED, "error", compartment=opening.faults[0].compartment.id)
+        self._show(message)
+        stop, bridge = self._stop, self._run
+        self._run(lambda: self._parcels.wait_until_closed(
+            [p.compartment for p in opening.opened], stop=stop,
+            on_left_open=lambda c, _s: bridge(lambda: c, self._left_open, self._failed)),
+            self._doors_closed, self._failed)
 
-    def _doors_closed(self, closed: bool) -> None:
-        if not closed:
+    def _left_open(self, compartment) -> None:
+        if self.phase == DOOR_OPEN:
+            self.alarm = Message.of(LEFT_OPEN, "error", compartment=compartment.id)
+            self.changed()
+
+    def _doors_closed(self, closed) -> None:
+        if closed is None:
             return  # the session was reset while waiting
-        self.phase = CLOSING
-        self._run(lambda: self._parcels.complete_pickup(self.opened), self._completed, self._failed)
+        self.phase, self.alarm = CLOSING, None
+        opened, via = self.opened, self.via
+        self._run(lambda: self._parcels.pickup.complete_pickup(opened, closed, via=via),
+                  self._completed, self._failed)
 
-    def _completed(self, _result: object) -> None:
+    def _completed(self, result: PickupResult) -> None:
         self.phase = DONE
-        self._show(Message.of(N_("Tack! Paketet är uthämtat."), "success"))
+        if result.left_behind:
+            ids = ", ".join(p.compartment.id for p in result.left_behind)
+            self._show(Message.of(LEFT_BEHIND, "error", compartments=ids))
+        else:
+            self._show(Message.of(PICKED_UP, "success"))
 
     def _failed(self, error: BaseException) -> None:
-        self.phase = ENTRY
+        self.opened, self.alarm = [], None  # what is shown must be this attempt's doors, not the last one's
+        from kiosk.services.doors import DoorFault  # loaded by now: the services raised it
+        from kiosk.services.pickup import LockedOut
+
+        self.phase = LOCKED if isinstance(error, LockedOut) else FAULT if isinstance(error, DoorFault) else ENTRY
         self._show(Message.from_error(error, UNEXPECTED))
+
+    def tick(self) -> None:
+        """About once a second: lifts the pause when it is over."""
+        if self.phase == LOCKED and not self._seconds_locked():
+            self.phase = ENTRY
+            self._show(INSTRUCTION)
 
     def _show(self, message: Message) -> None:
         self.message = message

@@ -2,6 +2,7 @@
 and scans mean wherever the person is, and how the visit ends (Done, or idle timeout)."""
 from __future__ import annotations
 
+import time
 from typing import TYPE_CHECKING
 
 from kiosk.services.errors import N_
@@ -16,6 +17,9 @@ if TYPE_CHECKING:  # the services import SQLAlchemy: not on the start-up path
     from kiosk.services.staff import StaffDirectory, StaffMember
 
 ATTRACT, HOME, PICKUP, STAFF, LANGUAGE, HELP = "attract", "home", "pickup", "staff", "language", "help"
+STAFF_RECEIVE, STAFF_COUNTER, STAFF_RETURNS = "staff_receive", "staff_counter", "staff_returns"
+STAFF_SCREENS = (STAFF, STAFF_RECEIVE, STAFF_COUNTER, STAFF_RETURNS)
+STAFF_MENU = {"receive": STAFF_RECEIVE, "counter": STAFF_COUNTER, "returns": STAFF_RETURNS}
 OVERLAYS = (LANGUAGE, HELP)
 NOT_STAFF = N_("Kortet är inget personalkort. Paket hämtar du med koden.")  # screens that return to where the person was, flow intact
 
@@ -23,11 +27,12 @@ NOT_STAFF = N_("Kortet är inget personalkort. Paket hämtar du med koden.")  # 
 class SessionPresenter(Presenter):
     def __init__(self, *, staff: StaffDirectory, home: HomePresenter, pickup: PickupPresenter,
                  staff_mode: StaffPresenter, run: Runner, default_language: str = "sv",
-                 idle_timeout_s: float = 90.0) -> None:
+                 idle_timeout_s: float = 90.0, counter=None, returns=None) -> None:
         super().__init__()
         self._staff = staff
         self._run = run
         self.home, self.pickup, self.staff_mode = home, pickup, staff_mode
+        self.counter, self.returns = counter, returns  # CounterPresenter, ReturnsPresenter
         self.default_language = default_language
         self.idle = IdleTimer(idle_timeout_s)
         self._clear_visit()
@@ -61,6 +66,8 @@ class SessionPresenter(Presenter):
             return  # leaving with a door open would leave that door's parcel unaccounted for
         elif self.screen == STAFF:
             self.end_session()
+        elif self.screen in STAFF_SCREENS:
+            self.go(STAFF)
         else:
             self.go(HOME if self.screen != HOME else ATTRACT)
 
@@ -68,6 +75,19 @@ class SessionPresenter(Presenter):
         target = self.home.choose(tile_id)
         if target:
             self.go(target)
+
+    def staff_choose(self, option: str) -> None:
+        """The staff menu: receive parcels, counter pickup, returns."""
+        if self.screen != STAFF or option not in STAFF_MENU:
+            return
+        if option == "receive":
+            self.staff_mode.reset()
+        if option == "counter" and self.counter is not None:
+            self.counter.reset()
+        if option == "returns" and self.returns is not None:
+            self.returns.reset()
+            self.returns.load()
+        self.go(STAFF_MENU[option])
 
     # -- language and display ----------------------------------------------------------------
 
@@ -89,7 +109,11 @@ class SessionPresenter(Presenter):
     def end_session(self, *, notify: bool = True) -> None:
         """Clears every trace of the person: typed digits, messages, language, display mode."""
         self.pickup.reset()
-        self.staff_mode.reset()
+        self.staff_mode.end()
+        for desk in (self.counter, self.returns):
+            if desk is not None:
+                desk.member = None
+                desk.reset()
         self.home.clear()
         self._clear_visit()
         if notify:
@@ -98,7 +122,8 @@ class SessionPresenter(Presenter):
     @property
     def busy(self) -> bool:
         """A door is open or a parcel is being saved: resetting now could lose a parcel."""
-        return not self.staff_mode.can_leave or self.pickup.door_open
+        returns_busy = self.returns is not None and self.returns.phase in ("opening", "saving")
+        return not self.staff_mode.can_leave or self.pickup.door_open or returns_busy
 
     def touched(self, now: float) -> None:
         self.idle.touched(now)
@@ -108,6 +133,7 @@ class SessionPresenter(Presenter):
 
     def tick(self, now: float) -> None:
         """Called about once a second by the app's clock."""
+        self.pickup.tick()
         state = IDLE if self.screen == ATTRACT or self.busy else self.idle.state(now)
         if state == RESET:
             self.end_session()
@@ -121,7 +147,8 @@ class SessionPresenter(Presenter):
     # -- devices -----------------------------------------------------------------------------
 
     def card_presented(self, uid: str) -> None:
-        if self.screen == STAFF:
+        self.idle.touched(time.monotonic())  # a card or a scan is someone at the kiosk, as a touch is
+        if self.screen in STAFF_SCREENS:
             return  # already in staff mode: a second tap must not abandon an open door
         self._run(lambda: self._staff.find_by_card(uid), self._card_identified, self._card_failed)
 
@@ -129,15 +156,28 @@ class SessionPresenter(Presenter):
         if member is None:
             self._notify(Message.of(NOT_STAFF, "error"))
             return
-        self.staff_mode.begin(member.name)
+        self.staff_mode.begin(member)
+        for desk in (self.counter, self.returns):
+            if desk is not None:
+                desk.member = member
         self.go(STAFF)
 
     def _card_failed(self, error: BaseException) -> None:
         self._notify(Message.from_error(error, N_("Kortet kunde inte läsas. Försök igen.")))
 
     def barcode_scanned(self, barcode: Barcode | str) -> None:
-        if self.screen == STAFF:
+        self.idle.touched(time.monotonic())
+        text = barcode if isinstance(barcode, str) else barcode.value
+        if self.screen in (STAFF, STAFF_RECEIVE):
+            if self.screen == STAFF:
+                self.go(STAFF_RECEIVE)  # staff may just scan: receiving is the common task
             self.staff_mode.scanned(barcode)
+        elif self.screen == STAFF_COUNTER and self.counter is not None:
+            self.counter.scanned(text)
+        elif self.screen == STAFF_RETURNS and self.returns is not None:
+            self.returns.scanned(barcode)
+        elif self.screen == PICKUP:
+            self.pickup.scanned(text)
         else:
             self._notify(Message.of(N_("Personalen: visa ditt kort först för att ta emot paket.")))
 
@@ -148,4 +188,5 @@ class SessionPresenter(Presenter):
         self.changed()
 
 
-__all__ = ["ATTRACT", "HELP", "HOME", "LANGUAGE", "PICKUP", "RESET", "STAFF", "WARNING", "SessionPresenter"]
+__all__ = ["ATTRACT", "HELP", "HOME", "LANGUAGE", "PICKUP", "RESET", "STAFF", "STAFF_COUNTER", "STAFF_RECEIVE",
+           "STAFF_RETURNS", "WARNING", "SessionPresenter"]

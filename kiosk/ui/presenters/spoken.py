@@ -43,11 +43,27 @@ def _home(session, tr, _place):
 def _pickup(session, tr, _place):
     pickup = session.pickup
     progress = spoken_code_progress(len(pickup.digits), pickup.code_length, tr)
-    return [tr(texts.TITLES["pickup"]), _message(pickup.message, tr), progress, tr(texts.KEYPAD_HINT)]
+    if pickup.phase != "entry":
+        progress = ""  # a pause, an open door or a fault: what to do now, not the keypad
+    hint = tr(texts.KEYPAD_HINT) if pickup.phase == "entry" else ""
+    return [tr(texts.TITLES["pickup"]), _message(pickup.alarm, tr), _message(pickup.message, tr), progress, hint]
 
 
 def _staff(session, tr, _place):
-    return [tr(texts.TITLES["staff"]), _message(session.staff_mode.message, tr)]
+    options = [f"{tr(text)}." for text in texts.STAFF_OPTIONS.values()]
+    return [tr(texts.TITLES["staff"]), *options, tr(texts.STAFF_MENU_HINT)]
+
+
+def _staff_receive(session, tr, _place):
+    staff = session.staff_mode
+    return [tr(texts.TITLES["staff_receive"]), _message(staff.alarm, tr), _message(staff.message, tr)]
+
+
+def _staff_desk(name: str):
+    def speak(session, tr, _place):
+        desk = getattr(session, name.removeprefix("staff_"))
+        return [tr(texts.TITLES[name]), _message(desk.message, tr) if desk else ""]
+    return speak
 
 
 def _language(_session, tr, _place):
@@ -61,4 +77,5 @@ def _help(_session, tr, _place):
 
 
 SPEAKERS = {"attract": _attract, "home": _home, "pickup": _pickup, "staff": _staff, "language": _language,
-            "help": _help}
+            "help": _help, "staff_receive": _staff_receive, "staff_counter": _staff_desk("staff_counter"),
+            "staff_returns": _staff_desk("staff_returns")}

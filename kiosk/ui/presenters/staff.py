@@ -1,4 +1,5 @@
-"""Staff drop-off: scan a parcel, a free door opens, staff closes it, the pickup code is shown."""
+"""Staff drop-off: scan a parcel, (type the recipient's phone if no pre-advice,) a door opens,
+staff puts the parcel in and closes it, the code is shown. Nothing fits: held at the counter."""
 from __future__ import annotations
 
 import threading
@@ -6,87 +7,174 @@ from typing import TYPE_CHECKING
 
 from kiosk.services.errors import N_
 from kiosk.ui.presenters.base import Message, Presenter, Runner
-from kiosk.ui.presenters.pickup import UNEXPECTED
+from kiosk.ui.presenters.pickup import LEFT_OPEN, UNEXPECTED
 
 if TYPE_CHECKING:  # the services import SQLAlchemy: not on the start-up path
-    from kiosk.services.parcels import Barcode, OpenedForDropOff, ParcelService, StoredParcel
+    from kiosk.services.parcels import Barcode, Intake, OpenedForDropOff, ParcelService, StoredParcel
+    from kiosk.services.staff import StaffMember
 
-SCAN, OPENING, DOOR_OPEN, STORING, STORED = "scan", "opening", "door_open", "storing", "stored"
+SCAN, OPENING, PHONE, DOOR_OPEN, STORING, STORED = "scan", "opening", "phone", "door_open", "storing", "stored"
 STORED_TEXT = N_("Paketet ligger i fack {compartment}. Skanna nästa paket.")
+HELD_TEXT = N_("Inget ledigt fack passar. Behåll paketet vid disken och skriv koden på lappen.")
+PHONE_TEXT = N_("Ingen föravisering. Skriv mottagarens mobilnummer och tryck OK.")
+PUT_IN = N_("Lägg paketet i fack {compartment} och stäng luckan.")
+PHONE_MAX = 15
 
 
 class StaffPresenter(Presenter):
-    def __init__(self, parcels: ParcelService, run: Runner) -> None:
+    def __init__(self, parcels: ParcelService, run: Runner, *, printer=None, place: str = "") -> None:
         super().__init__()
         self._parcels = parcels
         self._run = run
+        self._printer, self._place = printer, place
         self._stop = threading.Event()
+        self.member: StaffMember | None = None
         self.reset()
 
     def reset(self) -> None:
         self._stop.set()
         self._stop = threading.Event()
         self.phase = SCAN
-        self.staff_name = ""
+        self.staff_name = self.member.name if self.member else ""
+        self.intake: Intake | None = None
+        self.phone = ""
         self.opened: OpenedForDropOff | None = None
         self.stored: StoredParcel | None = None
+        self.alarm: Message | None = None
         self.message = Message.of(N_("Skanna paketets streckkod."))
         self.changed()
 
-    def begin(self, staff_name: str) -> None:
+    def begin(self, member: StaffMember | str) -> None:
+        from kiosk.services.staff import StaffMember
+
+        self.member = member if isinstance(member, StaffMember) else StaffMember(member)
         self.reset()
-        self.staff_name = staff_name
-        self.changed()
+
+    def end(self) -> None:
+        self.member = None
+        self.reset()
 
     @property
     def accepts_scan(self) -> bool:
-        return self.phase in (SCAN, STORED)
+        return self.phase in (SCAN, STORED, PHONE)
 
     @property
     def can_cancel(self) -> bool:
-        return self.phase == DOOR_OPEN
+        return self.phase in (DOOR_OPEN, PHONE)
 
     @property
     def can_leave(self) -> bool:
         """Leaving while a door is open or a parcel is being saved would lose that parcel."""
-        return self.phase in (SCAN, STORED)
+        return self.phase in (SCAN, STORED, PHONE)
+
+    @property
+    def can_print(self) -> bool:
+        return self.phase == STORED and self._printer is not None
+
+    # -- scanning and the phone ---------------------------------------------------------
 
     def scanned(self, data: Barcode | str) -> None:
         if not self.accepts_scan:
             return  # one parcel at a time: a second scan while a door is open is ignored
-        self.phase, self.stored = OPENING, None
+        self.phase, self.stored, self.intake, self.phone = OPENING, None, None, ""
         self._show(Message.of(N_("Söker ett ledigt fack …")))
-        self._run(lambda: self._parcels.open_for_drop_off(data), self._door_opened, self._failed)
+        self._run(lambda: self._parcels.receive(data), self._received, self._failed)
+
+    def _received(self, intake: Intake) -> None:
+        self.intake = intake
+        if intake.needs_phone:
+            self.phase = PHONE
+            self._show(Message.of(PHONE_TEXT))
+            return
+        self._place_parcel(intake)
+
+    def press_digit(self, digit: str) -> None:
+        if self.phase == PHONE and digit.isdigit() and len(self.phone) < PHONE_MAX:
+            self.phone += digit
+            self.changed()
+
+    def erase(self) -> None:
+        if self.phase == PHONE and self.phone:
+            self.phone = self.phone[:-1]
+            self.changed()
+
+    def submit_phone(self) -> None:
+        if self.phase != PHONE or self.intake is None:
+            return
+        try:
+            intake = self._parcels.with_phone(self.intake, self.phone)
+        except Exception as error:  # a clear message; the typed number stays to be corrected
+            self._show(Message.from_error(error, UNEXPECTED))
+            return
+        self.phase = OPENING
+        self._place_parcel(intake)
+
+    # -- the door ---------------------------------------------------------------------------
+
+    def _place_parcel(self, intake: Intake) -> None:
+        member = self.member
+        self._run(lambda: self._parcels.place(intake, member), self._placed, self._failed)
+
+    def _placed(self, placed: OpenedForDropOff | StoredParcel) -> None:
+        from kiosk.services.parcels import StoredParcel
+
+        if isinstance(placed, StoredParcel):
+            self._stored(placed)
+            return
+        self.opened, self.phase = placed, DOOR_OPEN
+        self._show(Message.of(PUT_IN, "success", compartment=placed.compartment.id))
+        stop, run = self._stop, self._run
+        self._run(lambda: self._parcels.wait_until_closed(
+            [placed.compartment], stop=stop,
+            on_left_open=lambda c, _s: run(lambda: c, self._left_open, self._failed)),
+            lambda closed: self._door_closed(placed, closed), self._failed)
+
+    def _left_open(self, compartment) -> None:
+        if self.phase == DOOR_OPEN:
+            self.alarm = Message.of(LEFT_OPEN, "error", compartment=compartment.id)
+            self.changed()
 
     def cancel(self) -> None:
-        """Staff changed their mind with the door open: nothing is stored."""
+        """Staff changed their mind: nothing is stored."""
+        if self.phase == PHONE:
+            self.phase, self.intake, self.phone = SCAN, None, ""
+            self._show(Message.of(N_("Avbrutet. Paketet registrerades inte.")))
+            return
         if self.phase != DOOR_OPEN:
             return
         self._stop.set()
         self._stop = threading.Event()
-        self.phase, self.opened = SCAN, None
+        self.phase, self.opened, self.alarm = SCAN, None, None
         self._show(Message.of(N_("Avbrutet. Paketet registrerades inte; ta ut det och stäng luckan."), "error"))
 
-    def _door_opened(self, opened: OpenedForDropOff) -> None:
-        self.opened, self.phase = opened, DOOR_OPEN
-        self._show(Message.of(N_("Lägg paketet i fack {compartment} och stäng luckan."),
-                              "success", compartment=opened.compartment.id))
-        stop = self._stop
-        self._run(lambda: self._parcels.wait_until_closed([opened.compartment], stop=stop),
-                  lambda closed: self._door_closed(opened, closed), self._failed)
-
-    def _door_closed(self, opened: OpenedForDropOff, closed: bool) -> None:
-        if not closed or self.opened is not opened:
+    def _door_closed(self, opened: OpenedForDropOff, closed) -> None:
+        if closed is None or self.opened is not opened:
             return  # cancelled while waiting
-        self.phase = STORING
-        self._run(lambda: self._parcels.complete_drop_off(opened), self._stored, self._failed)
+        self.phase, self.alarm = STORING, None
+        self._run(lambda: self._parcels.complete_drop_off(opened, closed[0]), self._stored, self._failed)
 
     def _stored(self, stored: StoredParcel) -> None:
         self.phase, self.stored, self.opened = STORED, stored, None
-        self._show(Message.of(STORED_TEXT, "success", compartment=stored.compartment_id))
+        if stored.held_at_counter:
+            self._show(Message.of(HELD_TEXT, "error"))
+        else:
+            self._show(Message.of(STORED_TEXT, "success", compartment=stored.compartment_id))
+
+    # -- the slip -------------------------------------------------------------------------------
+
+    def print_receipt(self) -> None:
+        if not self.can_print:
+            return
+        from kiosk.services.receipts import drop_off_slip, print_slip
+
+        slip = drop_off_slip(self.stored, self._place, self.staff_name)
+        printer = self._printer
+        self._run(lambda: print_slip(printer, slip),
+                  lambda _r: self._show(Message.of(N_("Kvittot är utskrivet."), "success")),
+                  lambda error: self._show(Message.from_error(error, UNEXPECTED)))
 
     def _failed(self, error: BaseException) -> None:
-        self.phase, self.opened = SCAN, None
+        self.phase, self.opened, self.alarm = SCAN, None, None
         self._show(Message.from_error(error, UNEXPECTED))
 
     def _show(self, message: Message) -> None:

@@ -11,7 +11,10 @@ WELCOME_START = N_("Tryck var som helst för att börja")
 TITLES = {
     "home": N_("Vad vill du göra?"),
     "pickup": N_("Hämta paket"),
-    "staff": N_("Personalläge: ta emot paket"),
+    "staff": N_("Personalläge"),
+    "staff_receive": N_("Ta emot paket"),
+    "staff_counter": N_("Utlämning vid disken"),
+    "staff_returns": N_("Returer"),
     "language": N_("Välj språk"),
     "help": N_("Hjälp"),
 }
@@ -27,3 +30,6 @@ IDLE_WARNING = N_("Är du kvar? Skärmen börjar om om {seconds} sekunder.")
 MORE_TIME = N_("Mer tid")
 KEYPAD_HINT = N_("Knappsatsen är till höger: siffrorna 1 till 9 och 0, Radera och OK.")
 STOP_READING = N_("Stoppa")
+
+STAFF_OPTIONS = {"receive": N_("Ta emot paket"), "counter": N_("Utlämning vid disken"), "returns": N_("Returer")}
+STAFF_MENU_HINT = N_("Välj vad du vill göra, eller skanna ett paket direkt för att ta emot det.")

@@ -1,4 +1,4 @@
-from kiosk.ui.presenters.pickup import ENTRY
+from kiosk.ui.presenters.pickup import ENTRY, LOCKED
 from kiosk.ui.screens.base import KioskScreen
 
 
@@ -16,17 +16,19 @@ class PickupScreen(KioskScreen):
 
     def refresh(self, pickup) -> None:
         self.ids.code.text = self._big_text(pickup)
-        self.ids.keypad.disabled = pickup.phase != ENTRY
+        self.ids.keypad.disabled = not pickup.accepts_input
         # A card tap or scan notice takes the message's place: one message at a time fits
-        # a small panel, and the newest is the one to read.
-        self.show_message(self.ids.message, self.session.notice or pickup.message)
+        # a small panel, and the newest is the one to read. A door left open comes first.
+        self.show_message(self.ids.message, pickup.alarm or self.session.notice or pickup.message)
 
     def _session_changed(self, session) -> None:
         if session.screen == self.name:
             self.refresh(session.pickup)
 
     def _big_text(self, pickup) -> str:
-        if pickup.phase == ENTRY:
+        if pickup.phase == LOCKED:
+            return ""
+        if pickup.phase == ENTRY or not pickup.opened:
             return pickup.masked_code
         if pickup.opened:
             return self.tr("Fack {compartment}", compartment=pickup.compartment_ids)

@@ -1,31 +1,19 @@
-from kiosk.ui.presenters.staff import DOOR_OPEN, STORED
+from kiosk.ui.presenters.texts import STAFF_MENU_HINT, STAFF_OPTIONS
 from kiosk.ui.screens.base import KioskScreen
 
 
-class StaffScreen(KioskScreen):
-    def setup(self, session, tr, place_name: str) -> None:
-        super().setup(session, tr, place_name)
-        session.staff_mode.subscribe(self.refresh)
+class StaffMenuScreen(KioskScreen):
+    """Staff mode's start: receive parcels, counter pickup, returns; scanning receives at once."""
 
     def translate(self) -> None:
-        self.ids.cancel.text = self.tr("Avbryt")
+        for option, text in STAFF_OPTIONS.items():
+            self.ids[option].text = self.tr(text)
         self.ids.exit.text = self.tr("Avsluta")
+        self.ids.hint.text = self.tr(STAFF_MENU_HINT)
 
     def refresh_presenter(self) -> None:
-        self.refresh(self.session.staff_mode)
+        self.ids.who.text = self.session.staff_mode.staff_name
 
-    def refresh(self, staff) -> None:
-        self.ids.who.text = staff.staff_name
-        self.show_message(self.ids.message, staff.message)
-        self.ids.cancel.disabled = not staff.can_cancel
-        self.ids.exit.disabled = not staff.can_leave
-        self.ids.code.text = self._big_text(staff)
-
-    def _big_text(self, staff) -> str:
-        """The one thing staff must see from across the counter: which door, then which code."""
-        if staff.phase == DOOR_OPEN:
-            return self.tr("Fack {compartment}", compartment=staff.opened.compartment.id)
-        if staff.phase == STORED:
-            code = staff.stored.pickup_code
-            return self.tr("Hämtningskod: {code}", code=f"{code[:3]} {code[3:]}")
-        return ""
+    def _session_changed(self, session) -> None:
+        if session.screen == self.name:
+            self.ids.who.text = session.staff_mode.staff_name

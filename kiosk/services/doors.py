@@ -1,0 +1,132 @@
+"""Opening compartment doors, with every attempt audited, and waiting for them to close.
+
+Each attempt is one local DoorOpening row plus a door.opened event, in one transaction, with
+its outcome: opened, failed (the board said no, or is not there) or unknown (the unlock may
+have gone out but the board could not be read back). A door that stays open past the grace
+time is reported once (door.left_open) and shown on screen until it closes.
+"""
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Callable, Sequence
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from hardware.devices.locker import CompartmentState, LockAddress, Locker
+from hardware.errors import HardwareError, OutcomeUnknown
+from kiosk.config import Compartment
+from kiosk.services.errors import N_, UserFacingError
+from kiosk.store.models import DoorOpening
+from sync.outbox import enqueue
+
+DOOR_POLL_S = 0.2
+LEFT_OPEN_AFTER_S = 60.0
+DOOR_FAILED = N_("Facket {compartment} gick inte att öppna. Inget har ändrats. Fråga personalen.")
+DOOR_UNKNOWN = N_("Vi vet inte om facket {compartment} öppnades. Titta efter om luckan är öppen och kontakta personalen.")
+RESIDENT = "resident"
+
+
+class DoorFault(UserFacingError):
+    """A door did not open (or may not have): nothing about its parcel changed."""
+
+    def __init__(self, message: str, compartment: Compartment, outcome: str) -> None:
+        super().__init__(message, compartment=compartment.id)
+        self.compartment, self.outcome = compartment, outcome
+
+
+@dataclass(frozen=True)
+class Closed:
+    """A door read closed; `item_present` is None on boards without an item sensor."""
+
+    compartment: Compartment
+    item_present: bool | None
+
+
+LeftOpen = Callable[[Compartment, int], None]
+
+
+def utc_now() -> datetime:
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+def address(compartment: Compartment) -> LockAddress:
+    return LockAddress(board=compartment.board, lock=compartment.lock)
+
+
+class Doors:
+    def __init__(self, *, sessions: sessionmaker[Session], locker: Locker, item_sensors: bool = True,
+                 left_open_after_s: float = LEFT_OPEN_AFTER_S, on_committed: Callable[[], None] = lambda: None,
+                 poll_s: float = DOOR_POLL_S) -> None:
+        self._sessions, self._locker = sessions, locker
+        self.item_sensors = item_sensors
+        self.left_open_after_s = left_open_after_s
+        self._on_committed = on_committed
+        self._poll_s = poll_s
+
+    def open(self, compartment: Compartment, *, reason: str, actor: str, parcel_id: str | None = None) -> None:
+        """Unlocks and audits; raises DoorFault if the door did not (or may not have) opened."""
+        outcome, detail = "opened", None
+        try:
+            self._locker.open(address(compartment))
+        except OutcomeUnknown as error:
+            outcome, detail = "unknown", str(error)
+        except HardwareError as error:
+            outcome, detail = "failed", str(error)
+        self._audit(compartment, reason, actor, parcel_id, outcome, detail)
+        if outcome == "failed":
+            raise DoorFault(DOOR_FAILED, compartment, outcome)
+        if outcome == "unknown":
+            raise DoorFault(DOOR_UNKNOWN, compartment, outcome)
+
+    def _audit(self, compartment, reason, actor, parcel_id, outcome, detail) -> None:
+        with self._sessions.begin() as session:
+            session.add(DoorOpening(opened_at=utc_now(), compartment_id=compartment.id, reason=reason,
+                                    outcome=outcome, actor=actor[:64], parcel_id=parcel_id,
+                                    detail=(detail or "")[:300] or None))
+            payload = {"compartment": compartment.id, "reason": reason, "outcome": outcome, "actor": actor[:64]}
+            if parcel_id is not None:
+                payload["parcel_id"] = parcel_id
+            enqueue(session, type="door.opened", payload=payload)
+        self._on_committed()
+
+    def read(self, compartment: Compartment) -> CompartmentState | None:
+        """The door's sensors, or None if the board cannot be read just now."""
+        try:
+            return self._locker.state(address(compartment))
+        except HardwareError:
+            return None
+
+    def wait_closed(self, compartments: Sequence[Compartment], *, stop: threading.Event,
+                    on_left_open: LeftOpen | None = None) -> list[Closed] | None:
+        """Blocks (on a worker thread) until every door reads closed; None if stopped first.
+
+        A missed poll is retried: a door is never assumed closed. Past the grace time each
+        door still open is reported once, to the audit trail and to `on_left_open`."""
+        pending = {c.id: c for c in compartments}
+        closed: list[Closed] = []
+        started, reported = time.monotonic(), set()
+        while pending and not stop.is_set():
+            for compartment in list(pending.values()):
+                state = self.read(compartment)
+                if state is not None and state.door_closed:
+                    closed.append(Closed(compartment, state.item_present if self.item_sensors else None))
+                    del pending[compartment.id]
+            open_for = time.monotonic() - started
+            for compartment in pending.values():
+                if open_for >= self.left_open_after_s and compartment.id not in reported:
+                    reported.add(compartment.id)
+                    self.report_left_open(compartment, int(open_for))
+                    if on_left_open is not None:
+                        on_left_open(compartment, int(open_for))
+            if pending:
+                stop.wait(self._poll_s)
+        return None if pending else closed
+
+    def report_left_open(self, compartment: Compartment, open_for_s: int) -> None:
+        with self._sessions.begin() as session:
+            enqueue(session, type="door.left_open",
+                    payload={"compartment": compartment.id, "open_for_s": max(0, open_for_s)})
+        self._on_committed()

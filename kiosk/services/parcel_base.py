@@ -1,0 +1,67 @@
+"""What the parcel desks share: the database, the doors, the locker map and the calendar."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta, timezone
+from typing import Callable, Sequence
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from kiosk.config import Compartment
+from kiosk.services import codes
+from kiosk.services.doors import Doors
+from kiosk.store.models import Parcel, ParcelState
+from sync.outbox import CLOCK_PLAUSIBLE_AFTER_MS
+from sync.protocol import DEFAULT_DEADLINE_DAYS
+
+PLAUSIBLE_AFTER = datetime.fromtimestamp(CLOCK_PLAUSIBLE_AFTER_MS / 1000, timezone.utc).date()
+
+
+def utc_now() -> datetime:
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+def local_today() -> date | None:
+    """Today's date, or None while the clock is obviously unset (a Pi boots without RTC):
+    then no deadline is written here, and the server sets one."""
+    today = date.today()
+    return today if today >= PLAUSIBLE_AFTER else None
+
+
+@dataclass
+class ParcelContext:
+    sessions: sessionmaker[Session]
+    doors: Doors
+    compartments: Sequence[Compartment]
+    on_committed: Callable[[], None] = lambda: None
+    today: Callable[[], date | None] = local_today
+    by_id: dict[str, Compartment] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.by_id = {c.id: c for c in self.compartments}
+
+    def compartment(self, parcel: Parcel) -> Compartment | None:
+        return self.by_id.get(parcel.compartment_id) if parcel.compartment_id else None
+
+
+def waiting(session: Session, *states: str) -> Sequence[Parcel]:
+    wanted = states or ParcelState.WAITING
+    return session.scalars(select(Parcel).where(Parcel.state.in_(wanted)).order_by(Parcel.stored_at)).all()
+
+
+def matching_code(session: Session, code: str, *states: str) -> list[Parcel]:
+    """Every waiting parcel this code opens (one code may cover several parcels)."""
+    return [p for p in waiting(session, *states) if codes.code_matches(code, p.code_salt, p.code_hash)]
+
+
+def last_day(parcel: Parcel) -> date:
+    return parcel.deadline or (parcel.stored_at.date() + timedelta(days=DEFAULT_DEADLINE_DAYS))
+
+
+def recipient_payload(parcel: Parcel) -> dict | None:
+    if not (parcel.recipient_phone or parcel.recipient_email):
+        return None
+    fields = {"name": parcel.recipient_name, "phone": parcel.recipient_phone,
+              "email": parcel.recipient_email, "language": parcel.recipient_language or "sv"}
+    return {key: value for key, value in fields.items() if value is not None}
