@@ -112,7 +112,10 @@ class ParcelSystem:
 
 
 def start_parcel_system(tmp_path: Path, display: str, processes: Processes, output_dir: Path, *,
-                        compartments: int = 8, left_open_s: float | None = None) -> ParcelSystem:
+                        compartments: int = 8, left_open_s: float | None = None,
+                        stable_names: bool = False) -> ParcelSystem:
+    """`stable_names`: the simulators' ports keep their paths across unplug/replug (--link-dir),
+    as /dev/serial/by-id names do, so a replugged device is where the kiosk's config says."""
     database = tmp_path / "central.db"
     central = central_command(f"sqlite:///{database}")
     run(central + ["db", "upgrade"])
@@ -121,8 +124,9 @@ def start_parcel_system(tmp_path: Path, display: str, processes: Processes, outp
     code = run(central + ["kiosk", "add", "Kiosk 1", "--service-point", SERVICE_POINT, "--quiet"]).strip()
     server = f"http://127.0.0.1:{free_port()}"
     processes.start("central", central + ["serve", "--host", "127.0.0.1", "--port", server.rsplit(":", 1)[1]])
+    links = ["--link-dir", str(tmp_path / "dev")] if stable_names else []
     processes.start("simulators", [sys.executable, "-m", "hardware.sim", "--boards", "1", "--control-port", "0",
-                                   "--ports-file", str(tmp_path / "ports.json")])
+                                   "--ports-file", str(tmp_path / "ports.json"), *links])
     ports = read_ports(tmp_path / "ports.json")
     config = tmp_path / "kiosk.toml"
     wait_until(lambda: _healthy(server), "the central server")
