@@ -52,10 +52,12 @@ def test_killed_mid_pickup_then_restarted_settles_from_the_sensors(tmp_path, x_d
     sim.command(f"door 0 {left_lock} close")
     system.restart_kiosk()
     ui.wait_screen("attract", timeout=60)
+    # Reconciling runs once the restarted kiosk's screens are up: wait for it, not for a screen.
+    wait_until(lambda: system.kiosk_sql("SELECT door_pending FROM parcels WHERE door_pending IS NOT NULL") == [],
+               "the restarted kiosk to settle both doors")
 
     states = dict(system.kiosk_sql("SELECT tracking_id, state FROM parcels"))
     assert states == {taken: "picked_up", left: "stored"}
     picked = wait_until(lambda: [json.loads(p) for k, p in system.server_events() if k == "parcel.picked_up"],
                         "the reconciled pickup on the server")
     assert len(picked) == 1 and picked[0]["compartment"] == f"A{taken_lock}" and picked[0]["via"] == "code"
-    assert system.kiosk_sql("SELECT door_pending FROM parcels WHERE door_pending IS NOT NULL") == []
