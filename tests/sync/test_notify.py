@@ -232,3 +232,32 @@ def test_settings_from_env():
     assert settings.page_link("abc") == "https://central.example/p/abc"
     assert settings.sms_url == "https://api.46elks.com"
     assert not NotifySettings.from_env({}).sms_enabled
+
+
+def test_the_app_runs_the_notifier_in_the_background(central, kiosk, settings, elks):
+    """What `kiosk-central serve` does: the notifier thread lives as long as the app."""
+    from dataclasses import replace
+
+    from sync.server.app import create_app
+    from tests.sync.helpers import LiveServer, wait_until
+
+    app = create_app(central.database_url, clock=central.clock, notify=replace(settings, interval_s=0.1))
+    server = LiveServer(app).start()
+    try:
+        store(kiosk, phone=PHONE)
+        wait_until(lambda: elks.messages, "the background notifier to send the SMS")
+        wait_until(lambda: notes(central)[("pickup_ready", "sms")].state == "sent", "state sent")
+    finally:
+        server.stop()
+    assert len(elks.messages) == 1 and elks.violations == []
+
+
+def test_serve_refuses_bad_notifier_settings_before_starting(tmp_path):
+    from click.testing import CliRunner
+
+    from sync.server.cli import main
+
+    result = CliRunner().invoke(main, ["--database-url", f"sqlite:///{tmp_path / 'c.db'}", "serve"],
+                                env={"KIOSK_CENTRAL_SMS_FROM": "Servicepunkten"})
+    assert result.exit_code != 0 and "KIOSK_CENTRAL_SMS_FROM" in result.output
+    assert not (tmp_path / "c.db").exists()  # refused before migrating anything
