@@ -1,5 +1,15 @@
 """Carrier-facing endpoints: pre-advice (with the carrier's API key) and the SMS gateway's
-delivery reports (46elks posts form fields id, status, delivered to our whendelivered URL)."""
+delivery reports (46elks posts form fields id, status, delivered to our whendelivered URL).
+
+POST /v1/carrier/pre-advice   (key: `Authorization: Bearer KEY` or `X-Api-Key: KEY`)
+    {"tracking_id": "CP123456785SE", "service_point": "SP-KORPILOMBOLO",
+     "recipient_name": "Anna Niemi", "phone": "+46701234567", "email": "anna@example.se",
+     "language": "sv|en|fi|fit|se|smj", "size_class": "S|M|L"}   phone and/or email required
+ -> 201 {"tracking_id", "service_point", "carrier", "deadline_days", "status": "accepted"}
+ -> 401 invalid_api_key (checked first) | 422 invalid_pre_advice (which field, why) |
+    422 unknown_service_point | 409 duplicate_tracking_id | 413 too_large.  A refusal changes
+    nothing. Status changes come back to the carrier's webhook, see webhooks.py.
+"""
 from __future__ import annotations
 
 import logging

@@ -48,7 +48,8 @@ def _purge_parcel(session: Session, parcel: Parcel, now: datetime) -> None:
         stored.payload = _redacted(stored.payload)
     for conflict in session.scalars(select(EventConflict).where(
             EventConflict.type == "parcel.stored",
-            EventConflict.payload.contains(json.dumps(parcel.parcel_id, ensure_ascii=False)))):
+            EventConflict.payload.contains(json.dumps(parcel.parcel_id, ensure_ascii=False),
+                                           autoescape=True))):
         conflict.payload = _redacted(conflict.payload)
 
 

@@ -4,6 +4,10 @@ A parcel's reports go out in the order they were queued (stored before picked up
 earlier report of a parcel is undelivered, its later ones wait. Every attempt is logged in
 webhook_attempts. Each POST carries the event id as Idempotency-Key, so a carrier can drop
 the copy it gets when our record of a 2xx is lost (at-least-once, as for notifications).
+
+Body (JSON, no personal data): {"tracking_id", "parcel_id", "service_point", "at" (server
+time, ISO 8601), "status": "stored" | "held" (at the counter) | "picked_up" | "returned"},
+plus "deadline" (ISO date) with stored/held and "via" (code | qr | counter) with picked_up.
 """
 from __future__ import annotations
 
