@@ -11,6 +11,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from sync import protocol as p
@@ -91,6 +92,12 @@ def _install_error_handlers(app: FastAPI) -> None:
     async def _http(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
         error = "not_found" if exc.status_code == 404 else "http_error"
         return _error(exc.status_code, error, str(exc.detail), getattr(exc, "headers", None))
+
+    @app.exception_handler(SQLAlchemyTimeoutError)
+    async def _pool_exhausted(_request: Request, exc: SQLAlchemyTimeoutError) -> JSONResponse:
+        # Every database connection stayed busy: overload, not a bug. The kiosk retries.
+        log.warning("database connection pool exhausted: %s", exc)
+        return _error(503, "busy", "server busy; try again later", {"Retry-After": "5"})
 
     @app.exception_handler(DBAPIError)
     async def _database(_request: Request, exc: DBAPIError) -> JSONResponse:

@@ -33,10 +33,14 @@ Effect = Callable[[EffectContext, Any, str], "str | None"]
 
 
 def load_parcels(session: Session, events: Sequence[p.Event]) -> dict[str, Parcel]:
+    """The batch's parcels by id; their pre-advices are prefetched alongside."""
     ids = {str(e.payload.get("parcel_id")) for e in events if e.type.startswith("parcel.")}
     if not ids:
         return {}
-    return {row.parcel_id: row for row in session.scalars(select(Parcel).where(Parcel.parcel_id.in_(ids)))}
+    parcels = {row.parcel_id: row for row in session.scalars(select(Parcel).where(Parcel.parcel_id.in_(ids)))}
+    tracking = {str(e.payload.get("tracking_id")) for e in events if e.type == "parcel.stored"}
+    parcel_effects.prefetch_pre_advices(session, tracking | {row.tracking_id for row in parcels.values()})
+    return parcels
 
 
 EFFECTS: Mapping[str, Effect] = {

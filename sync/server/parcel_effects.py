@@ -12,7 +12,7 @@ from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from sync import protocol as p
@@ -66,8 +66,25 @@ def parcel_stored(ctx: EffectContext, ev: p.ParcelStored, event_id: str) -> str 
     return None
 
 
+_PREFETCHED = "parcel_effects.pre_advices"
+
+
+def prefetch_pre_advices(session: Session, tracking_ids: set[str]) -> None:
+    """Load the pre-advices a batch may touch in one query (a 500-event batch would otherwise
+    ask 500 times), remembering which ids were asked for, found or not."""
+    found = {} if not tracking_ids else {
+        row.tracking_id: row
+        for row in session.scalars(select(PreAdvice).where(PreAdvice.tracking_id.in_(tracking_ids)))}
+    session.info[_PREFETCHED] = (frozenset(tracking_ids), found)
+
+
+def _pre_advice(session: Session, tracking_id: str) -> PreAdvice | None:
+    asked, found = session.info.get(_PREFETCHED, (frozenset(), {}))
+    return found.get(tracking_id) if tracking_id in asked else session.get(PreAdvice, tracking_id)
+
+
 def _open_pre_advice(session: Session, tracking_id: str, service_point_id: str) -> PreAdvice | None:
-    advice = session.get(PreAdvice, tracking_id)
+    advice = _pre_advice(session, tracking_id)
     if advice is None or advice.state != "open" or advice.service_point_id != service_point_id:
         return None
     return advice
@@ -131,7 +148,7 @@ def _finish(ctx: EffectContext, parcel: Parcel, event_id: str, **extra: str) -> 
     parcel.done_at = ctx.now
     _transition(ctx, parcel, event_id)
     cancel_parcel_notices(ctx.session, parcel.parcel_id)
-    advice = ctx.session.get(PreAdvice, parcel.tracking_id)
+    advice = _pre_advice(ctx.session, parcel.tracking_id)
     if advice is not None and advice.state == "open" and advice.service_point_id == parcel.service_point_id:
         withdraw_pre_advice(ctx.session, advice, ctx.now)
     queue_carrier_report(ctx.session, parcel, event_id, parcel.state, ctx.now, **extra)

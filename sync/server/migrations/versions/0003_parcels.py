@@ -105,14 +105,12 @@ def _create_carriers() -> None:
 def _create_history_and_audit() -> None:
     op.create_table(
         "parcel_transitions",
-        sa.Column("id", BIG_ID, nullable=False),
-        sa.Column("parcel_id", sa.String(64), nullable=False),
         sa.Column("event_id", sa.String(36), nullable=False),
+        sa.Column("parcel_id", sa.String(64), nullable=False),
         sa.Column("state", sa.String(16), nullable=False),
         sa.Column("at", utc(), nullable=False),
         fk("parcel_id", "parcels.parcel_id", "parcel_transitions"),
-        sa.PrimaryKeyConstraint("id", name="pk_parcel_transitions"),
-        sa.UniqueConstraint("event_id", name="uq_parcel_transitions_event_id"),
+        sa.PrimaryKeyConstraint("event_id", name="pk_parcel_transitions"),
     )
     op.create_index("ix_parcel_transitions_parcel_id", "parcel_transitions", ["parcel_id"])
     op.create_table(
