@@ -11,12 +11,18 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from sync import protocol as p
+from sync.server.admin_routes import admin_router
 from sync.server.auth import DEFAULT_TOKEN_TTL
+from sync.server.carrier_routes import carrier_router
 from sync.server.db import make_engine, make_session_factory
 from sync.server.errors import ApiError, summarise_validation
+from sync.server.notifier import Notifier, NotifierThread
+from sync.server.notify_settings import NotifySettings
+from sync.server.parcel_page import page_router
 from sync.server.ratelimit import FailureLimiter
 from sync.server.routes import Clock, ServerContext, build_routers, utcnow
 
@@ -29,11 +35,14 @@ def create_app(
     clock: Clock = utcnow,
     token_ttl: timedelta = DEFAULT_TOKEN_TTL,
     enroll_limiter: FailureLimiter | None = None,
+    admin_token: str | None = None,
+    notify: NotifySettings | None = None,
 ) -> FastAPI:
     """The central server app on `database_url`, whose schema must already be upgraded.
 
     `clock` returns timezone-aware UTC; tests pass a fake one to expire codes and tokens.
-    The engine is disposed of when the app shuts down.
+    With `notify`, the notifier thread runs while the app does. The engine is disposed of
+    when the app shuts down.
     """
     engine = make_engine(database_url)
     ctx = ServerContext(sessions=make_session_factory(engine), clock=clock, token_ttl=token_ttl,
@@ -41,9 +50,14 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        thread = None
+        if notify is not None:
+            thread = NotifierThread(Notifier(ctx.sessions, notify, ctx.now)).start()
         try:
             yield
         finally:
+            if thread is not None:
+                thread.stop()
             engine.dispose()
 
     app = FastAPI(title="kiosk-central", lifespan=lifespan, docs_url=None, redoc_url=None)
@@ -51,6 +65,8 @@ def create_app(
     app.add_middleware(GZipMiddleware, minimum_size=512)
     _install_error_handlers(app)
     for router in build_routers(ctx):
+        app.include_router(router)
+    for router in (carrier_router(ctx), page_router(ctx), admin_router(ctx, admin_token)):
         app.include_router(router)
     return app
 
@@ -76,6 +92,12 @@ def _install_error_handlers(app: FastAPI) -> None:
     async def _http(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
         error = "not_found" if exc.status_code == 404 else "http_error"
         return _error(exc.status_code, error, str(exc.detail), getattr(exc, "headers", None))
+
+    @app.exception_handler(SQLAlchemyTimeoutError)
+    async def _pool_exhausted(_request: Request, exc: SQLAlchemyTimeoutError) -> JSONResponse:
+        # Every database connection stayed busy: overload, not a bug. The kiosk retries.
+        log.warning("database connection pool exhausted: %s", exc)
+        return _error(503, "busy", "server busy; try again later", {"Retry-After": "5"})
 
     @app.exception_handler(DBAPIError)
     async def _database(_request: Request, exc: DBAPIError) -> JSONResponse:

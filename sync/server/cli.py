@@ -6,56 +6,18 @@ Heavy imports (fastapi, uvicorn, alembic) happen inside the commands that need t
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
-from contextlib import contextmanager
-from datetime import UTC, datetime, timedelta
-from pathlib import Path
+import os
+from datetime import timedelta
 
 import click
-from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.orm import Session
 
 from sync.server import admin
-from sync.server.db import DEFAULT_DATABASE_URL, make_engine, make_session_factory, normalise_url
-from sync.server.errors import AdminError
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
-def _safe_url(database_url: str) -> str:
-    return make_url(normalise_url(database_url)).render_as_string(hide_password=True)
-
-
-def _require_sqlite_file(database_url: str) -> None:
-    """Opening a missing SQLite file would create an empty one; say what to do instead."""
-    url = make_url(normalise_url(database_url))
-    if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
-        if not Path(url.database).exists():
-            raise click.ClickException(
-                f"no database at {url.database}; run `kiosk-central db upgrade` first"
-            )
-
-
-@contextmanager
-def _transaction(ctx: click.Context) -> Iterator[Session]:
-    """One transaction for the whole command: committed only if the command succeeds."""
-    _require_sqlite_file(ctx.obj)
-    engine = make_engine(ctx.obj)
-    try:
-        with make_session_factory(engine).begin() as session:
-            yield session
-    except AdminError as exc:
-        raise click.ClickException(str(exc)) from exc
-    except DBAPIError as exc:
-        raise click.ClickException(
-            f"database {_safe_url(ctx.obj)}: {exc.orig}. "
-            "If the schema is missing, run `kiosk-central db upgrade` first."
-        ) from exc
-    finally:
-        engine.dispose()
+from sync.server.cli_common import now as _now
+from sync.server.cli_common import safe_url as _safe_url
+from sync.server.cli_common import transaction as _transaction
+from sync.server.cli_parcels import notify_settings_from_env, register_parcel_commands
+from sync.server.db import DEFAULT_DATABASE_URL
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -77,20 +39,28 @@ def main(ctx: click.Context, database_url: str) -> None:
 @click.option("--port", default=8400, show_default=True, type=click.IntRange(0, 65535),
               help="TCP port to listen on.")
 @click.option("--no-upgrade", is_flag=True, help="Do not run database migrations first.")
+@click.option("--no-notifier", is_flag=True,
+              help="Do not send notifications and carrier reports from this process.")
 @click.option("--log-level", default="info", show_default=True,
               type=click.Choice(["debug", "info", "warning", "error"]), help="Log verbosity.")
 @click.pass_context
-def serve(ctx: click.Context, host: str, port: int, no_upgrade: bool, log_level: str) -> None:
-    """Run the sync API (migrates the database first unless --no-upgrade)."""
+def serve(ctx: click.Context, host: str, port: int, no_upgrade: bool, no_notifier: bool,
+          log_level: str) -> None:
+    """Run the sync API and the notifier (migrates the database first unless --no-upgrade).
+
+    Notifier and admin API settings come from KIOSK_CENTRAL_* environment variables, see
+    sync/server/notify_settings.py; KIOSK_CENTRAL_ADMIN_TOKEN turns the admin API on."""
     import uvicorn
 
     from sync.server.app import create_app
     from sync.server.db import upgrade
 
     logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    notify = None if no_notifier else notify_settings_from_env()
     if not no_upgrade:
         upgrade(ctx.obj)
-    app = create_app(ctx.obj)
+    app = create_app(ctx.obj, notify=notify,
+                     admin_token=os.environ.get("KIOSK_CENTRAL_ADMIN_TOKEN", "").strip() or None)
     click.echo(f"kiosk-central serving http://{host}:{port} (database {_safe_url(ctx.obj)})")
     # Keep-alive beyond the kiosks' 5 s sync interval, so a polling kiosk reuses its connection.
     uvicorn.run(app, host=host, port=port, log_level=log_level, timeout_keep_alive=30)
@@ -299,6 +269,8 @@ def events_list(ctx: click.Context, device_id: str | None, limit: int) -> None:
     for row in rows:
         click.echo("{:<18} {:>6} {:<18} {:<9} {} {}".format(*row).rstrip())
 
+
+register_parcel_commands(main, service_point)
 
 cli = main  # the name the kiosk's tests and tools import
 

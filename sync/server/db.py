@@ -31,6 +31,10 @@ def is_sqlite(database_url: str) -> bool:
 def make_engine(database_url: str, **kwargs: Any) -> Engine:
     url = normalise_url(database_url)
     if not is_sqlite(url):
+        # As many connections as the web server has worker threads (anyio's default 40), so
+        # a burst of kiosks waits for a thread, never 30 s for a connection and then fails.
+        kwargs.setdefault("pool_size", 10)
+        kwargs.setdefault("max_overflow", 30)
         return create_engine(url, pool_pre_ping=True, **kwargs)
     engine = create_engine(url, **kwargs)
     _configure_sqlite(engine)

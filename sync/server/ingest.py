@@ -54,7 +54,7 @@ def ingest_batch(
     device = session.get_one(Device, device_id, with_for_update=True)
     known = _load_known(session, device_id, batch.events)
     _refuse_rewind(session, device_id, batch.events, known)
-    ctx = EffectContext(session, device, load_parcels(session, batch.events))
+    ctx = EffectContext(session, device, load_parcels(session, batch.events), now)
     results = [_ingest_one(ctx, known, event, batch.sent_clock, now) for event in batch.events]
     session.flush()
     return p.BatchResponse(

@@ -5,12 +5,13 @@ that they and these classes agree.
 """
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import (
     BigInteger,
     Boolean,
+    Date,
     DateTime,
     Dialect,
     ForeignKey,
@@ -67,6 +68,9 @@ class ServicePoint(Base):
     id: Mapped[str] = mapped_column(String(64), primary_key=True)  # "SP-KORPILOMBOLO"
     name: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # Where alarms for the shop's staff go (a door left open), if set.
+    staff_phone: Mapped[str | None] = mapped_column(String(16))
+    staff_email: Mapped[str | None] = mapped_column(String(254))
 
 
 class Device(Base):
@@ -185,17 +189,35 @@ class EventConflict(Base):
 
 
 class Parcel(Base):
-    """Server-side effect of parcel events; each change is keyed by the event that made it."""
+    """Server-side effect of parcel events; each change is keyed by the event that made it.
+
+    state: stored (in `compartment`) | held (at the counter, `compartment` None) | picked_up |
+    returned. Recipient fields, the pickup code and the link token are personal data: they are
+    cleared by purge.py 30 days after `done_at` (picked up or returned), which sets `purged_at`."""
 
     __tablename__ = "parcels"
 
     parcel_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     service_point_id: Mapped[str] = mapped_column(ForeignKey("service_points.id"), index=True)
-    tracking_id: Mapped[str] = mapped_column(String(64))
-    compartment: Mapped[str] = mapped_column(String(16))
-    state: Mapped[str] = mapped_column(String(16))  # stored | picked_up
+    tracking_id: Mapped[str] = mapped_column(String(64), index=True)
+    compartment: Mapped[str | None] = mapped_column(String(16))
+    state: Mapped[str] = mapped_column(String(16))
     stored_event_id: Mapped[str] = mapped_column(String(36), unique=True)
     picked_up_event_id: Mapped[str | None] = mapped_column(String(36), unique=True)
+    returned_event_id: Mapped[str | None] = mapped_column(String(36), unique=True)
+    carrier: Mapped[str | None] = mapped_column(String(64))  # as the kiosk named it
+    size_class: Mapped[str | None] = mapped_column(String(1))
+    picked_up_via: Mapped[str | None] = mapped_column(String(8))
+    stored_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    deadline: Mapped[date | None] = mapped_column(Date)
+    done_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    recipient_name: Mapped[str | None] = mapped_column(String(120))
+    recipient_phone: Mapped[str | None] = mapped_column(String(16))
+    recipient_email: Mapped[str | None] = mapped_column(String(254))
+    language: Mapped[str] = mapped_column(String(3), default="sv")
+    pickup_code: Mapped[str | None] = mapped_column(String(10))
+    link_token: Mapped[str | None] = mapped_column(String(64), unique=True)  # for GET /p/{token}
+    purged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class StaffCard(Base):
@@ -253,3 +275,8 @@ class FeedHorizon(Base):
     txid: Mapped[int] = mapped_column(BigInteger)
     seq: Mapped[int] = mapped_column(BigInteger)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+# The carrier, notification and audit tables live in their own module; importing it here puts
+# them on Base.metadata for the migrations check and anyone who imports the models.
+from sync.server import parcel_models  # noqa: E402,F401

@@ -1,0 +1,263 @@
+"""The notifier against a strict loopback 46elks gateway and a real SMTP server: the pickup
+message in the recipient's language with code, place, deadline and QR link; delivery reports;
+retries with backoff; reminders; staff alarms; and the QR page itself."""
+from __future__ import annotations
+
+import re
+from datetime import date, timedelta
+
+import pytest
+import requests
+
+from sync import protocol as p
+from sync.server import messages
+from sync.server.models import ServicePoint
+from sync.server.notifier import MAX_ATTEMPTS
+from sync.server.notify_settings import NotifySettings, SettingsError
+from sync.server.parcel_page import qr_svg
+from sync.server.parcel_models import Notification
+from tests.sync.helpers import SP, SP_NAME
+from tests.sync.parcel_helpers import (  # noqa: F401 - fixtures
+    CODE,
+    EMAIL,
+    PHONE,
+    Events,
+    elks,
+    notifier,
+    settings,
+    smtp,
+    stored,
+)
+
+LINK = re.compile(r"(http://127\.0\.0\.1:\d+/p/[A-Za-z0-9_-]+)")
+
+
+def store(kiosk, parcel_id: str = "P1", events: Events | None = None, **recipient) -> Events:
+    """Push a parcel.stored (deadline 2030-03-09); returns the kiosk's event numbering."""
+    recipient = recipient or {"phone": PHONE, "email": EMAIL, "language": "fi", "name": "Aino"}
+    events = events or Events()
+    kiosk.client.push([events("parcel.stored", stored(parcel_id, recipient=recipient,
+                                                      deadline="2030-03-09"))])
+    return events
+
+
+def notes(central) -> dict[tuple[str, str], Notification]:
+    return {(n.kind, n.channel): n for n in central.rows(Notification)}
+
+
+def test_stored_parcel_is_announced_by_sms_and_email_in_the_recipients_language(
+        central, kiosk, notifier, elks, smtp):
+    store(kiosk)
+
+    summary = notifier.run_once()
+
+    assert summary.sent == 2 and elks.violations == []
+    (sms,) = elks.messages
+    assert (sms.sender, sms.to) == ("Servicepkt", PHONE)
+    assert sms.message.startswith("Pakettisi on noudettavissa: Korpilombolo Handel. Koodi: 482913.")
+    assert "9.3.2030" in sms.message  # the Finnish date form
+    assert sms.whendelivered == f"{central.url}/v1/sms/delivery"
+    (mail,) = smtp.mails
+    assert smtp.envelopes == [("paket@servicepunkt.se", [EMAIL])]
+    assert mail["Subject"] == f"Pakettisi on noudettavissa: {SP_NAME}"
+    assert CODE in mail.get_content() and LINK.search(mail.get_content())
+    assert {k: n.state for k, n in notes(central).items()} == {
+        ("pickup_ready", "sms"): "sent", ("pickup_ready", "email"): "sent"}
+
+    assert notifier.run_once().sent == 0  # nothing twice
+    assert len(elks.messages) == 1 and len(smtp.mails) == 1
+
+
+def test_delivery_report_marks_the_sms_delivered_or_failed(central, make_kiosk, notifier, elks):
+    kiosk = make_kiosk()
+    events = store(kiosk, "P1", phone=PHONE)
+    store(kiosk, "P2", events, phone="+358401234567", language="en")
+    notifier.run_once()
+    first, second = elks.messages
+    assert second.message.startswith("Your parcel is ready for pickup at")
+
+    assert elks.report(first, "delivered").status_code == 200
+    assert elks.report(second, "failed").status_code == 200
+
+    states = {n.to_address: (n.state, n.delivered_at is not None) for n in central.rows(Notification)}
+    assert states == {PHONE: ("delivered", True), "+358401234567": ("failed", False)}
+    unknown = requests.post(f"{central.url}/v1/sms/delivery", data={"id": "sNOPE", "status": "delivered"},
+                            timeout=10)
+    assert unknown.status_code == 404
+    garbage = requests.post(f"{central.url}/v1/sms/delivery", data={"id": first.id, "status": "maybe"},
+                            timeout=10)
+    assert garbage.status_code == 422
+
+
+def test_gateway_failures_are_retried_with_backoff(central, kiosk, notifier, elks):
+    store(kiosk, phone=PHONE)
+    elks.fail_next = [503, 503]
+
+    assert notifier.run_once().retrying == 1
+    note = notes(central)[("pickup_ready", "sms")]
+    assert (note.state, note.attempts) == ("queued", 1) and "503" in note.last_error
+    assert note.next_attempt_at == central.clock() + timedelta(minutes=1)
+    assert notifier.run_once().retrying == 0  # not due yet: no request at all
+    assert elks.fail_next == [503]
+
+    central.clock.advance(minutes=1)
+    assert notifier.run_once().retrying == 1
+    assert notes(central)[("pickup_ready", "sms")].next_attempt_at == central.clock() + timedelta(minutes=2)
+    central.clock.advance(minutes=2)
+    assert notifier.run_once().sent == 1
+    note = notes(central)[("pickup_ready", "sms")]
+    assert (note.state, note.attempts, note.last_error) == ("sent", 3, None)
+    assert len(elks.messages) == 1 and elks.violations == []
+
+
+def test_a_refused_number_fails_at_once_and_an_unreachable_gateway_gives_up_after_max(
+        central, make_kiosk, settings, elks):
+    from sync.server.notifier import Notifier
+
+    kiosk = make_kiosk()
+    events = store(kiosk, "P1", phone=PHONE)
+    elks.fail_next = [400]
+    notifier = Notifier(central.sessions, settings, central.clock)
+    assert notifier.run_once().failed == 1
+    assert notes(central)[("pickup_ready", "sms")].state == "failed"
+
+    store(kiosk, "P2", events, phone=PHONE)
+    dead = Notifier(central.sessions, NotifySettings(public_url=central.url, sms_url="http://127.0.0.1:9",
+                                                     sms_user="u", sms_password="p"), central.clock)
+    for _ in range(MAX_ATTEMPTS):
+        dead.run_once()
+        central.clock.advance(hours=1)
+    note = [n for n in central.rows(Notification) if n.parcel_id == "P2"][0]
+    assert (note.state, note.attempts) == ("failed", MAX_ATTEMPTS) and "unreachable" in note.last_error
+
+
+def test_unconfigured_channels_leave_messages_queued(central, kiosk):
+    from sync.server.notifier import Notifier
+
+    store(kiosk)
+    summary = Notifier(central.sessions, NotifySettings(public_url=central.url), central.clock).run_once()
+    assert summary.sent == summary.retrying == summary.failed == 0
+    assert {n.state for n in central.rows(Notification)} == {"queued"}
+    assert {n.attempts for n in central.rows(Notification)} == {0}
+
+
+def test_reminder_on_the_reminder_day_once_and_not_after_pickup(central, make_kiosk, notifier, elks):
+    kiosk = make_kiosk()
+    events = Events()
+    deadline = (central.clock() + timedelta(days=7)).date().isoformat()
+    kiosk.client.push([
+        events("parcel.stored", stored("P1", recipient={"phone": PHONE}, deadline=deadline)),
+        events("parcel.stored", stored("P2", recipient={"phone": "+46702222222", "language": "se"},
+                                       deadline=deadline)),
+    ])
+    notifier.run_once()
+    kiosk.client.push([events("parcel.picked_up", {"parcel_id": "P1"})])
+
+    central.clock.advance(days=4, hours=23)
+    assert notifier.run_once().reminders == 0
+    central.clock.advance(hours=1)
+    summary = notifier.run_once()
+    assert (summary.reminders, summary.sent) == (1, 1)
+    reminder = elks.messages[-1]
+    assert reminder.to == "+46702222222" and reminder.message.startswith("Muittuhus: du páhkka vuordá")
+    central.clock.advance(days=1)
+    assert notifier.run_once().reminders == 0
+    assert len(elks.messages) == 3 and elks.violations == []
+
+
+def test_a_parcel_picked_up_before_the_notifier_ran_gets_no_message(central, kiosk, notifier, elks):
+    events = Events()
+    kiosk.client.push([events("parcel.stored", stored("P1", recipient={"phone": PHONE})),
+                       events("parcel.picked_up", {"parcel_id": "P1"})])
+    assert notifier.run_once().sent == 0 and elks.messages == []
+
+
+def test_door_left_open_alerts_the_staff_contact(central, kiosk, notifier, elks, smtp):
+    with central.sessions.begin() as session:
+        point = session.get_one(ServicePoint, SP)
+        point.staff_phone, point.staff_email = "+46709876543", "butik@example.se"
+    kiosk.client.push([Events()("door.left_open", {"compartment": "B3", "open_for_s": 240})])
+    assert notifier.run_once().sent == 2
+    (sms,) = elks.messages
+    assert sms.to == "+46709876543" and "fack B3" in sms.message and "4 min" in sms.message
+    assert smtp.mails[0]["Subject"] == f"Larm: fack B3 står öppet ({SP_NAME})"
+
+
+def test_the_link_shows_the_code_as_a_qr_and_text_until_the_parcel_is_done(central, kiosk, notifier, elks):
+    events = store(kiosk, phone=PHONE, language="sv")
+    notifier.run_once()
+    link = LINK.search(elks.messages[0].message).group(1)
+
+    page = requests.get(link, timeout=10)
+
+    assert page.status_code == 200 and page.headers["Cache-Control"] == "no-store"
+    assert qr_svg(p.QR_PICKUP_PREFIX + CODE) in page.text  # the QR the kiosk's scanner reads
+    assert f">{CODE}<" in page.text and "Hämta senast 2030-03-09" in page.text
+    assert requests.get(central.url + "/p/not-a-token", timeout=10).status_code == 404
+    kiosk.client.push([events("parcel.picked_up", {"parcel_id": "P1"})])
+    gone = requests.get(link, timeout=10)
+    assert gone.status_code == 410 and CODE not in gone.text
+
+
+def test_every_language_has_every_text_and_the_drafts_are_marked():
+    assert set(messages.TEXTS) == set(messages.LANGUAGES) == set(p.LanguageCode.__args__)
+    assert messages.MACHINE_DRAFTED == {"fi", "fit", "se", "smj"}
+    seen = set()
+    for language in messages.LANGUAGES:
+        for kind in ("pickup_ready", "reminder"):
+            message = messages.parcel_message(kind, language, place="Byn", code="123456",
+                                              deadline=date(2030, 1, 2),
+                                              link="https://x/p/t")
+            assert "123456" in message.text and "Byn" in message.text and "https://x/p/t" in message.text
+            seen.add(message.text)
+    assert len(seen) == 12
+
+
+@pytest.mark.parametrize("env, problem", [
+    ({"KIOSK_CENTRAL_SMS_FROM": "Servicepunkten"}, "SMS_FROM"),
+    ({"KIOSK_CENTRAL_PUBLIC_URL": "central.example"}, "PUBLIC_URL"),
+    ({"KIOSK_CENTRAL_SMTP_PORT": "twenty-five"}, "SMTP_PORT"),
+])
+def test_bad_settings_are_refused_with_the_variable_named(env, problem):
+    with pytest.raises(SettingsError, match=problem):
+        NotifySettings.from_env(env)
+
+
+def test_settings_from_env():
+    settings = NotifySettings.from_env({
+        "KIOSK_CENTRAL_SMS_USER": "u1", "KIOSK_CENTRAL_SMS_PASSWORD": "pw",
+        "KIOSK_CENTRAL_SMTP_HOST": "mail.local", "KIOSK_CENTRAL_SMTP_PORT": "2525",
+        "KIOSK_CENTRAL_PUBLIC_URL": "https://central.example/"})
+    assert settings.sms_enabled and settings.email_enabled and settings.smtp_port == 2525
+    assert settings.page_link("abc") == "https://central.example/p/abc"
+    assert settings.sms_url == "https://api.46elks.com"
+    assert not NotifySettings.from_env({}).sms_enabled
+
+
+def test_the_app_runs_the_notifier_in_the_background(central, kiosk, settings, elks):
+    """What `kiosk-central serve` does: the notifier thread lives as long as the app."""
+    from dataclasses import replace
+
+    from sync.server.app import create_app
+    from tests.sync.helpers import LiveServer, wait_until
+
+    app = create_app(central.database_url, clock=central.clock, notify=replace(settings, interval_s=0.1))
+    server = LiveServer(app).start()
+    try:
+        store(kiosk, phone=PHONE)
+        wait_until(lambda: elks.messages, "the background notifier to send the SMS")
+        wait_until(lambda: notes(central)[("pickup_ready", "sms")].state == "sent", "state sent")
+    finally:
+        server.stop()
+    assert len(elks.messages) == 1 and elks.violations == []
+
+
+def test_serve_refuses_bad_notifier_settings_before_starting(tmp_path):
+    from click.testing import CliRunner
+
+    from sync.server.cli import main
+
+    result = CliRunner().invoke(main, ["--database-url", f"sqlite:///{tmp_path / 'c.db'}", "serve"],
+                                env={"KIOSK_CENTRAL_SMS_FROM": "Servicepunkten"})
+    assert result.exit_code != 0 and "KIOSK_CENTRAL_SMS_FROM" in result.output
+    assert not (tmp_path / "c.db").exists()  # refused before migrating anything
