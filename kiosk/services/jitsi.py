@@ -10,43 +10,21 @@ percent-encoded whole (a raw `&`, `=` or `#` in a village name would cut it). Ke
     config.defaultLanguage        the kiosk's language when Jitsi has it (lang/languages.json
                                   has sv, en, fi; not Meänkieli or the Sámi languages), else sv
 
-The fragment never reaches the server: it only configures the web app in the browser.
+The fragment never reaches the server: it only configures the web app in the browser. The
+room URL itself comes from the directory (the server fills in the room template per point).
 """
 from __future__ import annotations
 
 import json
-import string
 from urllib.parse import quote, urlsplit
 
 # Of the kiosk's languages, the ones Jitsi Meet ships a translation for.
 JITSI_LANGUAGES = frozenset({"sv", "en", "fi"})
 FALLBACK_LANGUAGE = "sv"
-TEMPLATE_FIELDS = frozenset({"service_point"})  # placeholders a room URL template may use
 
 
-class RoomTemplateError(ValueError):
-    """A room URL template is not an https URL or uses an unknown placeholder."""
-
-
-def check_room_template(template: str) -> None:
-    """Raise RoomTemplateError unless `template` can make a room URL; used where it is entered."""
-    try:
-        fields = {name for _, name, _, _ in string.Formatter().parse(template) if name is not None}
-    except ValueError as error:
-        raise RoomTemplateError(f"room URL template {template!r}: {error}") from None
-    unknown = fields - TEMPLATE_FIELDS
-    if unknown:
-        raise RoomTemplateError(f"room URL template {template!r}: unknown placeholder "
-                                f"{{{sorted(unknown)[0]}}}; allowed: {{service_point}}")
-    parts = urlsplit(template.format(service_point="x"))
-    if parts.scheme != "https" or not parts.hostname or parts.fragment:
-        raise RoomTemplateError(f"room URL template {template!r}: must be an https URL "
-                                "without a #fragment")
-
-
-def room_url(template: str, *, service_point: str) -> str:
-    check_room_template(template)
-    return template.format(service_point=quote(service_point, safe=""))
+class RoomUrlError(ValueError):
+    """Not an https room URL."""
 
 
 def jitsi_language(kiosk_language: str) -> str:
@@ -57,7 +35,7 @@ def meeting_url(room: str, *, village: str, language: str) -> str:
     """`room` (an https room URL) with the fragment that names the kiosk and skips prejoin."""
     parts = urlsplit(room)
     if parts.scheme != "https" or not parts.hostname or parts.fragment:
-        raise RoomTemplateError(f"not a room URL: {room!r}")
+        raise RoomUrlError(f"not a room URL: {room!r}")
     settings = {
         "userInfo.displayName": f"Servicepunkt {village}".strip(),
         "config.prejoinConfig.enabled": False,

@@ -13,6 +13,7 @@ from typing import Any
 from hardware.manager import DeviceManager
 from kiosk.config import KioskConfig
 from kiosk.services.devices import device_settings
+from kiosk.services.directory import DIRECTORY_SCOPE, Directory, apply_directory_changes, drop_directory
 from kiosk.services.parcels import ParcelService
 from kiosk.services.staff import STAFF_SCOPE, StaffDirectory, apply_staff_changes
 from kiosk.store import db
@@ -33,6 +34,7 @@ class KioskRuntime:
     _closers: list[Callable[[], None]] = field(default_factory=list)
     devices: DeviceManager | None = None  # health polls and device events
     printer: Any | None = None  # hardware.devices.printer.ReceiptPrinter
+    directory: Directory | None = None  # video services, e-services, bookings (scope directory)
 
     def start(self) -> None:
         if self.sync_worker is not None:
@@ -73,7 +75,8 @@ def build_runtime(config: KioskConfig) -> KioskRuntime:
         on_committed=worker.trigger if worker else (lambda: None),
     )
     return KioskRuntime(config, parcels, StaffDirectory(sessions), devices.driver("card_reader"),
-                        devices.driver("scanner"), worker, closers, devices, devices.driver("printer"))
+                        devices.driver("scanner"), worker, closers, devices, devices.driver("printer"),
+                        directory=Directory(sessions))
 
 
 def build_sync_worker(config: KioskConfig, sessions) -> SyncWorker | None:
@@ -83,7 +86,7 @@ def build_sync_worker(config: KioskConfig, sessions) -> SyncWorker | None:
     return SyncWorker(
         sessions,
         client,
-        appliers={STAFF_SCOPE: apply_staff_changes},
+        appliers={STAFF_SCOPE: apply_staff_changes, DIRECTORY_SCOPE: apply_directory_changes},
         on_refetch=drop_scope_cache,
         interval=config.server.sync_interval_s,
     )
@@ -92,6 +95,8 @@ def build_sync_worker(config: KioskConfig, sessions) -> SyncWorker | None:
 def drop_scope_cache(session, scope: str) -> None:
     """The server invalidated our cursor: forget that scope's rows (never the outbox); the
     worker applies the new snapshot's first page in this same transaction."""
+    if scope == DIRECTORY_SCOPE:
+        drop_directory(session)
     if scope == STAFF_SCOPE:
         from sqlalchemy import delete
 

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from sync.server import admin
 from sync.server.db import DEFAULT_DATABASE_URL, make_engine, make_session_factory, normalise_url
+from sync.server.directory_cli import register as register_directory_commands
 from sync.server.errors import AdminError
 
 
@@ -299,6 +300,8 @@ def events_list(ctx: click.Context, device_id: str | None, limit: int) -> None:
     for row in rows:
         click.echo("{:<18} {:>6} {:<18} {:<9} {} {}".format(*row).rstrip())
 
+
+register_directory_commands(main)
 
 cli = main  # the name the kiosk's tests and tools import
 

@@ -253,3 +253,7 @@ class FeedHorizon(Base):
     txid: Mapped[int] = mapped_column(BigInteger)
     seq: Mapped[int] = mapped_column(BigInteger)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+# Tables kept in their own modules, registered on Base here so the migration check sees them.
+from sync.server import directory_models  # noqa: E402,F401
