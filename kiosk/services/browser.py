@@ -12,8 +12,8 @@ What a session guarantees, and how (no root needed, so no managed policy file):
   popups) is paused through the DevTools protocol (Fetch domain, on every page and frame the
   browser opens: auto-attach waits for us before the target runs) and failed unless its host
   is allowed; if the DevTools pipe is lost the session ends, so the filter fails closed;
-- no downloads (Browser.setDownloadBehavior deny), no address bar or tabs (`--kiosk`), no dev
-  tools: the page's context menu (its "Inspect" entry) is suppressed and any devtools:// window
+- no downloads (Browser.setDownloadBehavior deny), no address bar or tabs (`--kiosk`, or
+  `--app` in a window beside the kiosk's own controls), no dev tools: the page's context menu (its "Inspect" entry) is suppressed and any devtools:// window
   is closed as soon as it appears. (The devtools.availability pref cannot be used: it also
   locks out our own DevTools pipe, and then nothing above could be enforced);
 - crash and hang detection: a watchdog thread waits on the process and pings the browser and
@@ -116,6 +116,9 @@ class LaunchOptions:
     hang_timeout: float = 10.0
     env: dict[str, str] | None = None
     log_path: Path | None = None  # Chromium's stderr goes here (diagnostics); else discarded
+    # (x, y, width, height) in screen pixels: an app window there instead of full-screen
+    # kiosk mode, so the kiosk's own "End call" strip stays visible and touchable beside it.
+    window: tuple[int, int, int, int] | None = None
 
 
 def is_allowed(url: str, allowed_domains: tuple[str, ...] | list[str]) -> bool:
@@ -178,6 +181,9 @@ def chromium_args(profile_dir: Path, options: LaunchOptions) -> list[str]:
     ]
     if options.headless:
         args.append("--headless=new")
+    elif options.window is not None:
+        x, y, width, height = options.window
+        args += ["--app=about:blank", f"--window-position={x},{y}", f"--window-size={width},{height}"]
     else:
         args.append("--kiosk")
     if os.geteuid() == 0:
@@ -185,7 +191,8 @@ def chromium_args(profile_dir: Path, options: LaunchOptions) -> list[str]:
         # but a container running the tests may be.
         args.append("--no-sandbox")
     args.extend(options.extra_args)
-    args.append("about:blank")
+    if options.headless or options.window is None:
+        args.append("about:blank")
     return args
 
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import logging
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 from kivy.app import App
@@ -13,6 +14,8 @@ from kivy.properties import ObjectProperty, StringProperty
 from kivy.uix.screenmanager import NoTransition, ScreenManager
 
 from kiosk.i18n import Translator
+from kiosk.services.browser import LaunchOptions
+from kiosk.services.browsing import BrowserLauncher
 from kiosk.services.runtime import KioskRuntime
 from kiosk.services.speech import Speech, spoken_code_progress
 from kiosk.ui import fonts
@@ -26,6 +29,8 @@ from kiosk.ui.presenters.pickup import PickupPresenter
 from kiosk.ui.presenters.session import SessionPresenter
 from kiosk.ui.presenters.spoken import spoken_text
 from kiosk.ui.presenters.staff import StaffPresenter
+from kiosk.ui.presenters.eservices import EServicesPresenter
+from kiosk.ui.presenters.video import VideoPresenter
 from kiosk.ui.probe import start_probe
 from kiosk.ui.screens.attract import AttractScreen
 from kiosk.ui.screens.help import HelpScreen
@@ -33,15 +38,25 @@ from kiosk.ui.screens.home import HomeScreen
 from kiosk.ui.screens.language import LanguageScreen
 from kiosk.ui.screens.pickup import PickupScreen
 from kiosk.ui.screens.staff import StaffScreen
+from kiosk.ui.screens.browser_visit import end_strip_height
+from kiosk.ui.screens.eservices import EServicesScreen
+from kiosk.ui.screens.video import VideoScreen
 from kiosk.ui.theme import COMPACT_HEIGHT_MM, Theme
 from kiosk.ui.widgets.idle_warning import IdleWarning
 
 log = logging.getLogger(__name__)
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
 UI_DIR = Path(__file__).parent
 KV_FILES = ("widgets/controls.kv", "widgets/idle_warning.kv", "screens/common.kv", "screens/attract.kv",
-            "screens/home.kv", "screens/pickup.kv", "screens/staff.kv", "screens/language.kv", "screens/help.kv")
+            "screens/home.kv", "screens/pickup.kv", "screens/staff.kv", "screens/language.kv", "screens/help.kv",
+            "screens/visit.kv", "screens/video.kv", "screens/eservices.kv")
 SCREENS = {"attract": AttractScreen, "home": HomeScreen, "pickup": PickupScreen, "staff": StaffScreen,
-           "language": LanguageScreen, "help": HelpScreen}
+           "language": LanguageScreen, "help": HelpScreen, "video": VideoScreen, "eservices": EServicesScreen}
 ESCAPE_KEY = 27
 
 
@@ -66,9 +81,20 @@ class KioskApp(App):
     def _build_session(self) -> SessionPresenter:
         run = self.bridge.run_in_worker
         parcels, config = self.runtime.parcels, self.runtime.config
+        launcher, post, directory = BrowserLauncher(self.browser_options), self.bridge.call_on_main, self.runtime.directory
+        video = VideoPresenter(directory, launcher, run, post, _utcnow, village=config.service_point_name)
+        eservices = EServicesPresenter(directory, launcher, run, post, _utcnow)
         return SessionPresenter(staff=self.runtime.staff, home=HomePresenter(),
                                 pickup=PickupPresenter(parcels, run), staff_mode=StaffPresenter(parcels, run),
-                                run=run, default_language=config.language, idle_timeout_s=config.idle_timeout_s)
+                                run=run, default_language=config.language, idle_timeout_s=config.idle_timeout_s,
+                                video=video, eservices=eservices)
+
+    def browser_options(self) -> LaunchOptions:
+        """The browser covers the window but for the End strip at the bottom (read on the
+        worker thread at each start; Window's size only changes on the main thread)."""
+        strip = int(end_strip_height(self.theme))
+        left, top = (0, 0) if self.runtime.config.fullscreen else (Window.left, Window.top)
+        return LaunchOptions(window=(left, top, Window.width, max(1, Window.height - strip)))
 
     def build(self) -> ScreenManager:
         fonts.register()
@@ -152,6 +178,10 @@ class KioskApp(App):
         worker = self.runtime.sync_worker
         offline = worker is not None and worker.status().consecutive_failures > 0
         self.manager.get_screen("home").show_offline(offline)
+        if not offline:
+            self._last_online = _utcnow()
+        for visit in (self.session.video, self.session.eservices):
+            visit.set_online(not offline, getattr(self, "_last_online", None))
 
     # -- speech ------------------------------------------------------------------------------
 

@@ -16,6 +16,7 @@ from kivy.clock import Clock
 from kivy.core.window import Window
 
 from kiosk.config import LANGUAGES
+from kiosk.ui import gallery_visits
 from kiosk.ui.checks import check_screen
 from kiosk.services.parcels import WRONG_CODE, StoredParcel
 from kiosk.ui.presenters.base import Message
@@ -26,7 +27,7 @@ GALLERY_ENV_VAR = "SERVICEPUNKT_GALLERY"
 LANGUAGES_ENV_VAR = "SERVICEPUNKT_GALLERY_LANGUAGES"
 MODES = {"normal": (False, False), "large": (True, False), "contrast": (False, True)}
 SETTLE_S = 0.3
-SCREENS = ("attract", "home", "pickup", "staff", "language", "help", "idle")
+SCREENS = ("attract", "home", "pickup", "staff", "language", "help", *gallery_visits.STATES, "idle")
 
 
 def start_gallery(app) -> bool:
@@ -63,6 +64,8 @@ class Gallery:
         session.large_text, session.high_contrast = MODES[mode]
         self._example_flows(session)
         session.screen = "pickup" if screen == "idle" else screen
+        if screen in gallery_visits.STATES:
+            session.screen = gallery_visits.prepare(session, screen)
         session.idle_state = "warning" if screen == "idle" else "idle"
         session.changed()
 

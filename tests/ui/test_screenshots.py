@@ -24,7 +24,7 @@ PANELS = {  # name: (width px, height px, width mm)
     "10in-1280x800": (1280, 800, 217.0),
     "15in-1920x1080": (1920, 1080, 344.0),
 }
-SCREEN_COUNT = 7 * 3 * len(LANGUAGES)  # screens x display modes x languages
+SCREEN_COUNT = (7 + 7) * 3 * len(LANGUAGES)  # (screens + video/e-service states) x modes x languages
 
 
 @pytest.fixture(scope="module")

@@ -12,6 +12,7 @@ from kiosk.ui.presenters.pickup import PickupPresenter
 from kiosk.ui.presenters.staff import StaffPresenter
 
 ATTRACT, HOME, PICKUP, STAFF, LANGUAGE, HELP = "attract", "home", "pickup", "staff", "language", "help"
+VIDEO, ESERVICES = "video", "eservices"
 OVERLAYS = (LANGUAGE, HELP)
 NOT_STAFF = N_("Kortet är inget personalkort. Paket hämtar du med koden.")  # screens that return to where the person was, flow intact
 
@@ -19,11 +20,12 @@ NOT_STAFF = N_("Kortet är inget personalkort. Paket hämtar du med koden.")  # 
 class SessionPresenter(Presenter):
     def __init__(self, *, staff: StaffDirectory, home: HomePresenter, pickup: PickupPresenter,
                  staff_mode: StaffPresenter, run: Runner, default_language: str = "sv",
-                 idle_timeout_s: float = 90.0) -> None:
+                 idle_timeout_s: float = 90.0, video=None, eservices=None) -> None:
         super().__init__()
         self._staff = staff
         self._run = run
         self.home, self.pickup, self.staff_mode = home, pickup, staff_mode
+        self.video, self.eservices = video, eservices  # BrowserVisitPresenters, when built
         self.default_language = default_language
         self.idle = IdleTimer(idle_timeout_s)
         self._clear_visit()
@@ -33,6 +35,8 @@ class SessionPresenter(Presenter):
         self.return_to = HOME
         self.notice: Message | None = None
         self.language = self.default_language
+        if getattr(self, "video", None) is not None:
+            self.video.language = self.language
         self.large_text = self.high_contrast = False
         self.speech_used = False  # once someone asks for speech, key presses are spoken too
         self.idle_state = IDLE
@@ -44,6 +48,9 @@ class SessionPresenter(Presenter):
             self.return_to = self.screen if self.screen != ATTRACT else HOME
         if screen == PICKUP and self.screen not in (PICKUP, *OVERLAYS):
             self.pickup.reset()  # a new pickup; back from Help or Language keeps the digits
+        if screen in (VIDEO, ESERVICES) and self.screen not in (screen, *OVERLAYS) \
+                and self._browser_visit(screen) is not None:
+            self._browser_visit(screen).load()  # the directory may have changed since
         self.screen, self.notice = screen, None
         self.changed()
 
@@ -53,6 +60,9 @@ class SessionPresenter(Presenter):
     def back(self) -> None:
         if self.screen in OVERLAYS:
             self.go(self.return_to)
+        elif self.screen in (VIDEO, ESERVICES) and self._browser_visit(self.screen) is not None \
+                and self._browser_visit(self.screen).back():
+            return  # a step back within the screen (booking keypad, a category)
         elif self.busy:
             return  # leaving with a door open would leave that door's parcel unaccounted for
         elif self.screen == STAFF:
@@ -70,6 +80,8 @@ class SessionPresenter(Presenter):
     def choose_language(self, language: str) -> None:
         """Switches language and returns to the flow, which keeps its state."""
         self.language = language
+        if self.video is not None:
+            self.video.language = language
         self.go(self.return_to)
 
     def toggle_large_text(self) -> None:
@@ -86,6 +98,9 @@ class SessionPresenter(Presenter):
         """Clears every trace of the person: typed digits, messages, language, display mode."""
         self.pickup.reset()
         self.staff_mode.reset()
+        for visit in (self.video, self.eservices):
+            if visit is not None:
+                visit.reset()  # ends a call or e-service still open, wiping its profile
         self.home.clear()
         self._clear_visit()
         if notify:
@@ -93,8 +108,14 @@ class SessionPresenter(Presenter):
 
     @property
     def busy(self) -> bool:
-        """A door is open or a parcel is being saved: resetting now could lose a parcel."""
-        return not self.staff_mode.can_leave or self.pickup.door_open
+        """A door is open or a parcel is being saved: resetting now could lose a parcel. Or
+        the browser is open: a call must not be cut because nobody touches the kiosk's own
+        screen (an e-service ends by its own idle timeout in the browser)."""
+        in_browser = any(v is not None and v.in_browser for v in (self.video, self.eservices))
+        return not self.staff_mode.can_leave or self.pickup.door_open or in_browser
+
+    def _browser_visit(self, screen: str):
+        return self.video if screen == VIDEO else self.eservices
 
     def touched(self, now: float) -> None:
         self.idle.touched(now)
@@ -144,4 +165,5 @@ class SessionPresenter(Presenter):
         self.changed()
 
 
-__all__ = ["ATTRACT", "HELP", "HOME", "LANGUAGE", "PICKUP", "RESET", "STAFF", "WARNING", "SessionPresenter"]
+__all__ = ["ATTRACT", "ESERVICES", "HELP", "HOME", "LANGUAGE", "PICKUP", "RESET", "STAFF", "VIDEO", "WARNING",
+           "SessionPresenter"]

@@ -14,6 +14,8 @@ TITLES = {
     "staff": N_("Personalläge: ta emot paket"),
     "language": N_("Välj språk"),
     "help": N_("Hjälp"),
+    "video": N_("Videosamtal"),
+    "eservices": N_("E-tjänster"),
 }
 
 HELP_TEXT = N_(
