@@ -7,26 +7,60 @@ browser really asked for, and pages report results back with a `/report?...` req
 """
 from __future__ import annotations
 
+import datetime
 import http.server
+import ipaddress
+import ssl
 import threading
 import time
+from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 
+def self_signed_certificate(folder: Path, host: str) -> tuple[Path, Path]:
+    """A certificate for `host` (an IP) that Chromium accepts with --ignore-certificate-errors:
+    Jitsi rooms and e-services are https-only, so their tests need an https loopback site."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, host)])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    certificate = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
+                   .public_key(key.public_key()).serial_number(x509.random_serial_number())
+                   .not_valid_before(now - datetime.timedelta(days=1))
+                   .not_valid_after(now + datetime.timedelta(days=1))
+                   .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address(host))]),
+                                  critical=False)
+                   .sign(key, hashes.SHA256()))
+    cert_path, key_path = folder / "site.crt", folder / "site.key"
+    cert_path.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+    return cert_path, key_path
+
+
 class Site:
-    def __init__(self, host: str) -> None:
+    def __init__(self, host: str, tls: tuple[Path, Path] | None = None) -> None:
         self.host = host
+        self.scheme = "https" if tls else "http"
         self.pages: dict[str, tuple[str, bytes, dict[str, str]]] = {}
         self.requests: list[str] = []
         self.reports: list[dict[str, str]] = []
         self._changed = threading.Condition()
         self._server = http.server.ThreadingHTTPServer((host, 0), self._handler())
+        if tls:
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(*tls)
+            self._server.socket = context.wrap_socket(self._server.socket, server_side=True)
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
         self._thread.start()
 
     @property
     def origin(self) -> str:
-        return f"http://{self.host}:{self._server.server_address[1]}"
+        return f"{self.scheme}://{self.host}:{self._server.server_address[1]}"
 
     def url(self, path: str = "/") -> str:
         return self.origin + path
