@@ -286,7 +286,24 @@ class PickupLockedOut(WireModel):
     paused_for_s: int = Field(ge=1)
 
 
+class UsageVisit(WireModel):
+    """One resident's use of a video service or e-service, for the pilots' evaluation.
+
+    Anonymous by construction: which service, how long, in which language and display modes,
+    and how it ended; never who, never what was typed or said."""
+
+    kind: Literal["video", "booked_video", "e_service"]
+    service_id: str = Field(min_length=1, max_length=64, pattern=r"^[a-z0-9][a-z0-9-]*$")
+    language: LanguageCode
+    duration_s: int = Field(ge=0, le=24 * 3600)
+    large_text: bool
+    high_contrast: bool
+    speech: bool
+    outcome: Literal["done", "idle", "exited", "crashed", "hung", "failed", "reset"]
+
+
 EVENT_PAYLOADS: Mapping[str, type[WireModel]] = {
+    "usage.visit": UsageVisit,
     "parcel.stored": ParcelStored,
     "parcel.picked_up": ParcelPickedUp,
     "parcel.returned": ParcelReturned,

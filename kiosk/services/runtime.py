@@ -15,6 +15,7 @@ from kiosk.config import KioskConfig
 from kiosk.services.devices import device_settings
 from kiosk.services.directory import DIRECTORY_SCOPE, Directory, apply_directory_changes, drop_directory
 from kiosk.services.parcels import ParcelService
+from kiosk.services.usage import UsageRecorder
 from kiosk.services.staff import STAFF_SCOPE, StaffDirectory, apply_staff_changes
 from kiosk.store import db
 from sync.client import SyncClient
@@ -35,6 +36,7 @@ class KioskRuntime:
     devices: DeviceManager | None = None  # health polls and device events
     printer: Any | None = None  # hardware.devices.printer.ReceiptPrinter
     directory: Directory | None = None  # video services, e-services, bookings (scope directory)
+    usage: UsageRecorder | None = None  # anonymous "usage.visit" events
 
     def start(self) -> None:
         if self.sync_worker is not None:
@@ -76,7 +78,8 @@ def build_runtime(config: KioskConfig) -> KioskRuntime:
     )
     return KioskRuntime(config, parcels, StaffDirectory(sessions), devices.driver("card_reader"),
                         devices.driver("scanner"), worker, closers, devices, devices.driver("printer"),
-                        directory=Directory(sessions))
+                        directory=Directory(sessions),
+                        usage=UsageRecorder(sessions, worker.trigger if worker else (lambda: None)))
 
 
 def build_sync_worker(config: KioskConfig, sessions) -> SyncWorker | None:

@@ -43,6 +43,7 @@ from kiosk.ui.screens.eservices import EServicesScreen
 from kiosk.ui.screens.video import VideoScreen
 from kiosk.ui.theme import COMPACT_HEIGHT_MM, Theme
 from kiosk.ui.widgets.idle_warning import IdleWarning
+from sync.protocol import UsageVisit
 
 log = logging.getLogger(__name__)
 
@@ -82,12 +83,24 @@ class KioskApp(App):
         run = self.bridge.run_in_worker
         parcels, config = self.runtime.parcels, self.runtime.config
         launcher, post, directory = BrowserLauncher(self.browser_options), self.bridge.call_on_main, self.runtime.directory
-        video = VideoPresenter(directory, launcher, run, post, _utcnow, village=config.service_point_name)
-        eservices = EServicesPresenter(directory, launcher, run, post, _utcnow)
+        video = VideoPresenter(directory, launcher, run, post, _utcnow, village=config.service_point_name,
+                               on_visit_end=self._visit_ended)
+        eservices = EServicesPresenter(directory, launcher, run, post, _utcnow, on_visit_end=self._visit_ended)
         return SessionPresenter(staff=self.runtime.staff, home=HomePresenter(),
                                 pickup=PickupPresenter(parcels, run), staff_mode=StaffPresenter(parcels, run),
                                 run=run, default_language=config.language, idle_timeout_s=config.idle_timeout_s,
                                 video=video, eservices=eservices)
+
+    def _visit_ended(self, kind: str, service_id: str, seconds: int, outcome: str) -> None:
+        """Queues the anonymous usage event of a video call or e-service that just ended."""
+        usage, session = self.runtime.usage, self.session
+        if usage is None:
+            return
+        visit = UsageVisit(kind=kind, service_id=service_id, language=session.language, duration_s=seconds,
+                           large_text=session.large_text, high_contrast=session.high_contrast,
+                           speech=session.speech_used, outcome=outcome)
+        self.bridge.run_in_worker(lambda: usage.record(visit), lambda _r: None,
+                                  lambda error: log.error("usage event not queued: %s", error))
 
     def browser_options(self) -> LaunchOptions:
         """The browser covers the window but for the End strip at the bottom (read on the

@@ -3,6 +3,7 @@
     GET    /video-services | /e-services              list
     PUT    /video-services/{id} | /e-services/{id}    create or replace (JSON body)
     DELETE /video-services/{id} | /e-services/{id}    withdraw
+    GET    /usage.csv | /usage.html                   what the pilots learn (sync/server/usage.py)
     GET    /appointments                              upcoming
     POST   /appointments                              book; the reply has the code, once
     DELETE /appointments/{id}                         cancel
@@ -14,11 +15,12 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Header
+from fastapi import APIRouter, Body, Header, Response
 from starlette.concurrency import run_in_threadpool
 
 from sync import protocol as p
-from sync.server import admin_tokens, directory
+from sync.server import admin_tokens, directory, usage
+from sync.server.usage_report import render_html
 from sync.server.errors import AdminError, ApiError
 from sync.server.routes import ServerContext
 
@@ -36,6 +38,18 @@ def directory_router(ctx: ServerContext) -> APIRouter:
                 return operation(session, ctx.now())
         except AdminError as exc:
             raise ApiError(400, "invalid_request", str(exc)) from exc
+
+    @router.get("/usage.csv")
+    async def usage_csv(authorization: AuthHeader = None) -> Response:
+        text = await run_in_threadpool(run, authorization, lambda s, _now: usage.to_csv(usage.aggregate(s)))
+        return Response(text, media_type="text/csv; charset=utf-8",
+                        headers={"Content-Disposition": 'attachment; filename="servicepunkt-usage.csv"'})
+
+    @router.get("/usage.html")
+    async def usage_page(authorization: AuthHeader = None) -> Response:
+        page = await run_in_threadpool(run, authorization,
+                                       lambda s, now: render_html(usage.aggregate(s), now))
+        return Response(page, media_type="text/html; charset=utf-8")
 
     @router.get("/appointments")
     async def appointments(authorization: AuthHeader = None) -> list[dict[str, Any]]:

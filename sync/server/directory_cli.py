@@ -160,6 +160,33 @@ def token_revoke(ctx: click.Context, name: str) -> None:
     click.echo(f"revoked {count} token(s) named {name}")
 
 
+@click.group()
+def usage() -> None:
+    """Anonymous usage of video calls and e-services, for the pilots' evaluation."""
+
+
+@usage.command("report")
+@click.option("--csv", "csv_file", type=click.File("w", encoding="utf-8"), default=None,
+              help="Write the aggregates as CSV here ('-' = stdout).")
+@click.option("--html", "html_file", type=click.File("w", encoding="utf-8"), default=None,
+              help="Write the report page (table and chart) here.")
+@click.pass_context
+def usage_report(ctx: click.Context, csv_file, html_file) -> None:
+    """Visits per service point, ISO week, service and language."""
+    from sync.server import usage as u
+    from sync.server.usage_report import render_html
+
+    if csv_file is None and html_file is None:
+        raise click.UsageError("give --csv FILE and/or --html FILE")
+    with _transaction(ctx) as session:
+        rows = u.aggregate(session)
+    if csv_file is not None:
+        csv_file.write(u.to_csv(rows))
+    if html_file is not None:
+        html_file.write(render_html(rows, _now()))
+
+
 def register(main: click.Group) -> None:
     main.add_command(directory)
     main.add_command(admin_token)
+    main.add_command(usage)

@@ -113,7 +113,8 @@ def launcher(tmp_path):
 @pytest.fixture
 def video(directory, launcher, main_thread) -> VideoPresenter:
     presenter = VideoPresenter(directory[0], launcher, run_inline, main_thread.post, lambda: directory[1][0],
-                               village="Korpilombolo")
+                               village="Korpilombolo", on_visit_end=lambda *visit: presenter.ended.append(visit))
+    presenter.ended = []
     presenter.load()
     return presenter
 
@@ -151,6 +152,8 @@ def test_call_opens_the_room_named_for_the_kiosk_and_done_wipes_it(video, room, 
     video.finish()
     assert video.phase == CHOOSING and video.message.text == ENDED_TEXTS[EndReason.DONE]
     assert profiles(tmp_path) == []
+    [(kind, service, seconds, outcome)] = video.ended
+    assert (kind, service, outcome) == ("video", "fk", "done") and seconds >= 0
 
 
 @needs_chromium
@@ -161,6 +164,7 @@ def test_a_killed_browser_gives_the_screen_back(video, launcher, main_thread, tm
     assert video.phase == CHOOSING
     assert video.message.text == ENDED_TEXTS[EndReason.EXITED] and video.message.kind == "error"
     assert profiles(tmp_path) == []
+    assert [(kind, outcome) for kind, _s, _t, outcome in video.ended] == [("video", "exited")]
 
 
 @needs_chromium
@@ -181,6 +185,8 @@ def test_a_booking_code_opens_its_room_only_in_its_window(video, directory, room
     video.submit()
     assert video.phase == IN_BROWSER
     assert room.wait_report()["media"] == "granted"
+    video.reset()
+    assert [(kind, outcome) for kind, _s, _t, outcome in video.ended] == [("booked_video", "reset")]
 
 
 def test_offline_says_so_and_when_it_was_last_online(video, launcher):

@@ -2,6 +2,7 @@
 browser that starts, runs beside the kiosk's own "End" strip, and ends however it ends."""
 from __future__ import annotations
 
+import time
 from datetime import datetime
 from typing import Callable
 
@@ -26,6 +27,9 @@ OFFLINE_SINCE = N_("Det här behöver internet, och anslutningen fungerar inte j
 OFFLINE_NEVER = N_("Det här behöver internet, och anslutningen fungerar inte just nu.")
 UNEXPECTED = N_("Något gick fel. Försök igen eller fråga personalen.")
 Post = Callable[..., None]  # hands a call to the main thread (bridge.call_on_main)
+# Told of every visit that ends: (kind, service id, seconds, outcome); the app adds language
+# and display modes and queues the anonymous usage event.
+VisitEnded = Callable[[str, str, int, str], None]
 
 
 def local_when(moment: datetime, now: datetime) -> Message:
@@ -43,9 +47,11 @@ def local_when(moment: datetime, now: datetime) -> Message:
 
 class BrowserVisitPresenter(Presenter):
     def __init__(self, launcher: BrowserLauncher, run: Runner, post: Post,
-                 clock: Callable[[], datetime]) -> None:
+                 clock: Callable[[], datetime], on_visit_end: VisitEnded | None = None) -> None:
         super().__init__()
         self._launcher, self._run, self._post, self._clock = launcher, run, post, clock
+        self.on_visit_end = on_visit_end
+        self._visit: tuple[str, str, float] | None = None  # kind, service id, monotonic start
         self.online = True
         self.last_online: datetime | None = None
         self.phase = CHOOSING
@@ -71,9 +77,10 @@ class BrowserVisitPresenter(Presenter):
         when = local_when(self.last_online, self._clock())
         return Message.of(OFFLINE_SINCE, "error", when=when)
 
-    def open_browser(self, policy: BrowserPolicy) -> None:
+    def open_browser(self, policy: BrowserPolicy, kind: str, service_id: str) -> None:
         if self.in_browser:
             return
+        self._visit = (kind, service_id, time.monotonic())
         self.phase, self.message = STARTING, Message.of(STARTING_TEXT)
         self.changed()
         on_end = lambda reason: self._post(self._ended, reason)  # noqa: E731 (watchdog thread)
@@ -84,6 +91,7 @@ class BrowserVisitPresenter(Presenter):
         if not self.in_browser:
             return
         self.phase, self.message = CHOOSING, Message.of(ENDED_TEXTS[EndReason.DONE], "success")
+        self._visit_ended(EndReason.DONE.value)
         self.changed()
         self._run(self._launcher.end, lambda _r: None, lambda _e: None)
 
@@ -97,6 +105,7 @@ class BrowserVisitPresenter(Presenter):
     def reset(self) -> None:
         """The visit ends (idle, Done, new person): nothing of it may stay on screen."""
         if self.in_browser:
+            self._visit_ended("reset")
             self._run(self._launcher.end, lambda _r: None, lambda _e: None)
         self.phase, self.message = CHOOSING, None
         self.changed()
@@ -109,6 +118,7 @@ class BrowserVisitPresenter(Presenter):
             self._run(self._launcher.end, lambda _r: None, lambda _e: None)
 
     def _failed(self, error: BaseException) -> None:
+        self._visit_ended(EndReason.FAILED.value)
         self.phase, self.message = CHOOSING, Message.from_error(error, UNEXPECTED)
         self.changed()
 
@@ -118,4 +128,11 @@ class BrowserVisitPresenter(Presenter):
             return
         self.phase = CHOOSING
         self.message = Message.of(ENDED_TEXTS[reason], "success" if reason is EndReason.DONE else "error")
+        self._visit_ended(reason.value)
         self.changed()
+
+    def _visit_ended(self, outcome: str) -> None:
+        visit, self._visit = self._visit, None
+        if visit is not None and self.on_visit_end is not None:
+            kind, service_id, started = visit
+            self.on_visit_end(kind, service_id, round(time.monotonic() - started), outcome)

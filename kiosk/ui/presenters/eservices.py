@@ -24,8 +24,8 @@ CHOOSE_SERVICE = N_("Välj en tjänst.")
 
 class EServicesPresenter(BrowserVisitPresenter):
     def __init__(self, directory: Directory | None, launcher: BrowserLauncher, run: Runner, post: Post,
-                 clock) -> None:
-        super().__init__(launcher, run, post, clock)
+                 clock, on_visit_end=None) -> None:
+        super().__init__(launcher, run, post, clock, on_visit_end)
         self._directory = directory
         self._loads = 0
         self.services: list[p.EServiceData] = []
@@ -80,7 +80,7 @@ class EServicesPresenter(BrowserVisitPresenter):
             return
         service = next((s for s in self.services if s.id == service_id), None)
         if service is not None:
-            self.open_browser(e_service_policy(service))
+            self.open_browser(e_service_policy(service), "e_service", service.id)
 
     def reset(self) -> None:
         self.category = None

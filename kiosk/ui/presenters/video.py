@@ -42,8 +42,8 @@ def pick(texts: dict[str, str], language: str) -> str:
 
 class VideoPresenter(BrowserVisitPresenter):
     def __init__(self, directory: Directory | None, launcher: BrowserLauncher, run: Runner, post: Post,
-                 clock, *, village: str) -> None:
-        super().__init__(launcher, run, post, clock)
+                 clock, *, village: str, on_visit_end=None) -> None:
+        super().__init__(launcher, run, post, clock, on_visit_end)
         self._directory = directory
         self._loads = 0
         self.village = village
@@ -85,7 +85,7 @@ class VideoPresenter(BrowserVisitPresenter):
         if not service.opening.open_now:
             self._show(self._closed_message(service))
             return
-        self._open_room(service.data.room_url)
+        self._open_room(service.data.room_url, "video", service.data.id)
 
     def _closed_message(self, service: VideoService) -> Message:
         name = pick(service.data.name, self.language)
@@ -94,8 +94,8 @@ class VideoPresenter(BrowserVisitPresenter):
         return Message.of(NOT_OPEN, "error", service=name,
                           when=local_when(service.opening.next_opening, self._clock()))
 
-    def _open_room(self, room_url: str) -> None:
-        self.open_browser(video_policy(room_url, village=self.village, language=self.language))
+    def _open_room(self, room_url: str, kind: str, service_id: str) -> None:
+        self.open_browser(video_policy(room_url, village=self.village, language=self.language), kind, service_id)
 
     # -- booked meetings --------------------------------------------------------------------
 
@@ -135,7 +135,7 @@ class VideoPresenter(BrowserVisitPresenter):
     def _booking_found(self, lookup: BookingLookup) -> None:
         if lookup.status is BookingStatus.NOW:
             self.phase = CHOOSING
-            self._open_room(lookup.appointment.room_url)
+            self._open_room(lookup.appointment.room_url, "booked_video", lookup.appointment.service_id)
         elif lookup.status is BookingStatus.EARLY:
             self._show(Message.of(BOOKING_EARLY, "error",
                                   when=local_when(lookup.appointment.starts_at, self._clock())))
