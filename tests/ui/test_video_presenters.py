@@ -228,3 +228,28 @@ def test_e_services_by_category(directory, launcher, main_thread):
     assert [s.id for s in presenter.shown] == ["deklaration"]
     assert presenter.back() and presenter.category is None
     assert not presenter.back()  # a second Back leaves the screen
+
+
+@pytest.mark.parametrize("language", ["sv", "fi", "smj"])
+def test_read_aloud_names_the_services_and_never_the_booking_digits(language, directory, launcher, main_thread,
+                                                                    parcels, sessions):
+    from kiosk.i18n import Translator
+    from kiosk.ui.presenters.spoken import spoken_text
+
+    video = VideoPresenter(directory[0], launcher, run_inline, main_thread.post, lambda: NOW, village="K")
+    eservices = EServicesPresenter(directory[0], launcher, run_inline, main_thread.post, lambda: NOW)
+    session = SessionPresenter(staff=StaffDirectory(sessions), home=HomePresenter(),
+                               pickup=PickupPresenter(parcels, run_inline), staff_mode=StaffPresenter(parcels, run_inline),
+                               run=run_inline, video=video, eservices=eservices)
+    tr = Translator(language)
+    session.go(VIDEO)
+    said = spoken_text(session, tr, "Lanthandeln")
+    assert "Försäkringskassan" in said and "Hälsocentralen" in said
+    assert tr(OPEN_NOW) in said and "08:00" in said  # the closed one says when it opens
+    video.open_booking()
+    for digit in "4242":
+        video.press_digit(digit)
+    said = spoken_text(session, tr, "Lanthandeln")
+    assert "4242" not in said and "4 2 4 2" not in said
+    session.go("eservices")
+    assert tr("E-tjänster") in spoken_text(session, tr, "Lanthandeln")
