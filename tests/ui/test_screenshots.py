@@ -46,6 +46,7 @@ def panel_config(tmp_path: Path, ports: dict, width: int, height: int, width_mm:
     return path
 
 
+@pytest.mark.timeout(900)  # 252 screenshots per panel since the video and e-service states
 @pytest.mark.parametrize("panel", PANELS)
 def test_every_screen_language_and_mode_passes_the_checks(panel, tmp_path, x_display, simulators) -> None:
     output = OUTPUT_DIR / "screenshots" / panel
@@ -53,7 +54,7 @@ def test_every_screen_language_and_mode_passes_the_checks(panel, tmp_path, x_dis
     env = {**os.environ, "DISPLAY": x_display, "KIVY_HOME": str(tmp_path / "kivy"),
            "SERVICEPUNKT_GALLERY": str(output)}
     result = subprocess.run([sys.executable, "-m", "kiosk.cli.main", "--config", str(config), "run"],
-                            env=env, capture_output=True, text=True, timeout=600, stdin=subprocess.DEVNULL)
+                            env=env, capture_output=True, text=True, timeout=850, stdin=subprocess.DEVNULL)
     assert result.returncode == 0, result.stderr[-3000:]
     report = json.loads((output / "report.json").read_text())
     assert len(report) == SCREEN_COUNT and len(list(output.glob("*.png"))) == SCREEN_COUNT

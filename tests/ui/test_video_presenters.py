@@ -26,7 +26,8 @@ from kiosk.ui.presenters.pickup import PickupPresenter
 from kiosk.ui.presenters.staff import StaffPresenter
 from kiosk.ui.presenters.session import VIDEO, SessionPresenter
 from kiosk.ui.presenters.video import (
-    BOOKING, BOOKING_EARLY, BOOKING_UNKNOWN, NOT_OPEN, OPEN_NOW, OPENS, VideoPresenter,
+    BOOKING, BOOKING_EARLY, BOOKING_PAUSED, BOOKING_UNKNOWN, MAX_WRONG_CODES, NOT_OPEN, OPEN_NOW, OPENS, PAUSE_S,
+    VideoPresenter,
 )
 from sync import protocol as p
 from tests.kiosk.loopback_site import Site, self_signed_certificate
@@ -253,3 +254,25 @@ def test_read_aloud_names_the_services_and_never_the_booking_digits(language, di
     assert "4242" not in said and "4 2 4 2" not in said
     session.go("eservices")
     assert tr("E-tjänster") in spoken_text(session, tr, "Lanthandeln")
+
+
+def test_too_many_wrong_booking_codes_pause_the_keypad(directory, launcher, main_thread):
+    clock = [1000.0]
+    video = VideoPresenter(directory[0], launcher, run_inline, main_thread.post, lambda: NOW, village="K",
+                           monotonic=lambda: clock[0])
+    video.load()
+    video.open_booking()
+
+    def enter(code: str) -> None:
+        for digit in code:
+            video.press_digit(digit)
+        video.submit()
+
+    for attempt in range(MAX_WRONG_CODES):
+        enter(f"{attempt:06d}")
+    assert video.message.text == BOOKING_PAUSED
+    enter("424242")  # even the right code waits: the pause must not tell right from wrong
+    assert video.message.text == BOOKING_PAUSED and not launcher.active
+    clock[0] += PAUSE_S
+    enter("424242")
+    assert video.message.text == BOOKING_EARLY  # heard again once the pause is over

@@ -2,6 +2,7 @@
 room, and "I have a booked meeting": the booking code on the keypad opens the booked room."""
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -25,6 +26,10 @@ BOOKING_HINT = N_("Skriv koden från din bokning.")
 BOOKING_EARLY = N_("Ditt möte börjar {when}. Kom tillbaka en stund innan.")
 BOOKING_OVER = N_("Mötet med den koden är redan slut.")
 BOOKING_UNKNOWN = N_("Det finns ingen bokning med den koden här. Kontrollera koden.")
+BOOKING_PAUSED = N_("Fel kod för många gånger. Vänta en minut och försök igen.")
+# Six digits are guessable by someone with time: after this many wrong codes the keypad
+# pauses, so trying the codes of other people's meetings takes days, not minutes.
+MAX_WRONG_CODES, PAUSE_S = 5, 60.0
 
 
 @dataclass(frozen=True)
@@ -42,8 +47,11 @@ def pick(texts: dict[str, str], language: str) -> str:
 
 class VideoPresenter(BrowserVisitPresenter):
     def __init__(self, directory: Directory | None, launcher: BrowserLauncher, run: Runner, post: Post,
-                 clock, *, village: str, on_visit_end=None) -> None:
+                 clock, *, village: str, on_visit_end=None, monotonic=time.monotonic) -> None:
         super().__init__(launcher, run, post, clock, on_visit_end)
+        self._monotonic = monotonic
+        self._wrong_codes = 0
+        self._paused_until = 0.0
         self._directory = directory
         self._loads = 0
         self.village = village
@@ -125,6 +133,10 @@ class VideoPresenter(BrowserVisitPresenter):
     def submit(self) -> None:
         if self.phase != BOOKING or self._directory is None:
             return
+        if self._monotonic() < self._paused_until:
+            self.digits = ""
+            self._show(Message.of(BOOKING_PAUSED, "error"))
+            return
         if len(self.digits) != CODE_LENGTH:
             self._show(Message.of(N_("Koden har {count} siffror."), "error", count=CODE_LENGTH))
             return
@@ -133,6 +145,12 @@ class VideoPresenter(BrowserVisitPresenter):
                   lambda error: self._show(Message.from_error(error, UNEXPECTED)))
 
     def _booking_found(self, lookup: BookingLookup) -> None:
+        if lookup.status is BookingStatus.UNKNOWN:
+            self._wrong_codes += 1
+            if self._wrong_codes >= MAX_WRONG_CODES:
+                self._wrong_codes, self._paused_until = 0, self._monotonic() + PAUSE_S
+                self._show(Message.of(BOOKING_PAUSED, "error"))
+                return
         if lookup.status is BookingStatus.NOW:
             self.phase = CHOOSING
             self._open_room(lookup.appointment.room_url, "booked_video", lookup.appointment.service_id)
