@@ -138,6 +138,17 @@ def test_a_hung_page_is_detected(sites, launch, tmp_path):
     assert profiles(tmp_path) == []
 
 
+def test_a_frozen_browser_is_detected_and_killed(sites, launch, tmp_path):
+    video = sites["video"]
+    session = launch(BrowserPolicy(start_url=video.page("/", "<p>hello</p>"), allowed_domains=(video.host,)),
+                     ping_interval=0.5, hang_timeout=2.0)
+    os.kill(session.pid, signal.SIGSTOP)  # alive but answering nothing, as a hung browser
+    assert session.wait(30) is EndReason.HUNG
+    assert profiles(tmp_path) == []
+    with pytest.raises(ProcessLookupError):
+        os.kill(session.pid, 0)  # and really gone, not left stopped
+
+
 def test_idle_timeout_ends_an_untouched_session(sites, launch):
     video = sites["video"]
     session = launch(BrowserPolicy(start_url=video.page("/", "<p>form</p>"),
