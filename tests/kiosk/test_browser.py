@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import shutil
 import signal
+import subprocess
 import threading
 from pathlib import Path
 
@@ -197,3 +198,24 @@ def test_a_policy_must_start_inside_its_domains_and_name_real_origins():
         BrowserPolicy("https://meet.region.se/", ("region.se",), ("https://meet.region.se/room",))
     assert content_settings_pattern("https://meet.region.se") == "https://meet.region.se:443,*"
 
+
+
+def test_the_browser_window_leaves_the_kiosks_end_strip_free(sites, tmp_path, x_display):
+    """On the touchscreen (a real X server here) the page fills the screen above the strip
+    where the kiosk's own End button stays visible and touchable."""
+    video = sites["video"]
+    env = {**os.environ, "DISPLAY": x_display}
+    session = BrowserSession(
+        BrowserPolicy(start_url=video.page("/", "<script>fetch('/report?shown=1')</script>"),
+                      allowed_domains=(video.host,)),
+        LaunchOptions(window=(0, 0, 1280, 700), env=env, temp_root=tmp_path, log_path=tmp_path / "chromium.log"))
+    session.start()
+    try:
+        assert video.wait_report() == {"shown": "1"}
+        geometry = subprocess.run(["xdotool", "search", "--sync", "--onlyvisible", "--class", "chromium",
+                                   "getwindowgeometry", "%@"], env=env, capture_output=True, text=True,
+                                  timeout=20).stdout
+        assert "Position: 0,0" in geometry and "Geometry: 1280x700" in geometry, geometry
+    finally:
+        session.end()
+    assert profiles(tmp_path) == []
