@@ -302,8 +302,18 @@ class UsageVisit(WireModel):
     outcome: Literal["done", "idle", "exited", "crashed", "hung", "failed", "reset"]
 
 
+class VideoCallStarted(WireModel):
+    """A resident is in a video service's room at this kiosk now: the server alerts the
+    service's on-duty contact with the room link (the server knows the room from the
+    directory and the kiosk's service point; nothing about the person is sent)."""
+
+    service_id: str = Field(min_length=1, max_length=64, pattern=r"^[a-z0-9][a-z0-9-]*$")
+    booked: bool
+
+
 EVENT_PAYLOADS: Mapping[str, type[WireModel]] = {
     "usage.visit": UsageVisit,
+    "video.call_started": VideoCallStarted,
     "parcel.stored": ParcelStored,
     "parcel.picked_up": ParcelPickedUp,
     "parcel.returned": ParcelReturned,

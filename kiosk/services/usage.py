@@ -1,4 +1,5 @@
-"""Anonymous usage of video calls and e-services, queued for the central server ("usage.visit").
+"""Anonymous usage of video calls and e-services, queued for the central server ("usage.visit"),
+and the "video.call_started" that lets the server alert a service's on-duty contact.
 
 The pilots exist to learn which services villagers use, when and in which language. One event
 per visit: the service, how long, the language and display modes, how it ended. Nothing that
@@ -14,6 +15,7 @@ from sync import protocol as p
 from sync.outbox import enqueue
 
 USAGE_EVENT = "usage.visit"
+CALL_STARTED_EVENT = "video.call_started"
 
 
 class UsageRecorder:
@@ -22,6 +24,13 @@ class UsageRecorder:
         self._on_committed = on_committed  # wakes the sync worker
 
     def record(self, visit: p.UsageVisit) -> None:
+        self._enqueue(USAGE_EVENT, visit.model_dump())
+
+    def call_started(self, service_id: str, booked: bool) -> None:
+        """Someone is in a video room now: the server alerts the service's on-duty contact."""
+        self._enqueue(CALL_STARTED_EVENT, p.VideoCallStarted(service_id=service_id, booked=booked).model_dump())
+
+    def _enqueue(self, type_: str, payload: dict) -> None:
         with self._sessions.begin() as session:
-            enqueue(session, type=USAGE_EVENT, payload=visit.model_dump())
+            enqueue(session, type=type_, payload=payload)
         self._on_committed()

@@ -85,11 +85,19 @@ class KioskApp(App):
         launcher, post, directory = BrowserLauncher(self.browser_options), self.bridge.call_on_main, self.runtime.directory
         video = VideoPresenter(directory, launcher, run, post, _utcnow, village=config.service_point_name,
                                on_visit_end=self._visit_ended)
+        video.on_visit_start = self._call_started
         eservices = EServicesPresenter(directory, launcher, run, post, _utcnow, on_visit_end=self._visit_ended)
         return SessionPresenter(staff=self.runtime.staff, home=HomePresenter(),
                                 pickup=PickupPresenter(parcels, run), staff_mode=StaffPresenter(parcels, run),
                                 run=run, default_language=config.language, idle_timeout_s=config.idle_timeout_s,
                                 video=video, eservices=eservices)
+
+    def _call_started(self, kind: str, service_id: str) -> None:
+        """The room is open: queue the event that makes the server alert the on-duty contact."""
+        usage = self.runtime.usage
+        if usage is not None:
+            self.bridge.run_in_worker(lambda: usage.call_started(service_id, kind == "booked_video"),
+                                      lambda _r: None, lambda error: log.error("call event not queued: %s", error))
 
     def _visit_ended(self, kind: str, service_id: str, seconds: int, outcome: str) -> None:
         """Queues the anonymous usage event of a video call or e-service that just ended."""

@@ -131,6 +131,26 @@ def publish(ctx: click.Context) -> None:
     click.echo(f"appended {appended} directory changes")
 
 
+@directory.command("alert-duty")
+@click.option("--watch", type=click.FloatRange(min=1), default=None,
+              help="Keep running, checking every this many seconds (beside `serve`).")
+@click.pass_context
+def alert_duty(ctx: click.Context, watch: float | None) -> None:
+    """Tell on-duty contacts that someone waits in their video room (webhook)."""
+    import time
+
+    from sync.server import duty_alerts
+
+    while True:
+        with _transaction(ctx) as session:
+            for alert in duty_alerts.run_once(session, duty_alerts.post_json, _now()):
+                outcome = "sent" if alert.sent_at else f"not sent: {alert.error}"
+                click.echo(f"{alert.service_point_id} {alert.service_id} -> {alert.channel}: {outcome}")
+        if watch is None:
+            return
+        time.sleep(watch)
+
+
 @click.group("admin-token")
 def admin_token() -> None:
     """Bearer tokens for the admin API."""

@@ -46,6 +46,22 @@ class Appointment(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
+class DutyAlert(Base):
+    """"Someone is waiting in your room": one per video.call_started event, with its outcome."""
+
+    __tablename__ = "duty_alerts"
+
+    event_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    service_point_id: Mapped[str] = mapped_column(String(64))
+    service_id: Mapped[str] = mapped_column(String(64))
+    room_url: Mapped[str] = mapped_column(String(500))
+    channel: Mapped[str] = mapped_column(String(16))  # webhook | email | phone | none
+    target: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    error: Mapped[str | None] = mapped_column(Text)
+
+
 class AdminToken(Base):
     """A bearer token for the admin API, stored as sha256 like the kiosks' tokens."""
 

@@ -51,6 +51,7 @@ class BrowserVisitPresenter(Presenter):
         super().__init__()
         self._launcher, self._run, self._post, self._clock = launcher, run, post, clock
         self.on_visit_end = on_visit_end
+        self.on_visit_start: Callable[[str, str], None] | None = None  # (kind, service id)
         self._visit: tuple[str, str, float] | None = None  # kind, service id, monotonic start
         self.online = True
         self.last_online: datetime | None = None
@@ -113,6 +114,8 @@ class BrowserVisitPresenter(Presenter):
     def _opened(self, _result: object) -> None:
         if self.phase == STARTING:
             self.phase, self.message = IN_BROWSER, None
+            if self._visit is not None and self.on_visit_start is not None:
+                self.on_visit_start(*self._visit[:2])
             self.changed()
         else:  # ended or reset while it was starting: do not leave it running
             self._run(self._launcher.end, lambda _r: None, lambda _e: None)

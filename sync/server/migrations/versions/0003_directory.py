@@ -1,4 +1,4 @@
-"""Directory: video services, e-services, booked appointments; admin API tokens.
+"""Directory: video services, e-services, booked appointments; on-duty alerts; admin API tokens.
 
 Revision ID: 0003
 Revises: 0002
@@ -51,6 +51,19 @@ def upgrade() -> None:
     op.create_index("ix_directory_appointments_service_point_id", "directory_appointments",
                     ["service_point_id"])
     op.create_table(
+        "duty_alerts",
+        sa.Column("event_id", sa.String(36), nullable=False),
+        sa.Column("service_point_id", sa.String(64), nullable=False),
+        sa.Column("service_id", sa.String(64), nullable=False),
+        sa.Column("room_url", sa.String(500), nullable=False),
+        sa.Column("channel", sa.String(16), nullable=False),
+        sa.Column("target", sa.String(500), nullable=True),
+        sa.Column("created_at", utc(), nullable=False),
+        sa.Column("sent_at", utc(), nullable=True),
+        sa.Column("error", sa.Text(), nullable=True),
+        sa.PrimaryKeyConstraint("event_id", name="pk_duty_alerts"),
+    )
+    op.create_table(
         "admin_tokens",
         sa.Column("token_hash", sa.String(64), nullable=False),
         sa.Column("name", sa.String(120), nullable=False),
@@ -62,6 +75,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("admin_tokens")
+    op.drop_table("duty_alerts")
     op.drop_index("ix_directory_appointments_service_point_id", "directory_appointments")
     op.drop_table("directory_appointments")
     op.drop_table("directory_entries")
