@@ -21,6 +21,9 @@ from kiosk.store.directory_models import DirectoryRow
 from sync import protocol as p
 
 DIRECTORY_SCOPE = p.SCOPE_DIRECTORY
+# The directory's data types, for the UI (which does not import sync itself).
+VideoServiceData, EServiceData = p.VideoServiceData, p.EServiceData
+E_SERVICE_CATEGORIES = p.E_SERVICE_CATEGORIES
 LOCAL = ZoneInfo(p.DIRECTORY_TIMEZONE)
 MODELS = {p.ENTITY_VIDEO_SERVICE: p.VideoServiceData, p.ENTITY_E_SERVICE: p.EServiceData,
           p.ENTITY_APPOINTMENT: p.AppointmentData}

@@ -26,6 +26,13 @@ class UsageRecorder:
     def record(self, visit: p.UsageVisit) -> None:
         self._enqueue(USAGE_EVENT, visit.model_dump())
 
+    def visit_ended(self, *, kind: str, service_id: str, language: str, seconds: int, large_text: bool,
+                    high_contrast: bool, speech: bool, outcome: str) -> None:
+        """The UI's way in (it does not import sync): validates, then queues one usage.visit."""
+        self.record(p.UsageVisit(kind=kind, service_id=service_id, language=language, duration_s=seconds,
+                                 large_text=large_text, high_contrast=high_contrast, speech=speech,
+                                 outcome=outcome))
+
     def call_started(self, service_id: str, booked: bool) -> None:
         """Someone is in a video room now: the server alerts the service's on-duty contact."""
         self._enqueue(CALL_STARTED_EVENT, p.VideoCallStarted(service_id=service_id, booked=booked).model_dump())

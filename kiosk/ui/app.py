@@ -43,7 +43,6 @@ from kiosk.ui.screens.eservices import EServicesScreen
 from kiosk.ui.screens.video import VideoScreen
 from kiosk.ui.theme import COMPACT_HEIGHT_MM, Theme
 from kiosk.ui.widgets.idle_warning import IdleWarning
-from sync.protocol import UsageVisit
 
 log = logging.getLogger(__name__)
 
@@ -104,10 +103,10 @@ class KioskApp(App):
         usage, session = self.runtime.usage, self.session
         if usage is None:
             return
-        visit = UsageVisit(kind=kind, service_id=service_id, language=session.language, duration_s=seconds,
-                           large_text=session.large_text, high_contrast=session.high_contrast,
-                           speech=session.speech_used, outcome=outcome)
-        self.bridge.run_in_worker(lambda: usage.record(visit), lambda _r: None,
+        visit = dict(kind=kind, service_id=service_id, language=session.language, seconds=seconds,
+                     large_text=session.large_text, high_contrast=session.high_contrast,
+                     speech=session.speech_used, outcome=outcome)  # read now: the session may reset next
+        self.bridge.run_in_worker(lambda: usage.visit_ended(**visit), lambda _r: None,
                                   lambda error: log.error("usage event not queued: %s", error))
 
     def browser_options(self) -> LaunchOptions:

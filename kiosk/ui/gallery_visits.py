@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from kiosk.services.directory import Opening, VideoService
+from kiosk.services.directory import EServiceData, Opening, VideoService, VideoServiceData
 from kiosk.ui.presenters.base import Message
 from kiosk.ui.presenters.browser_visit import CHOOSING, IN_BROWSER, local_when
 from kiosk.ui.presenters.video import BOOKING, BOOKING_EARLY
-from sync import protocol as p
 
 STATES = ("video", "video_offline", "booking", "in_call", "eservices", "eservices_category",
           "eservices_offline")
@@ -16,7 +15,7 @@ HOURS = {"mon": ["08:00-16:00"]}
 
 
 def _video(service_id: str, names: dict[str, str], opening: Opening) -> VideoService:
-    data = p.VideoServiceData(id=service_id, organisation=names["sv"], name=names,
+    data = VideoServiceData(id=service_id, organisation=names["sv"], name=names,
                               description={"sv": names["sv"]}, room_url=f"https://meet.example.se/{service_id}",
                               opening_hours=HOURS)
     return VideoService(data, opening)
@@ -36,9 +35,9 @@ def example_video_services(now: datetime) -> list[VideoService]:
     ]
 
 
-def example_e_services() -> list[p.EServiceData]:
+def example_e_services() -> list[EServiceData]:
     def service(service_id, category, title, description, domain):
-        return p.EServiceData(id=service_id, category=category, title=title, description=description,
+        return EServiceData(id=service_id, category=category, title=title, description=description,
                               start_url=f"https://www.{domain}/", allowed_domains=[domain])
     return [
         service("deklaration", "tax", {"sv": "Deklarera", "fi": "Veroilmoitus", "en": "File your tax return"},
@@ -59,7 +58,7 @@ class ExampleDirectory:
     def video_services(self) -> list[VideoService]:
         return example_video_services(datetime.now(UTC))
 
-    def e_services(self) -> list[p.EServiceData]:
+    def e_services(self) -> list[EServiceData]:
         return example_e_services()
 
 

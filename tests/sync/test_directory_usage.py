@@ -116,3 +116,28 @@ def test_the_report_page_renders_in_a_real_browser(synced, output_dir):
                     "--window-size=1300,900", report.as_uri()],
                    check=True, capture_output=True, timeout=60)
     assert screenshot.stat().st_size > 10_000  # a drawn page, not a blank one
+
+
+def test_the_kiosk_queues_one_valid_usage_event_per_visit_and_refuses_a_bad_one(tmp_path):
+    import json
+
+    from pydantic import ValidationError
+    from sqlalchemy import select
+
+    from kiosk.services.usage import UsageRecorder
+    from sync.outbox import OutboxEvent
+
+    outbox = kiosk_outbox(tmp_path, "kiosk.db")
+    woken = []
+    recorder = UsageRecorder(outbox, lambda: woken.append(True))
+    visit = dict(kind="e_service", service_id="deklaration", language="fit", seconds=75, large_text=True,
+                 high_contrast=False, speech=True, outcome="idle")
+    recorder.visit_ended(**visit)
+    with pytest.raises(ValidationError):
+        recorder.visit_ended(**{**visit, "outcome": "unplugged"})
+    with outbox() as session:
+        rows = session.scalars(select(OutboxEvent)).all()
+    assert [(row.type, json.loads(row.payload)) for row in rows] == [("usage.visit", {
+        "kind": "e_service", "service_id": "deklaration", "language": "fit", "duration_s": 75,
+        "large_text": True, "high_contrast": False, "speech": True, "outcome": "idle"})]
+    assert woken == [True]

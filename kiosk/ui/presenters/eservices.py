@@ -3,11 +3,10 @@ ends it and wipes everything the resident typed."""
 from __future__ import annotations
 
 from kiosk.services.browsing import BrowserLauncher, e_service_policy
-from kiosk.services.directory import Directory
+from kiosk.services.directory import E_SERVICE_CATEGORIES, Directory, EServiceData
 from kiosk.services.errors import N_
 from kiosk.ui.presenters.base import Message, Runner
 from kiosk.ui.presenters.browser_visit import UNEXPECTED, BrowserVisitPresenter, Post
-from sync import protocol as p
 
 CATEGORY_NAMES = {
     "health": N_("Hälsa och vård"),
@@ -28,16 +27,16 @@ class EServicesPresenter(BrowserVisitPresenter):
         super().__init__(launcher, run, post, clock, on_visit_end)
         self._directory = directory
         self._loads = 0
-        self.services: list[p.EServiceData] = []
+        self.services: list[EServiceData] = []
         self.category: str | None = None
 
     @property
     def categories(self) -> list[str]:
         present = {service.category for service in self.services}
-        return [category for category in p.E_SERVICE_CATEGORIES if category in present]
+        return [category for category in E_SERVICE_CATEGORIES if category in present]
 
     @property
-    def shown(self) -> list[p.EServiceData]:
+    def shown(self) -> list[EServiceData]:
         return [s for s in self.services if s.category == self.category]
 
     @property
@@ -54,7 +53,7 @@ class EServicesPresenter(BrowserVisitPresenter):
         self._run(self._directory.e_services, lambda found: self._loaded(found, generation),
                   lambda error: self._show(Message.from_error(error, UNEXPECTED)))
 
-    def _loaded(self, services: list[p.EServiceData], generation: int) -> None:
+    def _loaded(self, services: list[EServiceData], generation: int) -> None:
         if generation != self._loads:
             return
         self.services = services
