@@ -2,7 +2,7 @@
 # Installs the Debian packages the kiosk needs under a virtual X server, once.
 # Idempotent: when every package is present it returns at once without touching apt.
 set -euo pipefail
-packages=(xvfb xauth libgl1-mesa-dri libmtdev1 xdotool espeak-ng)
+packages=(xvfb xauth libgl1-mesa-dri libmtdev1 xdotool espeak-ng chromium)
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")

@@ -11,10 +11,11 @@ import json
 import re
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 API_PREFIX = "/v1"
 MAX_BATCH_EVENTS = 500
@@ -30,7 +31,8 @@ FINAL_STATUSES: frozenset[str] = frozenset({"accepted", "duplicate", "conflict",
 # Change-feed scopes the server serves. Later: catalog, config, commands.
 SCOPE_STAFF = "staff"
 SCOPE_PARCELS = "parcels"  # carriers' pre-advice for this service point (entity "pre_advice")
-SCOPES: tuple[str, ...] = (SCOPE_STAFF, SCOPE_PARCELS)
+SCOPE_DIRECTORY = "directory"  # video services, e-services, booked appointments (directory section)
+SCOPES: tuple[str, ...] = (SCOPE_STAFF, SCOPE_PARCELS, SCOPE_DIRECTORY)
 
 # Machine-readable `error` values of ErrorBody that a client acts on.
 ERROR_REVOKED = "revoked"
@@ -284,7 +286,34 @@ class PickupLockedOut(WireModel):
     paused_for_s: int = Field(ge=1)
 
 
+class UsageVisit(WireModel):
+    """One resident's use of a video service or e-service, for the pilots' evaluation.
+
+    Anonymous by construction: which service, how long, in which language and display modes,
+    and how it ended; never who, never what was typed or said."""
+
+    kind: Literal["video", "booked_video", "e_service"]
+    service_id: str = Field(min_length=1, max_length=64, pattern=r"^[a-z0-9][a-z0-9-]*$")
+    language: LanguageCode
+    duration_s: int = Field(ge=0, le=24 * 3600)
+    large_text: bool
+    high_contrast: bool
+    speech: bool
+    outcome: Literal["done", "idle", "exited", "crashed", "hung", "failed", "reset"]
+
+
+class VideoCallStarted(WireModel):
+    """A resident is in a video service's room at this kiosk now: the server alerts the
+    service's on-duty contact with the room link (the server knows the room from the
+    directory and the kiosk's service point; nothing about the person is sent)."""
+
+    service_id: str = Field(min_length=1, max_length=64, pattern=r"^[a-z0-9][a-z0-9-]*$")
+    booked: bool
+
+
 EVENT_PAYLOADS: Mapping[str, type[WireModel]] = {
+    "usage.visit": UsageVisit,
+    "video.call_started": VideoCallStarted,
     "parcel.stored": ParcelStored,
     "parcel.picked_up": ParcelPickedUp,
     "parcel.returned": ParcelReturned,
@@ -351,3 +380,104 @@ def normalise_card_uid(text: str) -> str:
 def card_uid_sha256(text: str) -> str:
     """The only form in which a card UID is stored or sent: sha256 of the normalised hex."""
     return hashlib.sha256(normalise_card_uid(text).encode("ascii")).hexdigest()
+
+
+# --- Directory (scope "directory") ----------------------------------------------------------
+# What the region offers at its service points: video services (a Jitsi room per service and
+# service point), e-services (a start page and the domains the locked-down browser may visit)
+# and booked appointments (a code the resident types -> a room in a time window). Entities
+# "video_service", "e_service", "appointment"; each kiosk gets only what applies to its point.
+
+DIRECTORY_TIMEZONE = "Europe/Stockholm"  # opening hours are local time at the service points
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")  # index = datetime.weekday()
+Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+EServiceCategory = Literal["health", "benefits", "tax", "work", "municipality", "other"]
+E_SERVICE_CATEGORIES: tuple[str, ...] = ("health", "benefits", "tax", "work", "municipality", "other")
+OPENING_SPAN_PATTERN = r"^([01][0-9]|2[0-3]):[0-5][0-9]-(([01][0-9]|2[0-3]):[0-5][0-9]|24:00)$"
+BOOKING_CODE_PATTERN = r"^[0-9]{6}$"
+ENTITY_VIDEO_SERVICE, ENTITY_E_SERVICE, ENTITY_APPOINTMENT = "video_service", "e_service", "appointment"
+# A resident may enter a booked room this long before its start.
+APPOINTMENT_EARLY_MINUTES = 10
+
+_SLUG = Field(min_length=1, max_length=64, pattern=r"^[a-z0-9][a-z0-9-]*$")
+Texts = dict[LanguageCode, str]
+
+
+def _swedish_required(texts: Mapping[str, str], what: str) -> Mapping[str, str]:
+    if not texts.get("sv", "").strip():
+        raise ValueError(f"{what} needs a Swedish text (sv), the kiosk's fallback language")
+    if any(not value.strip() or len(value) > 400 for value in texts.values()):
+        raise ValueError(f"every {what} text must be 1 to 400 characters")
+    return texts
+
+
+def _spans_in_order(hours: Mapping[str, list[str]]) -> Mapping[str, list[str]]:
+    for day, spans in hours.items():
+        for span in spans:
+            start, end = span.split("-")
+            if end <= start:
+                raise ValueError(f"opening hours {day} {span}: must end after it starts")
+    return hours
+
+
+class VideoServiceData(WireModel):
+    """`data` of entity "video_service": `room_url` is the room for this service point."""
+
+    id: str = _SLUG
+    organisation: str = Field(min_length=1, max_length=120)
+    name: Texts
+    description: Texts
+    room_url: str = Field(min_length=9, max_length=500, pattern=r"^https://")
+    # Local opening hours per weekday ("08:00-12:00"); a day not listed is closed.
+    opening_hours: dict[Weekday, list[Annotated[str, Field(pattern=OPENING_SPAN_PATTERN)]]]
+
+    @field_validator("name", "description")
+    @classmethod
+    def _texts(cls, texts: Texts, info) -> Texts:
+        return _swedish_required(texts, info.field_name)
+
+    @field_validator("opening_hours")
+    @classmethod
+    def _hours(cls, hours):
+        return _spans_in_order(hours)
+
+
+class EServiceData(WireModel):
+    """`data` of entity "e_service"."""
+
+    id: str = _SLUG
+    title: Texts
+    description: Texts
+    category: EServiceCategory
+    start_url: str = Field(min_length=9, max_length=500, pattern=r"^https://")
+    allowed_domains: list[Annotated[str, Field(pattern=r"^[a-z0-9.-]+\.[a-z]{2,}$", max_length=253)]] = \
+        Field(min_length=1, max_length=20)
+
+    @field_validator("title", "description")
+    @classmethod
+    def _texts(cls, texts: Texts, info) -> Texts:
+        return _swedish_required(texts, info.field_name)
+
+    @model_validator(mode="after")
+    def _starts_inside(self) -> "EServiceData":
+        host = (urlsplit(self.start_url).hostname or "").lower()
+        if not any(host == domain or host.endswith("." + domain) for domain in self.allowed_domains):
+            raise ValueError(f"start_url host {host!r} is not in allowed_domains")
+        return self
+
+
+class AppointmentData(WireModel):
+    """`data` of entity "appointment": only at the booked service point. The code itself is
+    never stored or sent: sha256 over salt + code, as booking_code_sha256() computes it."""
+
+    id: str = Field(min_length=1, max_length=64)
+    service_id: str = _SLUG
+    room_url: str = Field(min_length=9, max_length=500, pattern=r"^https://")
+    starts_at: datetime
+    ends_at: datetime
+    code_salt: str = Field(pattern=r"^[0-9a-f]{32}$")
+    code_sha256: str = Field(pattern=HASH_PATTERN)
+
+
+def booking_code_sha256(salt: str, code: str) -> str:
+    return hashlib.sha256(f"{salt}:{code.strip()}".encode("utf-8")).hexdigest()

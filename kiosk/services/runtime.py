@@ -14,7 +14,9 @@ if TYPE_CHECKING:
     from hardware.manager import DeviceManager
     from kiosk.config import KioskConfig
     from kiosk.services.parcels import ParcelService
+    from kiosk.services.directory import Directory
     from kiosk.services.staff import StaffDirectory
+    from kiosk.services.usage import UsageRecorder
     from sync.worker import SyncWorker
 
 log = logging.getLogger(__name__)
@@ -33,6 +35,8 @@ class KioskRuntime:
     devices: DeviceManager | None = None  # health polls and device events
     printer: Any | None = None  # hardware.devices.printer.ReceiptPrinter
     reconciled: Any | None = None  # kiosk.services.upkeep.Reconciled, after start()
+    directory: Directory | None = None  # video services, e-services, bookings (scope directory)
+    usage: UsageRecorder | None = None  # anonymous "usage.visit" events
 
     def start(self) -> None:
         self.reconciled = self.parcels.upkeep.reconcile()  # doors a stop interrupted, from the sensors
@@ -64,8 +68,10 @@ def build_runtime(config: KioskConfig) -> KioskRuntime:
         raise ValueError("the configuration has no [locker] section")
     from hardware.manager import DeviceManager
     from kiosk.services.devices import device_settings
+    from kiosk.services.directory import Directory
     from kiosk.services.parcels import ParcelService
     from kiosk.services.staff import StaffDirectory
+    from kiosk.services.usage import UsageRecorder
 
     engine, sessions = open_database(config)
     closers: list[Callable[[], None]] = [engine.dispose]
@@ -83,12 +89,15 @@ def build_runtime(config: KioskConfig) -> KioskRuntime:
         left_open_after_s=config.locker.door_left_open_s,
     )
     return KioskRuntime(config, parcels, StaffDirectory(sessions), devices.driver("card_reader"),
-                        devices.driver("scanner"), worker, closers, devices, devices.driver("printer"))
+                        devices.driver("scanner"), worker, closers, devices, devices.driver("printer"),
+                        directory=Directory(sessions),
+                        usage=UsageRecorder(sessions, worker.trigger if worker else (lambda: None)))
 
 
 def build_sync_worker(config: KioskConfig, sessions) -> SyncWorker | None:
     if config.server is None:
         return None
+    from kiosk.services.directory import DIRECTORY_SCOPE, apply_directory_changes
     from kiosk.services.staff import STAFF_SCOPE, apply_staff_changes
     from kiosk.services.upkeep import apply_parcel_changes
     from sync.client import SyncClient
@@ -99,7 +108,8 @@ def build_sync_worker(config: KioskConfig, sessions) -> SyncWorker | None:
     return SyncWorker(
         sessions,
         client,
-        appliers={STAFF_SCOPE: apply_staff_changes, SCOPE_PARCELS: apply_parcel_changes},
+        appliers={STAFF_SCOPE: apply_staff_changes, SCOPE_PARCELS: apply_parcel_changes,
+                  DIRECTORY_SCOPE: apply_directory_changes},
         on_refetch=drop_scope_cache,
         interval=config.server.sync_interval_s,
     )
@@ -108,12 +118,15 @@ def build_sync_worker(config: KioskConfig, sessions) -> SyncWorker | None:
 def drop_scope_cache(session, scope: str) -> None:
     """The server invalidated our cursor: forget that scope's rows (never the outbox); the
     worker applies the new snapshot's first page in this same transaction."""
+    from kiosk.services.directory import DIRECTORY_SCOPE, drop_directory
     from kiosk.services.preadvice import drop_pre_advice
     from kiosk.services.staff import STAFF_SCOPE
     from sync.protocol import SCOPE_PARCELS
 
     if scope == SCOPE_PARCELS:
         drop_pre_advice(session)
+    if scope == DIRECTORY_SCOPE:
+        drop_directory(session)
     if scope == STAFF_SCOPE:
         from sqlalchemy import delete
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import importlib
 import logging
 import time
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
@@ -23,22 +23,27 @@ from kivy.properties import ObjectProperty, StringProperty
 from kivy.uix.screenmanager import NoTransition, ScreenManager
 
 from kiosk.i18n import Translator
+from kiosk.services.browser import LaunchOptions
+from kiosk.services.browsing import BrowserLauncher
 from kiosk.services.speech import Speech, spoken_code_progress
 from kiosk.ui import fonts
 from kiosk.ui.bridge import Bridge
 from kiosk.ui.instrument import start_instruments
 from kiosk.ui.presenters import texts
+from kiosk.ui.presenters.counter import CounterPresenter
 from kiosk.ui.presenters.dimming import DimmingPresenter
+from kiosk.ui.presenters.eservices import EServicesPresenter
 from kiosk.ui.presenters.home import HomePresenter
 from kiosk.ui.presenters.idle import WARNING
 from kiosk.ui.presenters.pickup import PickupPresenter
+from kiosk.ui.presenters.returns import ReturnsPresenter
 from kiosk.ui.presenters.session import SessionPresenter
 from kiosk.ui.presenters.spoken import spoken_text
-from kiosk.ui.presenters.counter import CounterPresenter
-from kiosk.ui.presenters.returns import ReturnsPresenter
 from kiosk.ui.presenters.staff import StaffPresenter
+from kiosk.ui.presenters.video import VideoPresenter
 from kiosk.ui.probe import start_probe
 from kiosk.ui.startup import RuntimeStarter
+from kiosk.ui.screens.browser_visit import end_strip_height
 from kiosk.ui.theme import COMPACT_HEIGHT_MM, Theme
 from kiosk.ui.widgets import controls  # noqa: F401  (registers the widgets the shared .kv rules use)
 
@@ -47,12 +52,19 @@ if TYPE_CHECKING:
     from kiosk.services.runtime import KioskRuntime
 
 log = logging.getLogger(__name__)
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
 UI_DIR = Path(__file__).parent
-SHARED_KV_FILES = ("widgets/controls.kv", "screens/common.kv", "screens/common_scroll.kv")
+SHARED_KV_FILES = ("widgets/controls.kv", "screens/common.kv", "screens/common_scroll.kv", "screens/visit.kv")
 # name: (module, class) under kiosk.ui.screens; each has <name>.kv beside it. In build order:
 # the first is shown at start, the second is one tap away, the rest are built while idle.
 SCREENS = {"attract": ("attract", "AttractScreen"), "home": ("home", "HomeScreen"),
-           "pickup": ("pickup", "PickupScreen"), "staff": ("staff", "StaffMenuScreen"),
+           "pickup": ("pickup", "PickupScreen"), "video": ("video", "VideoScreen"),
+           "eservices": ("eservices", "EServicesScreen"), "staff": ("staff", "StaffMenuScreen"),
            "language": ("language", "LanguageScreen"), "help": ("help", "HelpScreen"),
            "staff_receive": ("staff_receive", "StaffReceiveScreen"),
            "staff_counter": ("staff_counter", "StaffCounterScreen"),
@@ -110,10 +122,42 @@ class KioskApp(App):
         home.set_starting(True)
         printer = self.startup.deferred("printer") if config.printer is not None else None
         staff_mode = StaffPresenter(parcels, run, printer=printer, place=config.service_point_name)
+        launcher, post, directory = BrowserLauncher(self.browser_options), self.bridge.call_on_main, \
+            self.startup.deferred("directory")
+        video = VideoPresenter(directory, launcher, run, post, _utcnow, village=config.service_point_name,
+                               on_visit_end=self._visit_ended)
+        video.on_visit_start = self._call_started
+        eservices = EServicesPresenter(directory, launcher, run, post, _utcnow, on_visit_end=self._visit_ended)
         return SessionPresenter(staff=self.startup.deferred("staff"), home=home,
                                 pickup=PickupPresenter(parcels, run), staff_mode=staff_mode,
                                 counter=CounterPresenter(parcels, run), returns=ReturnsPresenter(parcels, run),
-                                run=run, default_language=config.language, idle_timeout_s=config.idle_timeout_s)
+                                run=run, default_language=config.language, idle_timeout_s=config.idle_timeout_s,
+                                video=video, eservices=eservices)
+
+    def _call_started(self, kind: str, service_id: str) -> None:
+        """The room is open: queue the event that makes the server alert the on-duty contact."""
+        usage = self.runtime.usage if self.runtime else None
+        if usage is not None:
+            self.bridge.run_in_worker(lambda: usage.call_started(service_id, kind == "booked_video"),
+                                      lambda _r: None, lambda error: log.error("call event not queued: %s", error))
+
+    def _visit_ended(self, kind: str, service_id: str, seconds: int, outcome: str) -> None:
+        """Queues the anonymous usage event of a video call or e-service that just ended."""
+        usage, session = (self.runtime.usage if self.runtime else None), self.session
+        if usage is None:
+            return
+        visit = dict(kind=kind, service_id=service_id, language=session.language, seconds=seconds,
+                     large_text=session.large_text, high_contrast=session.high_contrast,
+                     speech=session.speech_used, outcome=outcome)  # read now: the session may reset next
+        self.bridge.run_in_worker(lambda: usage.visit_ended(**visit), lambda _r: None,
+                                  lambda error: log.error("usage event not queued: %s", error))
+
+    def browser_options(self) -> LaunchOptions:
+        """The browser covers the window but for the End strip at the bottom (read on the
+        worker thread at each start; Window's size only changes on the main thread)."""
+        strip = int(end_strip_height(self.theme))
+        left, top = (0, 0) if self.kiosk_config.fullscreen else (Window.left, Window.top)
+        return LaunchOptions(window=(left, top, Window.width, max(1, Window.height - strip)))
 
     def build(self) -> ScreenManager:
         fonts.register()
@@ -269,6 +313,10 @@ class KioskApp(App):
         offline = worker is not None and worker.status().consecutive_failures > 0
         if self.manager.has_screen("home"):
             self.manager.get_screen("home").show_offline(offline)
+        if not offline:
+            self._last_online = _utcnow()
+        for visit in (self.session.video, self.session.eservices):
+            visit.set_online(not offline, getattr(self, "_last_online", None))
 
     # -- dimming -----------------------------------------------------------------------------
 

@@ -17,6 +17,7 @@ from kivy.clock import Clock
 from kivy.core.window import Window
 
 from kiosk.config import LANGUAGES, Compartment
+from kiosk.ui import gallery_visits
 from kiosk.ui.checks import check_screen
 from kiosk.services.doors import DOOR_FAILED
 from kiosk.services.parcels import StoredParcel
@@ -36,11 +37,12 @@ MODES = {"normal": (False, False), "large": (True, False), "contrast": (False, T
 SETTLE_S = 0.3
 SETTLE_CHECK_S = 0.1
 SETTLE_LIMIT_S = 10.0
-# A state is a screen, or a screen mid-flow ("pickup-locked"): see _example_flows.
-# "idle" last: its modal warning is dismissed with an animation the next capture must not catch.
+# A state is a screen, or a screen mid-flow ("pickup-locked"): see _example_flows and
+# gallery_visits. "idle" last: its modal warning is dismissed with an animation the next
+# capture must not catch.
 SCREENS = ("attract", "home", "pickup", "staff", "language", "help",
            "pickup-take", "pickup-locked", "pickup-fault", "pickup-alarm", "staff_receive", "staff-phone",
-           "staff-held", "staff_counter", "staff_returns", "idle")
+           "staff-held", "staff_counter", "staff_returns", *gallery_visits.STATES, "idle")
 SCREEN_OF = {"idle": "pickup", "pickup-take": "pickup", "pickup-locked": "pickup", "pickup-fault": "pickup",
              "pickup-alarm": "pickup", "staff-phone": "staff_receive", "staff-held": "staff_receive"}
 
@@ -97,6 +99,8 @@ class Gallery:
         self._example_flows(session)
         FLOWS.get(screen, lambda _session: None)(session)
         session.screen = SCREEN_OF.get(screen, screen)
+        if screen in gallery_visits.STATES:
+            session.screen = gallery_visits.prepare(session, screen)
         session.idle_state = "warning" if screen == "idle" else "idle"
         session.changed()
 

@@ -18,6 +18,7 @@ from sync.server.cli_common import safe_url as _safe_url
 from sync.server.cli_common import transaction as _transaction
 from sync.server.cli_parcels import notify_settings_from_env, register_parcel_commands
 from sync.server.db import DEFAULT_DATABASE_URL
+from sync.server.directory_cli import register as register_directory_commands
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -271,6 +272,7 @@ def events_list(ctx: click.Context, device_id: str | None, limit: int) -> None:
 
 
 register_parcel_commands(main, service_point)
+register_directory_commands(main)
 
 cli = main  # the name the kiosk's tests and tools import
 

@@ -277,6 +277,6 @@ class FeedHorizon(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
-# The carrier, notification and audit tables live in their own module; importing it here puts
-# them on Base.metadata for the migrations check and anyone who imports the models.
-from sync.server import parcel_models  # noqa: E402,F401
+# Tables kept in their own modules (carriers, notifications, audit; the directory), registered
+# on Base here so the migration check and anyone who imports the models see them.
+from sync.server import directory_models, parcel_models  # noqa: E402,F401

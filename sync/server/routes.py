@@ -44,8 +44,9 @@ class ServerContext:
 
 def build_routers(ctx: ServerContext) -> list[APIRouter]:
     from sync.server.device_routes import device_router
+    from sync.server.directory_api import directory_router
 
-    return [_health_router(ctx), _auth_router(ctx), device_router(ctx)]
+    return [_health_router(ctx), _auth_router(ctx), device_router(ctx), directory_router(ctx)]
 
 
 def _health_router(ctx: ServerContext) -> APIRouter:

@@ -17,8 +17,8 @@ class Tile:
 
 
 TILES = (
-    Tile("video", N_("Videosamtal"), N_("Kommer snart"), None),
-    Tile("eservices", N_("E-tjänster"), N_("Kommer snart"), None),
+    Tile("video", N_("Videosamtal"), N_("Ring myndigheter och vården"), "video"),
+    Tile("eservices", N_("E-tjänster"), N_("Myndigheternas tjänster på nätet"), "eservices"),
     Tile("pickup", N_("Hämta paket"), N_("Med koden från ditt meddelande"), "pickup", needs_lockers=True),
     Tile("language", N_("Språk"), N_("Kommer snart"), None),
     Tile("help", N_("Hjälp"), N_("Kommer snart"), None),

@@ -20,6 +20,7 @@ ATTRACT, HOME, PICKUP, STAFF, LANGUAGE, HELP = "attract", "home", "pickup", "sta
 STAFF_RECEIVE, STAFF_COUNTER, STAFF_RETURNS = "staff_receive", "staff_counter", "staff_returns"
 STAFF_SCREENS = (STAFF, STAFF_RECEIVE, STAFF_COUNTER, STAFF_RETURNS)
 STAFF_MENU = {"receive": STAFF_RECEIVE, "counter": STAFF_COUNTER, "returns": STAFF_RETURNS}
+VIDEO, ESERVICES = "video", "eservices"
 OVERLAYS = (LANGUAGE, HELP)
 NOT_STAFF = N_("Kortet är inget personalkort. Paket hämtar du med koden.")  # screens that return to where the person was, flow intact
 
@@ -27,12 +28,14 @@ NOT_STAFF = N_("Kortet är inget personalkort. Paket hämtar du med koden.")  # 
 class SessionPresenter(Presenter):
     def __init__(self, *, staff: StaffDirectory, home: HomePresenter, pickup: PickupPresenter,
                  staff_mode: StaffPresenter, run: Runner, default_language: str = "sv",
-                 idle_timeout_s: float = 90.0, counter=None, returns=None) -> None:
+                 idle_timeout_s: float = 90.0, counter=None, returns=None, video=None,
+                 eservices=None) -> None:
         super().__init__()
         self._staff = staff
         self._run = run
         self.home, self.pickup, self.staff_mode = home, pickup, staff_mode
         self.counter, self.returns = counter, returns  # CounterPresenter, ReturnsPresenter
+        self.video, self.eservices = video, eservices  # BrowserVisitPresenters, when built
         self.default_language = default_language
         self.idle = IdleTimer(idle_timeout_s)
         self._clear_visit()
@@ -42,6 +45,8 @@ class SessionPresenter(Presenter):
         self.return_to = HOME
         self.notice: Message | None = None
         self.language = self.default_language
+        if getattr(self, "video", None) is not None:
+            self.video.language = self.language
         self.large_text = self.high_contrast = False
         self.speech_used = False  # once someone asks for speech, key presses are spoken too
         self.idle_state = IDLE
@@ -53,6 +58,9 @@ class SessionPresenter(Presenter):
             self.return_to = self.screen if self.screen != ATTRACT else HOME
         if screen == PICKUP and self.screen not in (PICKUP, *OVERLAYS):
             self.pickup.reset()  # a new pickup; back from Help or Language keeps the digits
+        if screen in (VIDEO, ESERVICES) and self.screen not in (screen, *OVERLAYS) \
+                and self._browser_visit(screen) is not None:
+            self._browser_visit(screen).load()  # the directory may have changed since
         self.screen, self.notice = screen, None
         self.changed()
 
@@ -62,6 +70,9 @@ class SessionPresenter(Presenter):
     def back(self) -> None:
         if self.screen in OVERLAYS:
             self.go(self.return_to)
+        elif self.screen in (VIDEO, ESERVICES) and self._browser_visit(self.screen) is not None \
+                and self._browser_visit(self.screen).back():
+            return  # a step back within the screen (booking keypad, a category)
         elif self.busy:
             return  # leaving with a door open would leave that door's parcel unaccounted for
         elif self.screen == STAFF:
@@ -94,6 +105,8 @@ class SessionPresenter(Presenter):
     def choose_language(self, language: str) -> None:
         """Switches language and returns to the flow, which keeps its state."""
         self.language = language
+        if self.video is not None:
+            self.video.language = language
         self.go(self.return_to)
 
     def toggle_large_text(self) -> None:
@@ -114,6 +127,9 @@ class SessionPresenter(Presenter):
             if desk is not None:
                 desk.member = None
                 desk.reset()
+        for visit in (self.video, self.eservices):
+            if visit is not None:
+                visit.reset()  # ends a call or e-service still open, wiping its profile
         self.home.clear()
         self._clear_visit()
         if notify:
@@ -121,9 +137,15 @@ class SessionPresenter(Presenter):
 
     @property
     def busy(self) -> bool:
-        """A door is open or a parcel is being saved: resetting now could lose a parcel."""
+        """A door is open or a parcel is being saved: resetting now could lose a parcel. Or
+        the browser is open: a call must not be cut because nobody touches the kiosk's own
+        screen (an e-service ends by its own idle timeout in the browser)."""
         returns_busy = self.returns is not None and self.returns.phase in ("opening", "saving")
-        return not self.staff_mode.can_leave or self.pickup.door_open or returns_busy
+        in_browser = any(v is not None and v.in_browser for v in (self.video, self.eservices))
+        return not self.staff_mode.can_leave or self.pickup.door_open or returns_busy or in_browser
+
+    def _browser_visit(self, screen: str):
+        return self.video if screen == VIDEO else self.eservices
 
     def touched(self, now: float) -> None:
         self.idle.touched(now)
@@ -188,5 +210,5 @@ class SessionPresenter(Presenter):
         self.changed()
 
 
-__all__ = ["ATTRACT", "HELP", "HOME", "LANGUAGE", "PICKUP", "RESET", "STAFF", "STAFF_COUNTER", "STAFF_RECEIVE",
-           "STAFF_RETURNS", "WARNING", "SessionPresenter"]
+__all__ = ["ATTRACT", "ESERVICES", "HELP", "HOME", "LANGUAGE", "PICKUP", "RESET", "STAFF", "STAFF_COUNTER",
+           "STAFF_RECEIVE", "STAFF_RETURNS", "VIDEO", "WARNING", "SessionPresenter"]

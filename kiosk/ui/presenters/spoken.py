@@ -9,7 +9,7 @@ from typing import Callable
 
 from kiosk.i18n import available_languages
 from kiosk.services.speech import spoken_code_progress
-from kiosk.ui.presenters import texts
+from kiosk.ui.presenters import spoken_visits, texts
 from kiosk.ui.presenters.base import Message
 
 Translate = Callable[..., str]
@@ -79,3 +79,4 @@ def _help(_session, tr, _place):
 SPEAKERS = {"attract": _attract, "home": _home, "pickup": _pickup, "staff": _staff, "language": _language,
             "help": _help, "staff_receive": _staff_receive, "staff_counter": _staff_desk("staff_counter"),
             "staff_returns": _staff_desk("staff_returns")}
+SPEAKERS.update(video=spoken_visits.video, eservices=spoken_visits.eservices)

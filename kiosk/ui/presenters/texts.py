@@ -17,6 +17,8 @@ TITLES = {
     "staff_returns": N_("Returer"),
     "language": N_("Välj språk"),
     "help": N_("Hjälp"),
+    "video": N_("Videosamtal"),
+    "eservices": N_("E-tjänster"),
 }
 
 HELP_TEXT = N_(

@@ -1,0 +1,153 @@
+"""The directory on the kiosk: what video services and e-services this service point offers,
+whether a video service is open now (or when it opens), and booked meetings by code.
+
+Kept current by the sync worker (scope "directory", `apply_directory_changes`); read by the
+UI's presenters. Opening hours are local time in Europe/Stockholm, like the shop's own.
+"""
+from __future__ import annotations
+
+import enum
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime, time, timedelta
+from typing import Callable, Sequence
+from zoneinfo import ZoneInfo
+
+from pydantic import ValidationError
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from kiosk.store.directory_models import DirectoryRow
+from sync import protocol as p
+
+DIRECTORY_SCOPE = p.SCOPE_DIRECTORY
+# The directory's data types, for the UI (which does not import sync itself).
+VideoServiceData, EServiceData = p.VideoServiceData, p.EServiceData
+E_SERVICE_CATEGORIES = p.E_SERVICE_CATEGORIES
+LOCAL = ZoneInfo(p.DIRECTORY_TIMEZONE)
+MODELS = {p.ENTITY_VIDEO_SERVICE: p.VideoServiceData, p.ENTITY_E_SERVICE: p.EServiceData,
+          p.ENTITY_APPOINTMENT: p.AppointmentData}
+
+
+@dataclass(frozen=True)
+class Opening:
+    """`open_now`; when closed, `next_opening` (aware UTC) or None if never in the next week."""
+
+    open_now: bool
+    next_opening: datetime | None = None
+
+
+@dataclass(frozen=True)
+class VideoService:
+    data: p.VideoServiceData
+    opening: Opening
+
+
+class BookingStatus(str, enum.Enum):
+    NOW = "now"            # within its window: go to the room
+    EARLY = "early"        # too early; `appointment.starts_at` says when
+    OVER = "over"          # it has ended
+    UNKNOWN = "unknown"    # no meeting with this code here
+
+
+@dataclass(frozen=True)
+class BookingLookup:
+    status: BookingStatus
+    appointment: p.AppointmentData | None = None
+    service: p.VideoServiceData | None = None
+
+
+Clock = Callable[[], datetime]
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Directory:
+    def __init__(self, sessions: sessionmaker[Session], clock: Clock = _utcnow) -> None:
+        self._sessions = sessions
+        self._clock = clock
+
+    def video_services(self) -> list[VideoService]:
+        now = self._clock()
+        services = self._load(p.ENTITY_VIDEO_SERVICE)
+        return [VideoService(data, opening_at(data.opening_hours, now)) for data in services]
+
+    def e_services(self) -> list[p.EServiceData]:
+        return self._load(p.ENTITY_E_SERVICE)
+
+    def find_booking(self, code: str) -> BookingLookup:
+        code = code.strip()
+        now = self._clock()
+        for appointment in self._load(p.ENTITY_APPOINTMENT):
+            if p.booking_code_sha256(appointment.code_salt, code) != appointment.code_sha256:
+                continue
+            service = next((s for s in self._load(p.ENTITY_VIDEO_SERVICE)
+                            if s.id == appointment.service_id), None)
+            return BookingLookup(_booking_status(appointment, now), appointment, service)
+        return BookingLookup(BookingStatus.UNKNOWN)
+
+    def _load(self, entity: str) -> list:
+        with self._sessions() as session:
+            rows = session.scalars(select(DirectoryRow).where(DirectoryRow.entity == entity)
+                                   .order_by(DirectoryRow.entity_id)).all()
+        return [MODELS[entity].model_validate(json.loads(row.data)) for row in rows]
+
+
+def _booking_status(appointment: p.AppointmentData, now: datetime) -> BookingStatus:
+    if now < appointment.starts_at - timedelta(minutes=p.APPOINTMENT_EARLY_MINUTES):
+        return BookingStatus.EARLY
+    if now >= appointment.ends_at:
+        return BookingStatus.OVER
+    return BookingStatus.NOW
+
+
+def opening_at(hours: dict[str, list[str]], now: datetime) -> Opening:
+    """Open now, else the next opening within a week (local hours, returned in UTC)."""
+    local = now.astimezone(LOCAL)
+    for day_offset in range(8):
+        day = (local + timedelta(days=day_offset)).date()
+        for span in sorted(hours.get(p.WEEKDAYS[day.weekday()], [])):
+            start, end = (_local(day, text) for text in span.split("-"))
+            if day_offset == 0 and start <= local < end:
+                return Opening(True)
+            if start > local:
+                return Opening(False, start.astimezone(UTC))
+    return Opening(False)
+
+
+def _local(day, text: str) -> datetime:
+    if text == "24:00":
+        return datetime.combine(day + timedelta(days=1), time(0), LOCAL)
+    hour, minute = (int(part) for part in text.split(":"))
+    return datetime.combine(day, time(hour, minute), LOCAL)
+
+
+def apply_directory_changes(session: Session, changes: Sequence[p.Change]) -> None:
+    """Applies a pulled page inside the caller's transaction; re-delivery is a no-op. An entity
+    this kiosk cannot read (a newer server) is skipped, not fatal: the rest still applies."""
+    for change in changes:
+        if change.entity not in MODELS:
+            continue
+        current = session.get(DirectoryRow, (change.entity, change.entity_id))
+        if current is not None and current.version >= change.version:
+            continue
+        if change.op == "delete":
+            if current is not None:
+                session.delete(current)
+            continue
+        try:
+            MODELS[change.entity].model_validate(change.data or {})
+        except ValidationError:
+            continue
+        if current is None:
+            current = DirectoryRow(entity=change.entity, entity_id=change.entity_id)
+            session.add(current)
+        current.version = change.version
+        current.data = p.canonical_json(change.data or {})
+
+
+def drop_directory(session: Session) -> None:
+    """The server invalidated our cursor: forget the copy (the new snapshot follows)."""
+    session.execute(delete(DirectoryRow))

@@ -1,0 +1,80 @@
+"""What the pilots learn: "usage.visit" events aggregated per service point, ISO week (Swedish
+time), kind, service and language, for the report page and the region's CSV export.
+
+Computed from the events table at read time: the events are the record, the aggregate is a
+view of them (no second copy to drift). A week is the ISO week of the server's estimate of
+when the visit ended (`occurred_at`, see clocks.py), in Europe/Stockholm.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from sync import protocol as p
+from sync.server.models import Device, EventRow
+
+LOCAL = ZoneInfo(p.DIRECTORY_TIMEZONE)
+OUTCOMES = ("done", "idle", "exited", "crashed", "hung", "failed", "reset")
+CSV_COLUMNS = ("service_point", "week", "kind", "service", "language", "visits", "minutes",
+               "large_text", "high_contrast", "speech", *(f"outcome_{o}" for o in OUTCOMES))
+
+
+@dataclass
+class UsageRow:
+    service_point: str
+    week: str  # "2026-W49"
+    kind: str
+    service: str
+    language: str
+    visits: int = 0
+    seconds: int = 0
+    large_text: int = 0
+    high_contrast: int = 0
+    speech: int = 0
+    outcomes: dict[str, int] = field(default_factory=lambda: dict.fromkeys(OUTCOMES, 0))
+
+    @property
+    def minutes(self) -> float:
+        return round(self.seconds / 60, 1)
+
+
+def iso_week(moment: datetime) -> str:
+    year, week, _day = moment.astimezone(LOCAL).isocalendar()
+    return f"{year}-W{week:02d}"
+
+
+def aggregate(session: Session) -> list[UsageRow]:
+    rows: dict[tuple[str, ...], UsageRow] = {}
+    query = (select(Device.service_point_id, EventRow.payload, EventRow.occurred_at, EventRow.received_at)
+             .join(Device, Device.device_id == EventRow.device_id)
+             .where(EventRow.type == "usage.visit", EventRow.status == "accepted"))
+    for point, payload, occurred_at, received_at in session.execute(query):
+        visit = p.UsageVisit.model_validate(json.loads(payload))
+        key = (point, iso_week(occurred_at or received_at), visit.kind, visit.service_id, visit.language)
+        row = rows.setdefault(key, UsageRow(*key))
+        row.visits += 1
+        row.seconds += visit.duration_s
+        row.large_text += visit.large_text
+        row.high_contrast += visit.high_contrast
+        row.speech += visit.speech
+        row.outcomes[visit.outcome] += 1
+    return [rows[key] for key in sorted(rows)]
+
+
+def to_csv(rows: list[UsageRow]) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(CSV_COLUMNS)
+    for row in rows:
+        writer.writerow([row.service_point, row.week, row.kind, row.service, row.language, row.visits,
+                         row.minutes, row.large_text, row.high_contrast, row.speech,
+                         *(row.outcomes[o] for o in OUTCOMES)])
+    return out.getvalue()
