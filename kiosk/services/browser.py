@@ -60,11 +60,12 @@ ACTIVITY_COUNTER = "__servicepunktTouches"
 # the counter with its ping: no binding, no Runtime domain events), and keeps the context
 # menu shut.
 ACTIVITY_SCRIPT = """(() => {
+  if (window.%s !== undefined) return;
   window.%s = 0;
   const report = () => { window.%s += 1; };
   for (const type of ['pointerdown', 'keydown', 'wheel', 'touchstart'])
     window.addEventListener(type, report, {capture: true, passive: true});
-})();""" % (ACTIVITY_COUNTER, ACTIVITY_COUNTER)
+})();""" % (ACTIVITY_COUNTER, ACTIVITY_COUNTER, ACTIVITY_COUNTER)
 
 
 class EndReason(str, enum.Enum):
@@ -324,6 +325,10 @@ class BrowserSession:
                 self._main_session = session
                 self._main_attached.set()
         send("Runtime.runIfWaitingForDebugger", {}, session)
+        if kind == "page":
+            # The first page can be loaded before we attach (it is on the command line): the
+            # script above then only reaches its next document, so install it in this one too.
+            send("Runtime.evaluate", {"expression": ACTIVITY_SCRIPT}, session)
 
     def _close_if_devtools(self, info: dict[str, Any]) -> None:
         if info.get("url", "").startswith("devtools://"):
