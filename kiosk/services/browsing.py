@@ -10,6 +10,7 @@ import logging
 import threading
 from typing import Callable
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
 
 from kiosk.services.browser import (
     BrowserPolicy, BrowserSession, BrowserUnavailable, EndReason, LaunchOptions,
@@ -21,6 +22,9 @@ from sync import protocol as p
 log = logging.getLogger(__name__)
 E_SERVICE_IDLE_S = 180.0  # a form left alone this long is abandoned: end it, wipe it
 NO_BROWSER = N_("Det går inte att öppna just nu. Fråga personalen i butiken.")
+# For the screens, which do not import the wire format (or the directory's SQLAlchemy) themselves:
+E_SERVICE_CATEGORIES = p.E_SERVICE_CATEGORIES
+LOCAL_TIME = ZoneInfo(p.DIRECTORY_TIMEZONE)  # opening hours and meetings are local times
 
 
 def video_policy(room_url: str, *, village: str, language: str) -> BrowserPolicy:

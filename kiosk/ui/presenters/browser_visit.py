@@ -5,15 +5,12 @@ from __future__ import annotations
 import time
 from datetime import datetime
 from typing import Callable
-from zoneinfo import ZoneInfo
 
 from kiosk.services.browser import BrowserPolicy, EndReason
+from kiosk.services.browsing import LOCAL_TIME as LOCAL
 from kiosk.services.browsing import BrowserLauncher
 from kiosk.services.errors import N_
 from kiosk.ui.presenters.base import Message, Presenter, Runner
-from sync.protocol import DIRECTORY_TIMEZONE
-
-LOCAL = ZoneInfo(DIRECTORY_TIMEZONE)  # opening hours and meeting times are shown in local time
 
 CHOOSING, STARTING, IN_BROWSER = "choosing", "starting", "in_browser"
 ENDED_TEXTS = {

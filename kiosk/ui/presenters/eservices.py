@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from kiosk.services.browsing import BrowserLauncher, e_service_policy
+from kiosk.services.browsing import E_SERVICE_CATEGORIES, BrowserLauncher, e_service_policy
 from kiosk.services.errors import N_
 from kiosk.ui.presenters.base import Message, Runner
 from kiosk.ui.presenters.browser_visit import UNEXPECTED, BrowserVisitPresenter, Post
-from sync.protocol import E_SERVICE_CATEGORIES
 
 if TYPE_CHECKING:  # the directory imports SQLAlchemy: not on the start-up path
     from kiosk.services.directory import Directory, EServiceData
