@@ -37,6 +37,23 @@ class ParcelSystem:
     processes: Processes | None = None
     kiosk_command: list[str] | None = None
     kiosk_env: dict | None = None
+    server: str = ""  # the central server's base URL
+    central: object = None  # its Popen
+    central_serve: list[str] | None = None
+    central_env: dict | None = None
+
+    def stop_central(self) -> None:
+        """The region's server goes away (the kiosk keeps working offline)."""
+        self.central.terminate()
+        self.central.wait(timeout=20)
+
+    def start_central(self) -> None:
+        self.central = self.processes.start("central-again", self.central_serve, env=self.central_env)
+        wait_until(lambda: _healthy(self.server), "the central server to come back")
+
+    def central_sql(self, sql: str, params: tuple = ()) -> list[tuple]:
+        with sqlite3.connect(self.central_db, timeout=30) as connection:
+            return connection.execute(sql, params).fetchall()
 
     def kill_kiosk(self) -> None:
         """A power cut, as far as the kiosk can tell: SIGKILL, no shutdown code runs."""
@@ -113,7 +130,7 @@ class ParcelSystem:
 
 def start_parcel_system(tmp_path: Path, display: str, processes: Processes, output_dir: Path, *,
                         compartments: int = 8, left_open_s: float | None = None,
-                        stable_names: bool = False) -> ParcelSystem:
+                        stable_names: bool = False, central_env: dict | None = None) -> ParcelSystem:
     """`stable_names`: the simulators' ports keep their paths across unplug/replug (--link-dir),
     as /dev/serial/by-id names do, so a replugged device is where the kiosk's config says."""
     database = tmp_path / "central.db"
@@ -123,7 +140,8 @@ def start_parcel_system(tmp_path: Path, display: str, processes: Processes, outp
     run(central + ["staff", "add", "--service-point", SERVICE_POINT, "--name", "Anna", "--card-uid", STAFF_UID])
     code = run(central + ["kiosk", "add", "Kiosk 1", "--service-point", SERVICE_POINT, "--quiet"]).strip()
     server = f"http://127.0.0.1:{free_port()}"
-    processes.start("central", central + ["serve", "--host", "127.0.0.1", "--port", server.rsplit(":", 1)[1]])
+    serve = central + ["serve", "--host", "127.0.0.1", "--port", server.rsplit(":", 1)[1]]
+    central_process = processes.start("central", serve, env=central_env)
     links = ["--link-dir", str(tmp_path / "dev")] if stable_names else []
     processes.start("simulators", [sys.executable, "-m", "hardware.sim", "--boards", "1", "--control-port", "0",
                                    "--ports-file", str(tmp_path / "ports.json"), *links])
@@ -145,7 +163,7 @@ def start_parcel_system(tmp_path: Path, display: str, processes: Processes, outp
     kiosk = processes.start("kiosk", command, env=env)
     ui = KioskDriver(probe, display, output_dir)
     return ParcelSystem(database, tmp_path / "data" / "kiosk.db", SimControl(ports["control_url"]), ui, kiosk,
-                        processes, command, env)
+                        processes, command, env, server, central_process, serve, central_env)
 
 
 def _healthy(server: str) -> bool:
