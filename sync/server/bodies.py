@@ -6,6 +6,7 @@ import zlib
 
 from fastapi import Request
 from pydantic import ValidationError
+from starlette.requests import ClientDisconnect
 
 from sync import batchcodec
 from sync import protocol as p
@@ -18,11 +19,14 @@ ERROR_UNSUPPORTED_FORMAT = "unsupported_batch_format"
 async def read_body(request: Request, limit: int) -> bytes:
     """The request body, gunzipped if sent so, refused (413) beyond `limit` bytes either way."""
     chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise ApiError(413, "too_large", f"body over {limit} bytes; send smaller batches")
-        chunks.append(chunk)
+    try:
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > limit:
+                raise ApiError(413, "too_large", f"body over {limit} bytes; send smaller batches")
+            chunks.append(chunk)
+    except ClientDisconnect as exc:  # the line dropped mid-body: nothing to do, nobody to tell
+        raise ApiError(400, "incomplete_body", "the connection closed before the body ended") from exc
     body = b"".join(chunks)
     encoding = request.headers.get("content-encoding", "identity").strip().lower()
     if encoding == "gzip":

@@ -268,6 +268,8 @@ class FaultProxy:
 
     def _one_exchange(self, client: socket.socket, request: HttpMessage, upstream_box: list) -> bool:
         """Handle one request; False when the connection must end."""
+        if self.down:  # the line went down under a kept-alive connection too
+            return False
         info = self._describe(request)
         fault = self.plan(info)
         sent = len(request.raw)
