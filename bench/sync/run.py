@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import platform
+import statistics
 import tempfile
 import time
 import uuid
@@ -92,11 +93,19 @@ def backlog_seconds(work: Path) -> float:
         setup.close()
 
 
-def enqueue_ratio(work: Path, count: int = 1500) -> dict[str, float]:
-    """Both on one WAL + synchronous=FULL file: raw sqlite3 INSERT+COMMIT per row vs.
-    enqueue() (validation, canonical JSON, hash, ORM) + COMMIT per event."""
+ENQUEUE_BLOCKS, ENQUEUE_BLOCK_ROWS = 21, 100
+
+
+def enqueue_ratio(work: Path, blocks: int = ENQUEUE_BLOCKS, rows: int = ENQUEUE_BLOCK_ROWS) -> dict[str, float]:
+    """Both on one WAL + synchronous=FULL file: raw sqlite3 INSERT+COMMIT of one row vs.
+    enqueue() (validation, canonical JSON, hash, insert) + COMMIT of one event.
+
+    fsync latency dominates both and drifts with whatever else uses the disk, so the two are
+    timed in alternating blocks (`blocks` pairs of `rows` commits each, which one goes first
+    alternating too) and the figure is the median of the per-pair ratios."""
     import sqlite3
 
+    work.mkdir(exist_ok=True)
     path = work / "enqueue.db"
     engine = make_engine(f"sqlite:///{path}")
     OutboxBase.metadata.create_all(engine)
@@ -105,21 +114,38 @@ def enqueue_ratio(work: Path, count: int = 1500) -> dict[str, float]:
     raw.execute("PRAGMA journal_mode=WAL")
     raw.execute("PRAGMA synchronous=FULL")
     raw.execute("CREATE TABLE raw_rows (id INTEGER PRIMARY KEY, body TEXT)")
-    payloads = realistic_payloads(count)
-    start = time.perf_counter()
-    for i in range(count):
-        raw.execute("BEGIN")
-        raw.execute("INSERT INTO raw_rows (body) VALUES (?)", (f"row {i}",))
-        raw.execute("COMMIT")
-    raw_rate = count / (time.perf_counter() - start)
+    payloads = iter(realistic_payloads(blocks * rows))
+
+    def raw_block() -> float:
+        start = time.perf_counter()
+        for i in range(rows):
+            raw.execute("BEGIN")
+            raw.execute("INSERT INTO raw_rows (body) VALUES (?)", (f"row {i}",))
+            raw.execute("COMMIT")
+        return time.perf_counter() - start
+
+    def enqueue_block() -> float:
+        start = time.perf_counter()
+        for _ in range(rows):
+            type_, payload = next(payloads)
+            with sessions.begin() as session:
+                enqueue(session, type=type_, payload=payload)
+        return time.perf_counter() - start
+
+    raw_s, enqueue_s = [], []
+    for block in range(blocks):
+        if block % 2:
+            enqueue_s.append(enqueue_block())
+            raw_s.append(raw_block())
+        else:
+            raw_s.append(raw_block())
+            enqueue_s.append(enqueue_block())
     raw.close()
-    start = time.perf_counter()
-    for type_, payload in payloads:
-        with sessions.begin() as session:
-            enqueue(session, type=type_, payload=payload)
-    enqueue_rate = count / (time.perf_counter() - start)
     engine.dispose()
-    return {"raw": raw_rate, "enqueue": enqueue_rate, "ratio": enqueue_rate / raw_rate}
+    ratios = sorted(r / e for r, e in zip(raw_s, enqueue_s))  # enqueue rate / raw rate
+    return {"raw": rows / statistics.median(raw_s), "enqueue": rows / statistics.median(enqueue_s),
+            "ratio": statistics.median(ratios), "low": ratios[len(ratios) // 4],
+            "high": ratios[-1 - len(ratios) // 4], "blocks": blocks, "rows": rows}
 
 
 def main() -> str:
@@ -158,7 +184,9 @@ def _report(f: dict) -> str:
         f"(goal < 60 s) {'OK' if f['backlog'] < 60 else 'MISSED'}.",
         f"3. Server ingest on PostgreSQL, 50 concurrent simulated kiosks: {ingest_line}.",
         f"4. Durable enqueue: {enq['enqueue']:,.0f}/s vs raw single-row commits {enq['raw']:,.0f}/s on "
-        f"the same file: ratio {enq['ratio']:.2f} (goal >= 0.5) {'OK' if enq['ratio'] >= 0.5 else 'MISSED'}.",
+        f"the same file: ratio {enq['ratio']:.2f}, median of {enq['blocks']} alternating blocks of "
+        f"{enq['rows']} commits each (middle half of the blocks {enq['low']:.2f}..{enq['high']:.2f}; "
+        f"goal >= 0.5) {'OK' if enq['ratio'] >= 0.5 else 'MISSED'}.",
         "",
     ]
     return "\n".join(lines)
