@@ -1,6 +1,6 @@
 """The sync figures, each from one run, written to bench/sync_results.md:
 
-1. bytes per event on the wire at batch 500 (gzip request; goal <= 60),
+1. bytes per event on the wire at batch 500 (push format 2 request; goal <= 60),
 2. a 3,500-event backlog through the fault proxy at 50 kbit/s and 600 ms RTT (goal < 60 s),
 3. server ingest events/s on PostgreSQL with 50 concurrent simulated kiosks (goal >= 1,000),
 4. durable enqueue rate / raw single-row-commit rate on the same SQLite file (goal >= 0.5).
@@ -178,8 +178,8 @@ def _report(f: dict) -> str:
         f"({platform.machine()}, Python {platform.python_version()}). Each figure is from one run "
         "of `python -m bench.sync`.", "",
         f"1. Bytes per event on the wire at batch 500: {wire['request']:.1f} B/event for the whole "
-        f"request (headers + gzip body; body alone {wire['body']:.1f}); goal <= 60 "
-        f"{'OK' if wire['request'] <= 60 else 'MISSED'}. Reply: {wire['reply']:.1f} B/event (gzip).",
+        f"request in push format 2 (headers + body; body alone {wire['body']:.1f}); goal <= 60 "
+        f"{'OK' if wire['request'] <= 60 else 'MISSED'}. Reply: {wire['reply']:.1f} B/event.",
         f"2. 3,500-event backlog through the proxy at 50 kbit/s, 600 ms RTT: {f['backlog']:.1f} s "
         f"(goal < 60 s) {'OK' if f['backlog'] < 60 else 'MISSED'}.",
         f"3. Server ingest on PostgreSQL, 50 concurrent simulated kiosks: {ingest_line}.",
