@@ -223,7 +223,7 @@ def expand(doc: CompactBatch) -> p.EventBatch:
 
 
 def _payload(doc: CompactBatch, row: list[Any], i: int) -> tuple[str, dict[str, Any]]:
-    _require(bool(row) and isinstance(row[0], int) and 0 <= row[0] < len(doc.kinds),
+    _require(bool(row) and type(row[0]) is int and 0 <= row[0] < len(doc.kinds),
              f"rows[{i}]: no kind index")
     type_, keys = doc.kinds[row[0]]
     _require(len(row) == 1 + len(keys), f"rows[{i}]: {len(row) - 1} values for {len(keys)} keys")

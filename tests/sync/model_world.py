@@ -25,6 +25,7 @@ from tests.sync.faultproxy import FaultProxy, always
 from tests.sync.helpers import Central
 from tests.sync.kioskside import KIOSK_STAFF, make_worker
 
+BATCH_SIZE = 7  # small, so a few parcels make several batches
 # Long enough for any request of a loaded CI machine; a STALL_RESPONSE costs this much.
 MODEL_TIMEOUT = (2.0, 0.75)
 
@@ -113,7 +114,7 @@ WorkerFactory = Callable[[sessionmaker[Session], SyncClient], SyncWorker]
 
 
 def default_worker(sessions: sessionmaker[Session], client: SyncClient) -> SyncWorker:
-    return make_worker(sessions, client, batch_size=7)
+    return make_worker(sessions, client, batch_size=BATCH_SIZE)
 
 
 class Kiosk:

@@ -111,6 +111,7 @@ def _body(document: dict) -> bytes:
     (lambda d: d.update(ids="!!" + d["ids"][2:]), "ids: not base64"),
     (lambda d: d.update(hashes=base64.b64encode(b"x" * 12).decode()), "hashes: 12 bytes for 2 events"),
     (lambda d: d["rows"][1].__setitem__(0, 5), "rows[1]: no kind index"),
+    (lambda d: d["rows"][1].__setitem__(0, True), "rows[1]: no kind index"),
     (lambda d: d["rows"][0].pop(), "rows[0]: 2 values for 3 keys"),
     (lambda d: d["kinds"][0][1].__setitem__(1, d["kinds"][0][1][0]), "a key twice"),
     (lambda d: d.update(boot=[0, 3]), "boot[1]: no boot 3"),

@@ -4,10 +4,12 @@ Rules change the world (parcels stored and picked up, kiosk clock jumps, staff a
 removed, feed compaction, config changes, token expiry, server restarts) or run a sync round
 through the fault proxy whose n-th (or every n-th) request meets one fault: refused, dropped
 or stalled after the server committed, truncated or corrupted either way, delayed until
-after later requests (reorder + duplicate), or answered 413/429/503 with Retry-After. Other
-rules deliver delayed requests, push a copy of the kiosk's events from a second connection
-(alone or concurrently with the kiosk's own round), cut the kiosk's power at its n-th commit
-(enqueue, verdicts, a pull page...) and restart it from its SQLite file.
+after later requests (reorder + duplicate), or answered 413/429/503 with Retry-After. A round
+may also cut the kiosk's power at a commit (the verdicts of a batch the server committed, a
+pull page, a cursor, the sync state, or the n-th), after which the kiosk restarts from its
+SQLite file; the power also fails while parcels are being stored. Other rules take the kiosk
+offline, deliver delayed requests, and push a copy of a batch from a second connection,
+alone or concurrently with the kiosk's own round.
 
 Checked after every step (`invariant`):
 - every event the kiosk holds a verdict for is on the server with that verdict, and the
@@ -35,14 +37,21 @@ import json
 import os
 import threading
 from collections import Counter
-from datetime import UTC, datetime
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from dataclasses import dataclass
 
 import pytest
 from hypothesis import HealthCheck, Phase, seed, settings
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule, run_state_machine_as_test
+from hypothesis.stateful import (
+    RuleBasedStateMachine,
+    initialize,
+    invariant,
+    precondition,
+    rule,
+    run_state_machine_as_test,
+)
 from sqlalchemy import select
 
 from sync import outbox
@@ -56,7 +65,7 @@ from sync.server.models import EventConflict, EventRow, Parcel, ServicePointConf
 from sync.worker import SyncWorker
 from tests.sync.faultproxy import Fault, Request
 from tests.sync.kioskside import KIOSK_STAFF, apply_staff, drain, drop_staff, enqueue_parcels
-from tests.sync.model_world import Kiosk, KioskCrash, World, WorkerFactory, default_worker
+from tests.sync.model_world import BATCH_SIZE, Kiosk, KioskCrash, World, WorkerFactory, default_worker
 
 SEED = int(os.environ.get("SYNC_MODEL_SEED", "17"))
 EXAMPLES = int(os.environ.get("SYNC_MODEL_EXAMPLES", "30"))
@@ -84,10 +93,24 @@ class KioskWallClock:
                        mono_ms=self.mono_ms)
 
 
-RoundPlan = tuple[Fault, int, bool]  # a round's fault, on the nth (or every nth) request
-ROUND_PLANS = st.tuples(st.sampled_from(ROUND_FAULTS), st.integers(1, 4), st.booleans())
-THEN_SYNC = st.none() | ROUND_PLANS
+# Where the kiosk's power is cut in a round: at the first commit writing that table (outbox:
+# the verdicts of a batch the server has committed; kiosk_staff: a pull page; sync_cursors;
+# sync_state), or at the n-th commit. Then the kiosk restarts from its file (fault 9b, 9c).
 CRASH_POINTS = st.sampled_from(["outbox", "kiosk_staff", "sync_cursors", "sync_state", 1, 2, 3])
+
+
+@dataclass(frozen=True)
+class RoundPlan:
+    fault: Fault = Fault.PASS
+    nth: int = 1  # the fault hits the nth request of the round, or every nth
+    every: bool = False
+    crash_at: int | str | None = None  # see CRASH_POINTS; None: the power stays on
+
+
+CLEAN_ROUND = RoundPlan()
+ROUND_PLANS = st.builds(RoundPlan, st.sampled_from(ROUND_FAULTS), st.integers(1, 4), st.booleans(),
+                        st.none() | CRASH_POINTS)
+THEN_SYNC = st.none() | ROUND_PLANS
 
 
 @dataclass(frozen=True)
@@ -128,6 +151,11 @@ class SyncModel(RuleBasedStateMachine):
         self.staff_made = 0
         self.last_round: RoundOutcome | None = None  # until checked
 
+    @initialize(cards=st.integers(0, 3))
+    def staff_before_the_first_pull(self, cards: int) -> None:
+        for _ in range(cards):
+            self.staff_added()
+
     # --- what happens at the kiosk ------------------------------------------------------------
 
     @rule(count=st.integers(1, 9), then=THEN_SYNC)
@@ -162,24 +190,12 @@ class SyncModel(RuleBasedStateMachine):
 
     @rule(plan=ROUND_PLANS)
     def sync_round(self, plan: RoundPlan) -> None:
-        self._round(*plan)
+        self._round(plan)
 
     def _maybe_round(self, plan: RoundPlan | None) -> None:
         """Most changes are followed by a round, as the kiosk triggers one after a commit."""
         if plan is not None:
-            self._round(*plan)
-
-    @rule(at=CRASH_POINTS, plan=st.none() | ROUND_PLANS)
-    def power_cut_mid_round(self, at: int | str, plan: RoundPlan | None) -> None:
-        """The kiosk dies at a commit of a round (the verdicts of a batch the server has
-        committed, a pull page, a cursor, the sync state, or simply the n-th) and restarts from
-        disk (fault 9b, 9c). The round meets a link fault too, or (None) none."""
-        self.kiosk.crash.arm(at)
-        try:
-            self._round(*(plan or (Fault.PASS, 1, False)))
-        except KioskCrash:
-            self.last_round = None  # a crashed round promises nothing
-        self.kiosk.restart()
+            self._round(plan)
 
     @rule()
     def offline_round(self) -> None:
@@ -199,11 +215,15 @@ class SyncModel(RuleBasedStateMachine):
 
     @rule(concurrent=st.booleans(), first=st.integers(0, 40), count=st.integers(1, 9))
     def duplicate_delivery(self, concurrent: bool, first: int, count: int) -> None:
-        """Some of the kiosk's events once more from a second connection: the same batch
-        twice, or concurrently with the kiosk's own round (fault 5)."""
+        """A copy of a batch the kiosk sent or is about to send, from a second connection:
+        the same batch twice, or concurrently with the kiosk's own round (fault 5). Only what
+        the kiosk itself could have sent: events with a verdict and the oldest pending ones
+        (a pickup never overtakes its parcel's store)."""
         with self.kiosk.sessions() as session:
-            rows = list(session.scalars(select(OutboxEvent).order_by(OutboxEvent.seq).offset(first).limit(count)))
-            events = [to_wire(row) for row in rows]
+            rows = list(session.scalars(select(OutboxEvent).order_by(OutboxEvent.seq)))
+            sendable = [row for row in rows if row.state != "pending"] + \
+                [row for row in rows if row.state == "pending"][:BATCH_SIZE]
+            events = [to_wire(row) for row in sendable[first:first + count]]
         if not events:
             return
         answers: list[p.BatchResponse | ServerError] = []
@@ -217,7 +237,7 @@ class SyncModel(RuleBasedStateMachine):
             if concurrent:
                 thread = threading.Thread(target=push_copy, args=(other,))
                 thread.start()
-                self._round(Fault.PASS, 1, False)
+                self._round(CLEAN_ROUND)
                 thread.join(30)
             else:
                 push_copy(other)
@@ -262,17 +282,26 @@ class SyncModel(RuleBasedStateMachine):
         with self.central.sessions.begin() as session:
             admin.set_config(session, self.sp, {"volume": value}, self.central.clock())
 
-    def _round(self, fault: Fault, nth: int, every: bool) -> None:
+    def _round(self, plan: RoundPlan) -> None:
+        """One sync round meeting the plan's link fault; with a crash point, the kiosk then
+        restarts from disk (whether the power cut came before the round ended or not)."""
         proxy = self.world.proxy
         before = len(proxy.records)
-        proxy.plan = fault_plan(fault, nth, every)
+        proxy.plan = fault_plan(plan.fault, plan.nth, plan.every)
+        if plan.crash_at is not None:
+            self.kiosk.crash.arm(plan.crash_at)
         try:
             delay = self.kiosk.worker.run_once()
+        except KioskCrash:
+            self.last_round = None  # a crashed round promises nothing
+        else:
+            self.last_round = RoundOutcome(
+                ok=self.kiosk.worker.status().consecutive_failures == 0, delay=delay,
+                retry_after=any(r.fault in RETRY_AFTER_FAULTS for r in proxy.records[before:]))
         finally:
             proxy.plan = fault_plan(Fault.PASS, 1, False)
-        self.last_round = RoundOutcome(
-            ok=self.kiosk.worker.status().consecutive_failures == 0, delay=delay,
-            retry_after=any(r.fault in RETRY_AFTER_FAULTS for r in proxy.records[before:]))
+        if plan.crash_at is not None:
+            self.kiosk.restart()
 
     # --- checked after every step -------------------------------------------------------------
 
@@ -299,7 +328,7 @@ class SyncModel(RuleBasedStateMachine):
     def _check_after_quiescence(self) -> None:
         self.world.reset_link()  # link faults off; delayed requests were delivered already
         drain(self.kiosk.worker, self.kiosk.sessions)
-        self._round(Fault.PASS, 1, False)  # a full round after the push drained: pull catches up
+        self._round(CLEAN_ROUND)  # a full round after the push drained: pull catches up
         assert self.last_round.ok, self.kiosk.worker.status().last_error
         server, kiosk = ServerView.read(self), KioskView.read(self.kiosk)
         assert {state for _seq, state, _d in kiosk.outbox.values()} <= set(SETTLED)
@@ -451,7 +480,7 @@ def _all_accepted(batch: list[p.Event]) -> p.BatchResponse:
 
 def eager_worker(sessions, client) -> SyncWorker:
     worker = default_worker(sessions, client)
-    worker.pusher = MarksBeforeTheReply(sessions, client, batch_size=7)
+    worker.pusher = MarksBeforeTheReply(sessions, client, batch_size=BATCH_SIZE)
     return worker
 
 
@@ -478,7 +507,7 @@ class CursorFirstWorker(SyncWorker):
 
 def cursor_first_worker(sessions, client) -> SyncWorker:
     return CursorFirstWorker(sessions, client, appliers={"staff": apply_staff}, on_refetch=drop_staff,
-                             interval=0.1, rand=lambda: 0.0, batch_size=7)
+                             interval=0.1, rand=lambda: 0.0, batch_size=BATCH_SIZE)
 
 
 @pytest.mark.parametrize("worker_factory", [eager_worker, cursor_first_worker], ids=["acks-before-reply", "cursor-before-page"])
