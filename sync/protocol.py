@@ -1,6 +1,7 @@
 """The wire format between kiosk and central server, shared by both ends.
 
 Versioned by URL prefix (/v1). Both ends import these models; nothing else of the other side.
+The dense push-batch encoding both ends share (push format 2) is in sync/batchcodec.py.
 Everything that must be computed identically on both ends (canonical JSON, payload hash,
 card UID hashing, event payload validation) lives here, so there is one definition of it.
 """

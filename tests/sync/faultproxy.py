@@ -278,6 +278,8 @@ class FaultProxy:
                 with self._lock:
                     self.delayed.append(request.raw)
             return self._without_upstream(client, info, fault, sent)
+        if upstream_box and upstream_box[0].getpeername()[1] != self.upstream_port:
+            upstream_box.pop().close()  # the server moved (restarted): follow it
         if not upstream_box:
             upstream_box.append(socket.create_connection((LOOPBACK, self.upstream_port)))
         upstream = upstream_box[0]

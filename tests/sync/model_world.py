@@ -73,17 +73,19 @@ class CrashSwitch:
     """Cuts the power at a commit: the n-th from now, or the first that writes a given table
     (outbox: verdicts; kiosk_staff: a pull page; sync_cursors; sync_state). That commit is
     rolled back, as SQLite does with a transaction its process did not finish, and so is
-    every commit after it: the process is dead."""
+    every commit after it: the process is dead.
 
-    def __init__(self, engine: Engine, sessions: sessionmaker[Session]) -> None:
+    Engine events, not Session ones: the ORM flushes its UPDATEs inside Session.commit(), so
+    only the connection's own commit sees every statement of the transaction."""
+
+    def __init__(self, engine: Engine) -> None:
         self.countdown: int | None = None
         self.table: str | None = None
         self.crashed = False
         self._written: set[str] = set()
         event.listen(engine, "before_cursor_execute", self._before_execute)
-        event.listen(sessions, "before_commit", self._before_commit)
-        event.listen(sessions, "after_commit", self._forget)
-        event.listen(sessions, "after_rollback", self._forget)
+        event.listen(engine, "commit", self._commit)
+        event.listen(engine, "rollback", self._forget)
 
     def arm(self, at: int | str) -> None:
         """At the n-th commit from now (int) or the first commit writing table `at` (str)."""
@@ -94,16 +96,17 @@ class CrashSwitch:
         if match:
             self._written.add(match.group(1).lower())
 
-    def _before_commit(self, _session: Session) -> None:
+    def _commit(self, _connection: object) -> None:
         if self.countdown is not None:
             self.countdown -= 1
             self.crashed = self.crashed or self.countdown <= 0
         if self.table is not None and self.table in self._written:
             self.crashed = True
+        self._forget()
         if self.crashed:
             raise KioskCrash("power cut")
 
-    def _forget(self, _session: Session) -> None:
+    def _forget(self, *_args: object) -> None:
         self._written.clear()
 
 
@@ -138,7 +141,7 @@ class Kiosk:
             OutboxBase.metadata.create_all(self.engine)
             KIOSK_STAFF.metadata.create_all(self.engine)
         self.sessions = make_session_factory(self.engine)
-        self.crash = CrashSwitch(self.engine, self.sessions)
+        self.crash = CrashSwitch(self.engine)
         self.client = SyncClient(self.world.proxy.url, self.device_id, self.key, timeout=MODEL_TIMEOUT)
         self.worker = self._worker_factory(self.sessions, self.client)
 
