@@ -26,7 +26,7 @@ Seeded and replayable: the run uses SYNC_MODEL_SEED (default 17), so the same co
 run the same examples. A failure prints the shrunk steps, a @reproduce_failure blob and the
 seed; replay it with
     SYNC_MODEL_SEED=<seed> .venv/bin/pytest -q tests/sync/test_model.py -k invariant
-SYNC_MODEL_EXAMPLES (default 30) and SYNC_MODEL_STEPS (default 30) make a longer hunt, e.g.
+SYNC_MODEL_EXAMPLES (default 20) and SYNC_MODEL_STEPS (default 30) make a longer hunt, e.g.
     SYNC_MODEL_SEED=$RANDOM SYNC_MODEL_EXAMPLES=500 .venv/bin/pytest -q tests/sync/test_model.py
 The last tests plant bugs and require the machine to find them: it is not a check that
 cannot fail.
@@ -68,7 +68,7 @@ from tests.sync.kioskside import KIOSK_STAFF, apply_staff, drain, drop_staff, en
 from tests.sync.model_world import BATCH_SIZE, Kiosk, KioskCrash, World, WorkerFactory, default_worker
 
 SEED = int(os.environ.get("SYNC_MODEL_SEED", "17"))
-EXAMPLES = int(os.environ.get("SYNC_MODEL_EXAMPLES", "30"))
+EXAMPLES = int(os.environ.get("SYNC_MODEL_EXAMPLES", "20"))
 STEPS = int(os.environ.get("SYNC_MODEL_STEPS", "30"))
 
 # STALL_RESPONSE costs a client timeout of wall time: listed once among many. PASS is listed
@@ -522,6 +522,6 @@ def cursor_first_worker(sessions, client) -> SyncWorker:
 def test_fault17_finds_a_planted_bug(world: World, worker_factory: WorkerFactory) -> None:
     buggy = type("BuggyModel", (SyncModel,), {"worker_factory": staticmethod(worker_factory)})
     with pytest.raises(AssertionError) as found:
-        run_model(buggy, SEED, examples=60, steps=STEPS, shrink=False)
+        run_model(buggy, SEED, examples=40, steps=STEPS, shrink=False)
     assert any("SYNC_MODEL_SEED" in note for note in getattr(found.value, "__notes__", []))
 
