@@ -522,6 +522,6 @@ def cursor_first_worker(sessions, client) -> SyncWorker:
 def test_fault17_finds_a_planted_bug(world: World, worker_factory: WorkerFactory) -> None:
     buggy = type("BuggyModel", (SyncModel,), {"worker_factory": staticmethod(worker_factory)})
     with pytest.raises(AssertionError) as found:
-        run_model(buggy, SEED, examples=40, steps=STEPS, shrink=False)
+        run_model(buggy, SEED, examples=60, steps=STEPS, shrink=False)
     assert any("SYNC_MODEL_SEED" in note for note in getattr(found.value, "__notes__", []))
 
