@@ -1,14 +1,16 @@
 """The kiosk's HTTP client for the central server: device key, enrollment, push and pull.
 
-Built on requests.Session: every request has a timeout, pushes are gzip JSON, tokens are
-fetched (challenge -> signed nonce) when needed and again after a 401, and every failure is
-a typed SyncError saying whose problem it is. Not thread-safe: the sync worker owns it.
+Built on requests.Session: every request has a timeout, pushes are compact batches
+(push format 2, sync/batchcodec.py), tokens are fetched (challenge -> signed nonce) when
+needed and again after a 401, and every failure is a typed SyncError saying whose problem
+it is. Not thread-safe: the sync worker owns it.
 """
 from __future__ import annotations
 
 import base64
 import email.utils
 import gzip
+import logging
 import os
 import time
 from collections.abc import Mapping, Sequence
@@ -17,6 +19,7 @@ from typing import Any, TypeVar
 import requests
 from pydantic import BaseModel, ValidationError
 
+from sync import batchcodec
 from sync import protocol as p
 from sync.devicekey import (
     adopt_pending_key,
@@ -44,6 +47,7 @@ __all__ = [
     "enroll", "generate_device_key", "load_device_key", "public_key_b64",
 ]
 
+log = logging.getLogger(__name__)
 DEFAULT_TIMEOUT = (5.0, 30.0)  # (connect, read) seconds
 TOKEN_REFRESH_MARGIN_S = 60.0
 USER_AGENT = "servicepunkt-kiosk/1"
@@ -156,7 +160,11 @@ class SyncClient:
         key_path: str | os.PathLike[str],
         *,
         timeout: Any = DEFAULT_TIMEOUT,
+        push_format: int = batchcodec.FORMAT_VERSION,
     ) -> None:
+        if push_format not in (1, batchcodec.FORMAT_VERSION):
+            raise ValueError(f"push format {push_format}: this kiosk writes 1 and {batchcodec.FORMAT_VERSION}")
+        self.push_format = push_format
         self.server_url = server_url.rstrip("/")
         self.device_id = device_id
         self._key_path = key_path
@@ -178,8 +186,34 @@ class SyncClient:
     def push(self, events: Sequence[p.Event], *, sent_clock: p.Clock | None = None) -> p.BatchResponse:
         """Send one batch. Any exception means nothing is acknowledged: send it again.
 
-        Empty fields (the payload hash the server recomputes anyway) stay off the wire."""
-        batch = p.EventBatch(events=list(events), sent_clock=sent_clock)
+        In push format 2 (sync/batchcodec.py) unless the server cannot read it (415): then
+        in format 1 from here on."""
+        events = list(events)
+        if self.push_format == batchcodec.FORMAT_VERSION:
+            try:
+                return self._push_compact(events, sent_clock)
+            except RequestRejected as exc:
+                if exc.status != 415:
+                    raise
+                log.warning("server cannot read push format 2 (%s); using format 1", exc.detail)
+                self.push_format = 1
+        return self._push_json(events, sent_clock)
+
+    def _push_compact(self, events: list[p.Event], sent_clock: p.Clock | None) -> p.BatchResponse:
+        response = self._authorized(
+            "POST", f"/devices/{self.device_id}/events:batch",
+            data=batchcodec.encode_batch(events, sent_clock),
+            headers={"Content-Type": batchcodec.MEDIA_TYPE_V2},
+        )
+        reply = _parse(batchcodec.BatchReplyV2, response)
+        try:
+            return batchcodec.expand_reply(events, reply)
+        except ValueError as exc:
+            raise BadResponse(f"batch reply does not fit the batch: {exc}") from exc
+
+    def _push_json(self, events: list[p.Event], sent_clock: p.Clock | None) -> p.BatchResponse:
+        """Format 1: EventBatch JSON, gzip; empty fields stay off the wire."""
+        batch = p.EventBatch(events=events, sent_clock=sent_clock)
         body = batch.model_dump_json(exclude_none=True).encode("utf-8")
         response = self._authorized(
             "POST", f"/devices/{self.device_id}/events:batch",

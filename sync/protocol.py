@@ -1,6 +1,7 @@
 """The wire format between kiosk and central server, shared by both ends.
 
 Versioned by URL prefix (/v1). Both ends import these models; nothing else of the other side.
+The dense push-batch encoding both ends share (push format 2) is in sync/batchcodec.py.
 Everything that must be computed identically on both ends (canonical JSON, payload hash,
 card UID hashing, event payload validation) lives here, so there is one definition of it.
 """
@@ -42,6 +43,7 @@ ERROR_SEQ_REWIND = "seq_rewind"
 ERROR_RATE_LIMITED = "rate_limited"
 
 HASH_PATTERN = r"^[0-9a-f]{64}$"
+HASH_OR_PREFIX_PATTERN = r"^(?:[0-9a-f]{8}|[0-9a-f]{64})$"
 INT64_LIMIT = 2**63  # seq and clock values must fit a BIGINT column
 
 
@@ -135,8 +137,9 @@ class Event(WireModel):
     type: str = Field(min_length=1, max_length=64)
     payload: dict[str, Any]
     # Optional on the wire: the server recomputes it from the canonical payload anyway, and
-    # 64 hex digits of entropy would double the gzip size of a batch. If sent, it is checked.
-    payload_hash: str | None = Field(default=None, pattern=HASH_PATTERN)
+    # 64 hex digits of entropy would double the size of a batch. If sent, whole or as its
+    # first 8 digits (push format 2, sync/batchcodec.py), it is checked.
+    payload_hash: str | None = Field(default=None, pattern=HASH_OR_PREFIX_PATTERN)
     clock: Clock
 
 

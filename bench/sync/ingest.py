@@ -1,9 +1,9 @@
 """Server ingest on PostgreSQL: 50 simulated kiosks push concurrently to a real
-`kiosk-central serve` process. Bodies are built and gzipped before the clock starts, so the
-figure is the server's (the clients only send bytes)."""
+`kiosk-central serve` process. Bodies are built and encoded (push format 2, as the kiosks
+send them) before the clock starts, so the figure is the server's (the clients only send
+bytes)."""
 from __future__ import annotations
 
-import gzip
 import os
 import secrets
 import socket
@@ -17,6 +17,7 @@ from pathlib import Path
 
 import requests
 
+from sync import batchcodec
 from sync import protocol as p
 from sync.client import SyncClient, enroll, generate_device_key
 from sync.server import admin
@@ -36,9 +37,9 @@ def _batches(count: int) -> list[bytes]:
             seq += 1
             payload = {"parcel_id": str(uuid.uuid4()), "tracking_id": f"RR{seq:09d}SE", "compartment": "A1"}
             events.append(p.Event(event_id=uuid.uuid4(), seq=seq, type="parcel.stored", payload=payload,
+                                  payload_hash=p.payload_hash(payload),
                                   clock=p.Clock(wall_ms=0, clock_synced=False, boot_id="b", mono_ms=seq)))
-        body = p.EventBatch(events=events).model_dump_json(exclude_none=True).encode()
-        bodies.append(gzip.compress(body, mtime=0))
+        bodies.append(batchcodec.encode_batch(events))
     return bodies
 
 
@@ -82,8 +83,7 @@ def _kiosks(url: str, database_url: str, work: Path) -> list[tuple[str, str]]:
 
 def _push_all(url: str, device: str, token: str, bodies: list[bytes], start: threading.Barrier,
               errors: list[str]) -> None:
-    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json",
-               "Content-Encoding": "gzip"}
+    headers = {"Authorization": f"Bearer {token}", "Content-Type": batchcodec.MEDIA_TYPE_V2}
     with requests.Session() as http:
         start.wait()
         for body in bodies:

@@ -1,13 +1,17 @@
 """The sync figures, each from one run, written to bench/sync_results.md:
 
-1. bytes per event on the wire at batch 500 (gzip request; goal <= 60),
+1. bytes per event on the wire at batch 500 (push format 2 request; goal <= 60),
 2. a 3,500-event backlog through the fault proxy at 50 kbit/s and 600 ms RTT (goal < 60 s),
 3. server ingest events/s on PostgreSQL with 50 concurrent simulated kiosks (goal >= 1,000),
-4. durable enqueue rate / raw single-row-commit rate on the same SQLite file (goal >= 0.5).
+4. durable enqueue rate / raw single-row-commit rate on the same SQLite file, made by the
+   kiosk's own engine and migration (goal >= 0.5).
 """
 from __future__ import annotations
 
+import hashlib
+import json
 import platform
+import statistics
 import tempfile
 import time
 import uuid
@@ -92,34 +96,81 @@ def backlog_seconds(work: Path) -> float:
         setup.close()
 
 
-def enqueue_ratio(work: Path, count: int = 1500) -> dict[str, float]:
-    """Both on one WAL + synchronous=FULL file: raw sqlite3 INSERT+COMMIT per row vs.
-    enqueue() (validation, canonical JSON, hash, ORM) + COMMIT per event."""
+ENQUEUE_BLOCKS, ENQUEUE_BLOCK_ROWS = 21, 100
+
+
+def enqueue_ratio(work: Path, blocks: int = ENQUEUE_BLOCKS, rows: int = ENQUEUE_BLOCK_ROWS) -> dict[str, float]:
+    """On one WAL + synchronous=FULL file made by the kiosk's own engine and migration:
+
+    raw     sqlite3 BEGIN; INSERT of one small row; COMMIT (the baseline),
+    ceiling sqlite3 BEGIN; INSERT of an outbox row; COMMIT: what the outbox's schema costs
+            by itself (the row, UNIQUE(event_id), the (state, seq) index and AUTOINCREMENT's
+            sqlite_sequence: four B-tree pages per commit where the baseline writes one),
+    enqueue the kiosk's way: a Session transaction around enqueue() (validation, canonical
+            JSON, hash, insert), committed.
+
+    fsync latency dominates all three and drifts with whatever else uses the disk, so they
+    are timed in interleaved blocks (`blocks` rounds of `rows` commits each, the order
+    rotating) and each figure is the median of the per-round ratios to the baseline."""
     import sqlite3
 
-    path = work / "enqueue.db"
-    engine = make_engine(f"sqlite:///{path}")
-    OutboxBase.metadata.create_all(engine)
-    sessions = make_session_factory(engine)
+    from kiosk.store.db import create_kiosk_engine, session_factory, upgrade
+
+    work.mkdir(exist_ok=True)
+    path = work / "kiosk.db"
+    engine = create_kiosk_engine(path)
+    upgrade(engine)
+    sessions = session_factory(engine)
     raw = sqlite3.connect(path, isolation_level=None)
     raw.execute("PRAGMA journal_mode=WAL")
     raw.execute("PRAGMA synchronous=FULL")
     raw.execute("CREATE TABLE raw_rows (id INTEGER PRIMARY KEY, body TEXT)")
-    payloads = realistic_payloads(count)
-    start = time.perf_counter()
-    for i in range(count):
-        raw.execute("BEGIN")
-        raw.execute("INSERT INTO raw_rows (body) VALUES (?)", (f"row {i}",))
-        raw.execute("COMMIT")
-    raw_rate = count / (time.perf_counter() - start)
+    payloads = iter(realistic_payloads(2 * blocks * rows))
+
+    def raw_block() -> float:
+        start = time.perf_counter()
+        for i in range(rows):
+            raw.execute("BEGIN")
+            raw.execute("INSERT INTO raw_rows (body) VALUES (?)", (f"row {i}",))
+            raw.execute("COMMIT")
+        return time.perf_counter() - start
+
+    def ceiling_block() -> float:
+        start = time.perf_counter()
+        for _ in range(rows):
+            _type, payload = next(payloads)
+            text = json.dumps(payload, sort_keys=True)
+            raw.execute("BEGIN")
+            raw.execute(
+                "INSERT INTO outbox (event_id, type, payload, payload_hash, wall_ms, clock_synced, boot_id,"
+                " mono_ms, state, attempts, created_at) VALUES (?, ?, ?, ?, 0, 1, 'b', 0, 'pending', 0, '')",
+                (str(uuid.uuid4()), _type, text, hashlib.sha256(text.encode()).hexdigest()))
+            raw.execute("COMMIT")
+        return time.perf_counter() - start
+
+    def enqueue_block() -> float:
+        start = time.perf_counter()
+        for _ in range(rows):
+            type_, payload = next(payloads)
+            with sessions.begin() as session:
+                enqueue(session, type=type_, payload=payload)
+        return time.perf_counter() - start
+
+    timed: dict[str, list[float]] = {"raw": [], "ceiling": [], "enqueue": []}
+    order = [("raw", raw_block), ("ceiling", ceiling_block), ("enqueue", enqueue_block)]
+    for block in range(blocks):
+        for name, run_block in order[block % 3:] + order[:block % 3]:
+            timed[name].append(run_block())
     raw.close()
-    start = time.perf_counter()
-    for type_, payload in payloads:
-        with sessions.begin() as session:
-            enqueue(session, type=type_, payload=payload)
-    enqueue_rate = count / (time.perf_counter() - start)
     engine.dispose()
-    return {"raw": raw_rate, "enqueue": enqueue_rate, "ratio": enqueue_rate / raw_rate}
+    figures: dict[str, float] = {"blocks": blocks, "rows": rows}
+    for name, seconds in timed.items():
+        figures[name] = rows / statistics.median(seconds)
+        if name != "raw":
+            ratios = sorted(r / s for r, s in zip(timed["raw"], seconds))
+            figures[f"{name}_ratio"] = statistics.median(ratios)
+            figures[f"{name}_low"], figures[f"{name}_high"] = ratios[len(ratios) // 4], ratios[-1 - len(ratios) // 4]
+    return figures
 
 
 def main() -> str:
@@ -152,13 +203,17 @@ def _report(f: dict) -> str:
         f"({platform.machine()}, Python {platform.python_version()}). Each figure is from one run "
         "of `python -m bench.sync`.", "",
         f"1. Bytes per event on the wire at batch 500: {wire['request']:.1f} B/event for the whole "
-        f"request (headers + gzip body; body alone {wire['body']:.1f}); goal <= 60 "
-        f"{'OK' if wire['request'] <= 60 else 'MISSED'}. Reply: {wire['reply']:.1f} B/event (gzip).",
+        f"request in push format 2 (headers + body; body alone {wire['body']:.1f}); goal <= 60 "
+        f"{'OK' if wire['request'] <= 60 else 'MISSED'}. Reply: {wire['reply']:.1f} B/event.",
         f"2. 3,500-event backlog through the proxy at 50 kbit/s, 600 ms RTT: {f['backlog']:.1f} s "
         f"(goal < 60 s) {'OK' if f['backlog'] < 60 else 'MISSED'}.",
         f"3. Server ingest on PostgreSQL, 50 concurrent simulated kiosks: {ingest_line}.",
-        f"4. Durable enqueue: {enq['enqueue']:,.0f}/s vs raw single-row commits {enq['raw']:,.0f}/s on "
-        f"the same file: ratio {enq['ratio']:.2f} (goal >= 0.5) {'OK' if enq['ratio'] >= 0.5 else 'MISSED'}.",
+        f"4. Durable enqueue (the kiosk's engine and schema): {enq['enqueue']:,.0f}/s vs raw single-row "
+        f"commits {enq['raw']:,.0f}/s on the same file: ratio {enq['enqueue_ratio']:.2f} (middle half of "
+        f"{enq['blocks']} interleaved blocks of {enq['rows']} commits: {enq['enqueue_low']:.2f}.."
+        f"{enq['enqueue_high']:.2f}; goal >= 0.5) {'OK' if enq['enqueue_ratio'] >= 0.5 else 'MISSED'}. "
+        f"The outbox row alone, inserted raw: {enq['ceiling']:,.0f}/s, ratio {enq['ceiling_ratio']:.2f} "
+        "(its four B-tree pages per commit: the ceiling for any enqueue on this schema).",
         "",
     ]
     return "\n".join(lines)

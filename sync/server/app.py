@@ -61,7 +61,8 @@ def create_app(
             engine.dispose()
 
     app = FastAPI(title="kiosk-central", lifespan=lifespan, docs_url=None, redoc_url=None)
-    # Batch replies carry a verdict per event: gzip makes them ~4x smaller on a slow link.
+    # Format-1 batch replies and change pages carry a row per event or change: gzip makes them
+    # several times smaller on a slow link (format-2 replies are small already).
     app.add_middleware(GZipMiddleware, minimum_size=512)
     _install_error_handlers(app)
     for router in build_routers(ctx):

@@ -9,9 +9,10 @@ from fastapi import APIRouter, Header, Query, Request, Response
 from sqlalchemy.exc import IntegrityError
 from starlette.concurrency import run_in_threadpool
 
+from sync import batchcodec
 from sync import protocol as p
 from sync.server import auth
-from sync.server.bodies import parse_batch, read_body
+from sync.server.bodies import batch_format, parse_batch, parse_compact_batch, read_body
 from sync.server.errors import ApiError
 from sync.server.feed import CursorInvalid, check_cursor, decode_cursor, read_page
 from sync.server.ingest import SeqRewind, ingest_batch
@@ -26,13 +27,16 @@ INGEST_ATTEMPTS = 5
 def device_router(ctx: ServerContext) -> APIRouter:
     router = APIRouter(prefix=p.API_PREFIX + "/devices/{device_id}")
 
-    @router.post("/events:batch", response_model=p.BatchResponse)
-    async def events_batch(
-        device_id: str, request: Request, authorization: AuthHeader = None
-    ) -> p.BatchResponse:
+    @router.post("/events:batch", response_model=None)
+    async def events_batch(device_id: str, request: Request, authorization: AuthHeader = None) -> Response:
+        """Format 1 is answered with a BatchResponse, format 2 with a BatchReplyV2."""
         await run_in_threadpool(ctx.authenticate, authorization, device_id)
-        batch = parse_batch(await read_body(request, p.MAX_BODY_BYTES))
-        return await run_in_threadpool(_ingest, ctx, device_id, batch)
+        version = batch_format(request.headers.get("content-type"))
+        body = await read_body(request, p.MAX_BODY_BYTES)
+        batch = parse_batch(body) if version == 1 else parse_compact_batch(body)
+        response = await run_in_threadpool(_ingest, ctx, device_id, batch)
+        reply = response if version == 1 else batchcodec.compact_reply(response)
+        return Response(reply.model_dump_json(), media_type="application/json")
 
     @router.get("/changes", response_model=p.ChangesPage)
     def changes(

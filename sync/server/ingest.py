@@ -119,7 +119,8 @@ def _ingest_one(
 
 
 def _problem(event: p.Event, digest: str) -> str | None:
-    if event.payload_hash is not None and event.payload_hash != digest:
+    # Whole (format 1) or its first 8 digits (format 2): either way the kiosk's own hash.
+    if event.payload_hash is not None and not digest.startswith(event.payload_hash):
         return "payload_hash does not match the canonical JSON of the payload"
     return p.payload_problem(event.type, event.payload)
 

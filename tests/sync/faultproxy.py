@@ -23,6 +23,9 @@ CHUNK = 1024
 class Fault(enum.Enum):
     PASS = "pass"
     REFUSE = "refuse"                        # close at once: nothing reaches the server
+    CORRUPT_REQUEST = "corrupt_request"      # one body byte flipped on the way to the server
+    DELAY_REQUEST = "delay_request"          # close at once; the request reaches the server only
+                                             # at deliver_delayed(), after later ones (reorder)
     TRUNCATE_REQUEST = "truncate_request"    # half the body reaches the server, then both close
     STALL = "stall"                          # never answer (the client times out); nothing sent on
     DROP_RESPONSE = "drop_response"          # the server answered (committed); the client gets EOF
@@ -31,6 +34,7 @@ class Fault(enum.Enum):
     CORRUPT_RESPONSE = "corrupt_response"    # full length, garbage body
     STATUS_413 = "status_413"                # the proxy answers 413 itself
     STATUS_503 = "status_503"                # the proxy answers 503 with Retry-After: 1
+    STATUS_429 = "status_429"                # the proxy answers 429 with Retry-After: 1
     HOLD_REQUEST = "hold_request"            # wait for release(); then close, nothing sent on
     HOLD_RESPONSE = "hold_response"          # the server committed; wait for release(); close
 
@@ -164,6 +168,7 @@ class FaultProxy:
 
     def __init__(self, upstream_port: int, *, plan: Plan | None = None, link: Link | None = None) -> None:
         self.upstream_port = upstream_port
+        self.delayed: list[bytes] = []  # raw requests of DELAY_REQUEST, oldest first
         self.plan: Plan = plan or always()
         self.link = link or Link()
         self.down = False  # True: refuse connections at once (offline)
@@ -211,6 +216,19 @@ class FaultProxy:
     def faults_seen(self) -> list[Fault]:
         return [record.fault for record in self.records]
 
+    def deliver_delayed(self) -> list[int]:
+        """Send the delayed requests to the server now, oldest first, each on a connection of
+        its own; the answers go nowhere (their client gave up long ago). Returns the statuses."""
+        with self._lock:
+            pending, self.delayed = self.delayed, []
+        statuses = []
+        for raw in pending:
+            with socket.create_connection((LOOPBACK, self.upstream_port)) as upstream:
+                upstream.sendall(raw)
+                reply = _Reader(upstream).read_message()
+                statuses.append(0 if reply is None else int(reply.start_line.split()[1]))
+        return statuses
+
     # --- connections ---------------------------------------------------------------------
 
     def _accept_loop(self) -> None:
@@ -250,11 +268,18 @@ class FaultProxy:
 
     def _one_exchange(self, client: socket.socket, request: HttpMessage, upstream_box: list) -> bool:
         """Handle one request; False when the connection must end."""
+        if self.down:  # the line went down under a kept-alive connection too
+            return False
         info = self._describe(request)
         fault = self.plan(info)
         sent = len(request.raw)
-        if fault in (Fault.REFUSE, Fault.STALL, Fault.HOLD_REQUEST, Fault.STATUS_413, Fault.STATUS_503):
+        if fault in _WITHOUT_UPSTREAM:
+            if fault is Fault.DELAY_REQUEST:
+                with self._lock:
+                    self.delayed.append(request.raw)
             return self._without_upstream(client, info, fault, sent)
+        if upstream_box and upstream_box[0].getpeername()[1] != self.upstream_port:
+            upstream_box.pop().close()  # the server moved (restarted): follow it
         if not upstream_box:
             upstream_box.append(socket.create_connection((LOOPBACK, self.upstream_port)))
         upstream = upstream_box[0]
@@ -263,15 +288,15 @@ class FaultProxy:
             self.link.send(upstream, cut)
             self._record(info, fault, sent, 0, None)
             return False
-        self.link.send(upstream, request.raw)
+        self.link.send(upstream, _corrupt_body(request) if fault is Fault.CORRUPT_REQUEST else request.raw)
         response = _Reader(upstream).read_message(response_to=info.method)
         if response is None:
             raise ConnectionError("the server closed the connection")
         return self._deliver(client, info, fault, sent, response)
 
     def _without_upstream(self, client: socket.socket, info: Request, fault: Fault, sent: int) -> bool:
-        if fault in (Fault.STATUS_413, Fault.STATUS_503):
-            status = 413 if fault is Fault.STATUS_413 else 503
+        if fault in _SYNTHETIC:
+            status = _SYNTHETIC[fault]
             raw = _synthetic(status)
             self.link.send(client, raw)
             self._record(info, fault, sent, len(raw), status)
@@ -304,7 +329,7 @@ class FaultProxy:
             raw = response.head + b"\r\n\r\n" + bytes(b ^ 0xA5 for b in response.body)
         self.link.send(client, raw)
         self._record(info, fault, sent, len(raw), status)
-        keep = fault is Fault.PASS or fault is Fault.CORRUPT_RESPONSE
+        keep = fault in (Fault.PASS, Fault.CORRUPT_RESPONSE, Fault.CORRUPT_REQUEST)
         return keep and response.headers.get("connection", "").lower() != "close"
 
     def _hold(self) -> None:
@@ -325,8 +350,20 @@ class FaultProxy:
             self._stats.records.append(Record(info, fault, sent, received, status))
 
 
+_SYNTHETIC = {Fault.STATUS_413: 413, Fault.STATUS_429: 429, Fault.STATUS_503: 503}
+_WITHOUT_UPSTREAM = {Fault.REFUSE, Fault.STALL, Fault.HOLD_REQUEST, Fault.DELAY_REQUEST, *_SYNTHETIC}
+
+
+def _corrupt_body(request: HttpMessage) -> bytes:
+    """The request with the middle byte of its body inverted (a body-less request as is)."""
+    body = bytearray(request.body)
+    if body:
+        body[len(body) // 2] ^= 0xFF
+    return request.head + b"\r\n\r\n" + bytes(body)
+
+
 def _synthetic(status: int) -> bytes:
-    reason = {413: "Payload Too Large", 503: "Service Unavailable"}[status]
+    reason = {413: "Payload Too Large", 429: "Too Many Requests", 503: "Service Unavailable"}[status]
     body = b'{"error":"proxy_%d","detail":"injected by the fault proxy"}' % status
     head = (f"HTTP/1.1 {status} {reason}\r\nContent-Type: application/json\r\n"
             f"Content-Length: {len(body)}\r\nRetry-After: 1\r\n\r\n").encode("ascii")

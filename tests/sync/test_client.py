@@ -1,13 +1,16 @@
 """The kiosk's client: device key files, and how each kind of failure reaches the caller."""
 from __future__ import annotations
 
+import gzip
+import json
 import os
 import stat
 
 import pytest
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 
+from sync import batchcodec
 from sync.client import (
     BadResponse,
     KeyFileError,
@@ -82,3 +85,50 @@ def test_server_failures_are_typed(tmp_path, response, expected, retry_after) ->
         server.stop()
     if expected is ServerError:
         assert err.value.status == response.status_code and err.value.retry_after == retry_after
+
+
+def format_1_only_server(seen: list[str]) -> LiveServer:
+    """A server from before push format 2: 415 for it, BatchResponse JSON for format 1."""
+    app = FastAPI()
+    app.post("/v1/auth/challenge")(lambda: {"nonce": "n", "expires_in": 60})
+    app.post("/v1/auth/token")(lambda: {"token": "t", "expires_in": 3600})
+
+    @app.post("/v1/devices/{device_id}/events:batch")
+    async def batch(device_id: str, request: Request) -> Response:
+        seen.append(request.headers["content-type"])
+        if request.headers["content-type"] != "application/json":
+            return JSONResponse({"error": "unsupported_batch_format", "detail": "format 1 only"}, 415)
+        events = json.loads(gzip.decompress(await request.body()))["events"]
+        results = [{"event_id": e["event_id"], "seq": e["seq"], "status": "accepted"} for e in events]
+        return JSONResponse({"results": results, "acked_through": events[-1]["seq"],
+                             "server_time": "2026-11-27T12:00:00Z"})
+
+    return LiveServer(app).start()
+
+
+def test_a_server_that_cannot_read_format_2_gets_format_1_from_then_on(tmp_path) -> None:
+    generate_device_key(tmp_path / "key")
+    seen: list[str] = []
+    server = format_1_only_server(seen)
+    try:
+        with SyncClient(server.url, "kiosk-1", tmp_path / "key") as client:
+            first = client.push([make_event(1)])
+            second = client.push([make_event(2)])
+    finally:
+        server.stop()
+    assert [r.status for r in first.results + second.results] == ["accepted", "accepted"]
+    assert seen == [batchcodec.MEDIA_TYPE_V2, "application/json", "application/json"]
+    assert client.push_format == 1
+
+
+def test_a_format_2_reply_for_another_batch_is_a_bad_response(tmp_path) -> None:
+    generate_device_key(tmp_path / "key")
+    reply = Response('{"v":2,"n":3,"acked_through":3,"server_time":"2026-11-27T12:00:00Z"}',
+                     media_type="application/json")
+    server = stub_server(reply)
+    try:
+        with SyncClient(server.url, "kiosk-1", tmp_path / "key") as client, \
+                pytest.raises(BadResponse, match="does not fit"):
+            client.push([make_event(1)])
+    finally:
+        server.stop()

@@ -150,10 +150,16 @@ def test_fault08_server_killed_mid_batch_leaves_no_partial_effects(central, prox
         wait_until(lambda: _listening(port), "the stuck server to listen")
         enqueue_parcels(kiosk_db, [f"P{i}" for i in range(20)])
         worker = make_worker(kiosk_db, proxied)
-        pusher = threading.Thread(target=worker.run_once)
+        killed = threading.Event()
+
+        def push_until_killed() -> None:  # a round lost to a slow start is simply retried
+            while not killed.is_set() and stuck.poll() is None:
+                worker.run_once()
+        pusher = threading.Thread(target=push_until_killed)
         pusher.start()
         assert stuck.stdout.readline().strip() == "STUCK"
         stuck.kill()  # SIGKILL with the transaction open
+        killed.set()
         pusher.join(30)
     finally:
         stuck.kill()

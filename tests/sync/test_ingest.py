@@ -8,6 +8,7 @@ import threading
 import pytest
 import requests
 
+from sync import batchcodec
 from sync import protocol as p
 from sync.client import load_device_key
 from sync.errors import SeqRewound
@@ -122,6 +123,31 @@ def raw_post(central, kiosk):
     return post
 
 
+def test_format_1_batches_are_still_read_with_the_same_verdicts(central, kiosk) -> None:
+    """A kiosk that fell back to format 1 (gzip JSON) gets the same dedupe and rejections."""
+    kiosk.client.push_format = 1
+    batch = [make_event(1), make_event(2, payload=stored_payload("P2"), payload_hash="0" * 64)]
+    assert [r.status for r in kiosk.client.push(batch).results] == ["accepted", "rejected"]
+    kiosk.client.push_format = 2
+    assert [r.status for r in kiosk.client.push(batch).results] == ["duplicate", "rejected"]
+    assert central.count(EventRow) == 2 and central.count(Parcel) == 1
+
+
+@pytest.mark.parametrize("content_type", [
+    "application/vnd.servicepunkt.events; v=3",
+    "application/vnd.servicepunkt.events",
+    "text/plain",
+])
+def test_a_push_format_the_server_does_not_know_is_415_saying_which_it_reads(
+    central, raw_post, content_type: str
+) -> None:
+    response = raw_post(batchcodec.encode_batch([make_event(1)]), **{"Content-Type": content_type})
+    assert response.status_code == 415
+    assert response.json()["error"] == "unsupported_batch_format"
+    assert batchcodec.MEDIA_TYPE_V2 in response.json()["detail"]
+    assert central.count(EventRow) == 0
+
+
 def test_plain_json_bodies_are_accepted_too(central, raw_post) -> None:
     body = p.EventBatch(events=[make_event(1)]).model_dump_json().encode()
     response = raw_post(body, **{"Content-Type": "application/json"})
@@ -135,6 +161,12 @@ def test_plain_json_bodies_are_accepted_too(central, raw_post) -> None:
     (b"not gzip at all", {"Content-Encoding": "gzip"}, 400, "bad_gzip"),
     (b'{"events": []}', {"Content-Encoding": "br"}, 415, "unsupported_encoding"),
     (gzip.compress(b" " * (p.MAX_BODY_BYTES + 10)), {"Content-Encoding": "gzip"}, 413, "too_large"),
+    (batchcodec.encode_batch([make_event(1)])[:-4], {"Content-Type": batchcodec.MEDIA_TYPE_V2}, 400,
+     "bad_batch_body"),
+    (b"not zlib", {"Content-Type": batchcodec.MEDIA_TYPE_V2}, 400, "bad_batch_body"),
+    (batchcodec.compress(b'{"v":2,"n":1}'), {"Content-Type": batchcodec.MEDIA_TYPE_V2}, 422, "invalid_batch"),
+    (batchcodec.compress(b" " * (p.MAX_BODY_BYTES + 10)), {"Content-Type": batchcodec.MEDIA_TYPE_V2}, 413,
+     "too_large"),
 ])
 def test_malformed_bodies_get_a_clear_error_and_store_nothing(
     central, raw_post, body: bytes, headers: dict, status: int, error: str

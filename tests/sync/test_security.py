@@ -3,6 +3,7 @@ tokens are refused; spent codes are gone; guessing codes is rate-limited; key ro
 from __future__ import annotations
 
 import gzip
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import requests
@@ -10,6 +11,7 @@ import requests
 from sync.client import EnrollmentRefused, RequestRejected, ServerError, SyncClient, enroll, generate_device_key
 from sync.devicekey import load_device_key, pending_key_path, public_key_b64
 from sync.server.models import Device, EventRow, Parcel
+from sync.server.ratelimit import FailureLimiter
 from tests.sync.faultproxy import Fault, only
 from tests.sync.helpers import OTHER_SP, make_event, signed_token, stored_payload
 
@@ -133,3 +135,14 @@ def test_a_rotation_not_signed_by_the_current_key_is_refused(central, kiosk, tmp
     assert refused.value.status == 401
     [device] = central.rows(Device, Device.device_id == kiosk.device_id)
     assert device.public_key == public_key_b64(load_device_key(kiosk.key_path))
+
+
+def test_the_enrollment_limiter_counts_failures_per_client_in_a_sliding_window():
+    limiter, start = FailureLimiter(max_failures=3, window=timedelta(minutes=10)), datetime(2026, 11, 27, tzinfo=UTC)
+    for minute in (0, 4, 8):
+        assert limiter.retry_after("10.0.0.1", start + timedelta(minutes=minute)) is None
+        limiter.failed("10.0.0.1", start + timedelta(minutes=minute))
+    at_nine = start + timedelta(minutes=9)
+    assert limiter.retry_after("10.0.0.1", at_nine) == 61  # until the first failure leaves the window
+    assert limiter.retry_after("10.0.0.2", at_nine) is None  # another client is not slowed down
+    assert limiter.retry_after("10.0.0.1", start + timedelta(minutes=10)) is None
