@@ -325,10 +325,6 @@ class BrowserSession:
                 self._main_session = session
                 self._main_attached.set()
         send("Runtime.runIfWaitingForDebugger", {}, session)
-        if kind == "page":
-            # The first page can be loaded before we attach (it is on the command line): the
-            # script above then only reaches its next document, so install it in this one too.
-            send("Runtime.evaluate", {"expression": ACTIVITY_SCRIPT}, session)
 
     def _close_if_devtools(self, info: dict[str, Any]) -> None:
         if info.get("url", "").startswith("devtools://"):
@@ -364,6 +360,7 @@ class BrowserSession:
     def _check(self, timeout: float) -> EndReason | None:
         if self._ended.is_set():
             return None
+        touches = self._touches  # unchanged if the page cannot be asked this round
         try:
             self._pipe.call("Browser.getVersion", timeout=timeout)
             touches = self._pipe.call(
@@ -375,6 +372,10 @@ class BrowserSession:
             return EndReason.EXITED
         except DevToolsError:
             pass  # e.g. between two documents; the next round asks again
+        if touches is None and not self._ended.is_set():
+            # A document that missed the script (it loaded before we attached, or raced the
+            # registration): install the counter now; it is idempotent.
+            self._pipe.send("Runtime.evaluate", {"expression": ACTIVITY_SCRIPT}, self._main_session)
         if touches != self._touches:  # a new touch, or a new page (the counter restarts)
             self._touches = touches
             self._last_activity = time.monotonic()
