@@ -102,10 +102,9 @@ def test_counter_pickup_returns_and_the_wrong_code_pause(tmp_path, x_display, pr
     assert held_lock is None and len(held_code) >= 6
     ui.wait_text("message", "disken")
     ui.screenshot("staff-held-at-counter")
-    [_, held_event] = events_of(system, "parcel.stored", 2, where="kiosk")
+    [_, held_event] = events_of(system, "parcel.stored", 2)
     assert held_event["compartment"] is None and held_event["pickup_code"] == held_code
-    # Checked in the kiosk's outbox from here on: the central server on this branch still
-    # stores parcels with a NOT NULL compartment, so it cannot ingest a held parcel yet.
+    assert dict(system.central_sql("SELECT tracking_id, state FROM parcels"))[second] == "held"
 
     # Counter: the resident's code, typed by staff.
     ui.tap("back")
@@ -116,7 +115,7 @@ def test_counter_pickup_returns_and_the_wrong_code_pause(tmp_path, x_display, pr
     ui.tap("key-ok")
     ui.wait_text("message", "Lämna ut")
     ui.screenshot("staff-counter-handed-over")
-    [counter] = events_of(system, "parcel.picked_up", where="kiosk")
+    [counter] = events_of(system, "parcel.picked_up")
     assert counter["via"] == "counter"
 
     # Returns: the stored parcel's last day has passed (written as if a week went by).
@@ -137,7 +136,7 @@ def test_counter_pickup_returns_and_the_wrong_code_pause(tmp_path, x_display, pr
     ui.wait_text("message", "returnerat")
     sim.command(f"door 0 {lock} close")
     ui.screenshot("staff-returned")
-    [returned] = events_of(system, "parcel.returned", where="kiosk")
+    [returned] = events_of(system, "parcel.returned")
     assert returned["compartment"] == f"A{lock}"
     ui.tap("back")
     ui.wait_screen("staff")
