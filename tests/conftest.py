@@ -4,6 +4,8 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -12,9 +14,9 @@ ROOT = Path(__file__).resolve().parents[1]
 OUTPUT_DIR = ROOT / "test-output"
 
 
-@pytest.fixture(scope="session")
-def x_display():
-    """A private Xvfb display; the tests start it themselves so CI needs no wrapper."""
+@contextmanager
+def xvfb_display() -> Iterator[str]:
+    """A private Xvfb server for as long as the block runs; yields its DISPLAY (":N")."""
     if shutil.which("Xvfb") is None:
         pytest.fail("Xvfb is not installed: run `make test`, which installs it (scripts/setup-system.sh)")
     read_end, write_end = os.pipe()
@@ -28,9 +30,18 @@ def x_display():
     if not number:
         server.kill()
         pytest.fail("Xvfb did not start")
-    yield f":{number}"
-    server.terminate()
-    server.wait(timeout=10)
+    try:
+        yield f":{number}"
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def x_display():
+    """A private Xvfb display; the tests start it themselves so CI needs no wrapper."""
+    with xvfb_display() as display:
+        yield display
 
 
 @pytest.fixture
