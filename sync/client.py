@@ -67,9 +67,12 @@ def _send(http: requests.Session, method: str, url: str, timeout: Any, **kwargs:
         return http.request(method, url, timeout=timeout, **kwargs)
     except (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError,
             requests.exceptions.ContentDecodingError) as exc:
-        raise ServerUnreachable(f"{method} {url}: {exc}") from exc
+        failure: SyncError = ServerUnreachable(f"{method} {url}: {exc}")
     except requests.RequestException as exc:  # e.g. an invalid URL in the settings
-        raise SyncError(f"{method} {url}: {exc}") from exc
+        failure = SyncError(f"{method} {url}: {exc}")
+    # Raised outside the except block, so it does not chain the requests error: that one's
+    # frames hold the failed response and its socket, and the worker keeps its last error.
+    raise failure
 
 
 def _error_body(response: requests.Response) -> p.ErrorBody:
