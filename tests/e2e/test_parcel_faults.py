@@ -4,23 +4,14 @@ the wrong-code pause. Each state change must reach the server as exactly one eve
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 
 from tests.e2e.parcel_system import ParcelSystem, s10, start_parcel_system
-from tests.e2e.system import Processes, wait_until
+from tests.e2e.system import wait_until
 
 pytestmark = [pytest.mark.e2e, pytest.mark.ui]
 
-
-@pytest.fixture
-def processes(output_dir: Path):
-    children = Processes(output_dir)
-    try:
-        yield children
-    finally:
-        children.stop_all()
 
 
 def events_of(system: ParcelSystem, kind: str, count: int = 1, *, where: str = "server") -> list[dict]:

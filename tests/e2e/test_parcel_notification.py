@@ -34,14 +34,6 @@ def gateway():
     assert elks.violations == []  # every request our notifier made was valid 46elks
 
 
-@pytest.fixture
-def processes(output_dir: Path):
-    children = Processes(output_dir)
-    try:
-        yield children
-    finally:
-        children.stop_all()
-
 
 def start(tmp_path: Path, display: str, processes: Processes, output_dir: Path, gateway: FakeElks) -> ParcelSystem:
     env = {"KIOSK_CENTRAL_SMS_URL": gateway.url, "KIOSK_CENTRAL_SMS_USER": gateway.user,

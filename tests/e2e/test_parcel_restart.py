@@ -3,23 +3,14 @@ it starts again: taken out -> picked up (one event), still inside -> stays store
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 
 from tests.e2e.parcel_system import s10, start_parcel_system
-from tests.e2e.system import Processes, wait_until
+from tests.e2e.system import wait_until
 
 pytestmark = [pytest.mark.e2e, pytest.mark.ui]
 
-
-@pytest.fixture
-def processes(output_dir: Path):
-    children = Processes(output_dir)
-    try:
-        yield children
-    finally:
-        children.stop_all()
 
 
 def test_killed_mid_pickup_then_restarted_settles_from_the_sensors(tmp_path, x_display, processes, output_dir):
