@@ -10,7 +10,7 @@ import pytest
 from hardware.protocols.barcode import s10_check_digit
 from kiosk.services.staff import StaffDirectory
 from kiosk.ui.presenters.base import run_inline
-from kiosk.ui.presenters.home import HomePresenter
+from kiosk.ui.presenters.home import HomePresenter, Tile
 from kiosk.ui.presenters.pickup import CHECKING, DONE, DOOR_OPEN, ENTRY, PickupPresenter
 from kiosk.ui.presenters.session import ATTRACT, HOME, PICKUP, STAFF, SessionPresenter
 from kiosk.ui.presenters.staff import SCAN, STORED, StaffPresenter
@@ -116,12 +116,16 @@ def test_staff_scan_while_a_door_is_open_is_ignored(parcels, runner) -> None:
     assert len(runner.queue) == 1  # only the wait for the first door
 
 
-def test_home_tiles_say_coming_soon_honestly() -> None:
+def test_every_home_tile_opens_its_screen() -> None:
     home = HomePresenter()
-    assert home.choose("pickup") == "pickup"
-    assert home.choose("video") == "video" and home.choose("eservices") == "eservices"
-    assert home.choose("language") is None and home.notice is not None
-    assert "Kommer snart" in [t.subtitle for t in home.tiles if t.target is None][0]
+    for tile_id in ("pickup", "video", "eservices", "language", "help"):
+        assert home.choose(tile_id) == tile_id and home.notice is None
+
+
+def test_a_tile_not_built_yet_says_so_instead_of_opening() -> None:
+    home = HomePresenter()
+    home.tiles = (*home.tiles, Tile("payments", "Betala", "Kommer snart", None))
+    assert home.choose("payments") is None and dict(home.notice.params)["title"] == "Betala"
 
 
 def session_for(parcels, sessions) -> SessionPresenter:

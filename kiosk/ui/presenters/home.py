@@ -14,14 +14,18 @@ class Tile:
     subtitle: str
     target: str | None  # screen to open; None = not built yet
     needs_lockers: bool = False  # works only once the runtime (database, locker bus) is up
+    aid: bool = False  # language and help serve the other tiles: drawn in the quieter colour
 
 
 TILES = (
     Tile("video", N_("Videosamtal"), N_("Ring myndigheter och vården"), "video"),
     Tile("eservices", N_("E-tjänster"), N_("Myndigheternas tjänster på nätet"), "eservices"),
     Tile("pickup", N_("Hämta paket"), N_("Med koden från ditt meddelande"), "pickup", needs_lockers=True),
-    Tile("language", N_("Språk"), N_("Kommer snart"), None),
-    Tile("help", N_("Hjälp"), N_("Kommer snart"), None),
+    # The language tile names the languages in themselves, so a person who cannot read the
+    # current language still finds theirs.
+    Tile("language", N_("Språk"), "Svenska · Suomi · Meänkieli · Sámegiella · English", "language",
+         aid=True),
+    Tile("help", N_("Hjälp"), N_("Så använder du skärmen"), "help", aid=True),
 )
 COMING_SOON = N_("”{title}” finns inte här ännu. Fråga gärna personalen i butiken.")
 STARTING = N_("Startar, ett ögonblick …")

@@ -24,7 +24,7 @@ class HomeScreen(KioskScreen):
             widget.title, widget.subtitle = self.tr(tile.title), self.tr(tile.subtitle)
 
     def _tile(self, tile, grid) -> Tile:
-        widget = Tile(probe_id=f"tile-{tile.id}", role="primary" if tile.target else "secondary")
+        widget = Tile(probe_id=f"tile-{tile.id}", role="primary" if tile.target and not tile.aid else "secondary")
         widget.bind(on_release=lambda *_: self.session.choose_tile(tile.id))
         grid.add_widget(widget)
         return widget
