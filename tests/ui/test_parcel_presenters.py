@@ -3,6 +3,7 @@ phone entry, held at the counter, QR pickup, lockout, door faults and the left-o
 the staff menu, counter hand-over and returns."""
 from __future__ import annotations
 
+import threading
 from datetime import date
 
 import pytest
@@ -20,6 +21,7 @@ from kiosk.ui.presenters.session import (PICKUP, STAFF, STAFF_COUNTER, STAFF_REC
                                          SessionPresenter)
 from kiosk.ui.presenters.staff import PHONE, STORED, StaffPresenter
 from kiosk.ui.presenters.spoken import spoken_text
+from kiosk.ui.startup import RuntimeStarter
 from tests.kiosk.conftest import COMPARTMENTS
 from tests.ui.test_presenters import PARCEL, QueuedRunner, scan_and_open, store_parcel
 
@@ -92,6 +94,20 @@ def test_five_wrong_codes_lock_the_keypad_until_the_pause_is_over(sessions, lock
     now[0] += 301
     pickup.tick()
     assert pickup.phase == ENTRY
+
+
+def test_a_pause_is_not_lifted_while_the_services_are_still_starting(runner) -> None:
+    """Unknown is not "unlocked": a lockout shown (the gallery's, or one from before a restart)
+    stays until the lockout service itself says the pause is over."""
+    release = threading.Event()
+    starter = RuntimeStarter(lambda: (release.wait(10), None)[1], lambda *_: None)
+    starter.start()
+    pickup = PickupPresenter(starter.deferred("parcels"), runner)
+    pickup.phase = LOCKED
+    pickup.tick()
+    assert pickup.phase == LOCKED
+    release.set()
+    starter.close()
 
 
 def test_a_jammed_door_shows_a_fault_and_keeps_the_parcel(parcels, locker_bus, runner) -> None:

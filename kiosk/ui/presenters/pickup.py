@@ -53,11 +53,12 @@ class PickupPresenter(Presenter):
             self.message = Message.from_error(LockedOut(seconds), UNEXPECTED)
         self.changed()
 
-    def _seconds_locked(self) -> int:
+    def _seconds_locked(self) -> int | None:
+        """None while the services are not running: unknown, which neither starts nor lifts a pause."""
         try:
             return self._parcels.pickup.lockout.seconds_left()
         except ServicesNotReady:
-            return 0  # nothing can be locked before the services run
+            return None
 
     @property
     def masked_code(self) -> str:
@@ -156,7 +157,7 @@ class PickupPresenter(Presenter):
 
     def tick(self) -> None:
         """About once a second: lifts the pause when it is over."""
-        if self.phase == LOCKED and not self._seconds_locked():
+        if self.phase == LOCKED and self._seconds_locked() == 0:
             self.phase = ENTRY
             self._show(INSTRUCTION)
 
