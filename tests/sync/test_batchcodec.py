@@ -142,7 +142,8 @@ def _other_dictionary(data: bytes) -> bytes:
     (bc.encode_batch([make_event(1)])[:-5], bc.BatchFormatError),  # truncated
     (bc.compress(b" " * (p.MAX_BODY_BYTES + 1)), bc.TooLarge),
     (bc.compress(b'{"v": 2'), bc.BatchContentError),
-])
+], ids=["empty", "not-zlib", "gzip", "other-dictionary", "truncated", "too-large", "bad-json"])  # bodies carry
+# timestamps and random ids: named ids keep the test ids the same in every pytest-xdist worker
 def test_bodies_that_are_not_format_2_are_refused(body: bytes, error: type) -> None:
     with pytest.raises(error):
         bc.decode_batch(body)

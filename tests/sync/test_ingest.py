@@ -167,7 +167,8 @@ def test_plain_json_bodies_are_accepted_too(central, raw_post) -> None:
     (batchcodec.compress(b'{"v":2,"n":1}'), {"Content-Type": batchcodec.MEDIA_TYPE_V2}, 422, "invalid_batch"),
     (batchcodec.compress(b" " * (p.MAX_BODY_BYTES + 10)), {"Content-Type": batchcodec.MEDIA_TYPE_V2}, 413,
      "too_large"),
-])
+], ids=["json-cut-short", "json-missing-fields", "gzip-cut-short", "not-gzip", "brotli", "gzip-too-large",
+        "v2-cut-short", "v2-not-zlib", "v2-invalid", "v2-too-large"])  # named: bodies carry timestamps
 def test_malformed_bodies_get_a_clear_error_and_store_nothing(
     central, raw_post, body: bytes, headers: dict, status: int, error: str
 ) -> None:
