@@ -14,7 +14,6 @@ if TYPE_CHECKING:  # the services import SQLAlchemy: not on the start-up path
 
 
 LIST, OPENING, CONFIRM, SAVING = "list", "opening", "confirm", "saving"
-SHOWN = 4  # rows that fit a 7" panel with 12 mm targets; the rest follow as these go
 NONE_OVERDUE = N_("Inga paket ska returneras i dag.")
 CHOOSE = N_("{count} paket ska returneras. Tryck på ett paket för att öppna dess fack.")
 TAKE_OUT = N_("Ta ut paketet {tracking_id} ur fack {compartment} och skanna det.")
@@ -37,7 +36,7 @@ class ReturnsPresenter(Presenter):
 
     @property
     def rows(self) -> list[OverdueParcel]:
-        return self.overdue[:SHOWN]
+        return self.overdue
 
     def load(self) -> None:
         self.phase = LIST

@@ -1,9 +1,12 @@
-from kiosk.ui.presenters.returns import LIST, SHOWN
+from kivy.factory import Factory
+
+from kiosk.ui.presenters.returns import LIST
 from kiosk.ui.screens.base import KioskScreen
 
 
 class StaffReturnsScreen(KioskScreen):
-    """Parcels past their last day, one row each; tap a row to open its door."""
+    """Parcels past their last day, one row each, all of them (a small panel scrolls); tap a
+    row to open its door."""
 
     def setup(self, session, tr, place_name: str) -> None:
         super().setup(session, tr, place_name)
@@ -15,10 +18,24 @@ class StaffReturnsScreen(KioskScreen):
     def refresh(self, returns) -> None:
         self.show_message(self.ids.message, returns.message)
         rows = returns.rows
-        for index in range(SHOWN):
-            button = self.ids[f"row{index}"]
-            button.text = self._row_text(rows[index]) if index < len(rows) else ""
-            button.disabled = index >= len(rows) or returns.phase != LIST
+        for button, parcel in zip(self._row_buttons(len(rows)), rows):
+            button.text = self._row_text(parcel)
+            button.disabled = returns.phase != LIST
+
+    def _row_buttons(self, count: int) -> list:
+        """Rows are rebuilt only when their number changes: relabelling is cheaper than new
+        widgets, and a return removes one row at a time."""
+        grid = self.ids.rows
+        if len(grid.children) != count:
+            grid.clear_widgets()
+            for index in range(count):
+                grid.add_widget(self._row_button(index))
+        return list(reversed(grid.children))
+
+    def _row_button(self, index: int):
+        button = Factory.ReturnRow(probe_id=f"return-{index}")
+        button.bind(on_release=lambda *_: self.session.returns.choose(index))
+        return button
 
     def _row_text(self, parcel) -> str:
         # The door's own label (A3) is what staff look for; it needs no word before it.
