@@ -2,9 +2,12 @@ from kivy.factory import Factory
 from kivy.uix.scrollview import ScrollView
 
 from kiosk.services.errors import N_
-from kiosk.ui.presenters.eservices import CATEGORY_NAMES
+from kiosk.ui.presenters.eservices import (
+    CATEGORY_NAMES, ON_PHONE, ON_PHONE_DETAIL, OPEN_HERE, OPEN_HERE_DETAIL, OPEN_HERE_INSTEAD, QR_OPENS,
+)
 from kiosk.ui.presenters.video import pick
 from kiosk.ui.screens.browser_visit import BrowserVisitScreen
+from kiosk.ui.widgets import qr  # noqa: F401  (registers QrCode for the PhonePage rule)
 
 DONE = N_("Klar – stäng och rensa")
 
@@ -22,9 +25,18 @@ class EServicesScreen(BrowserVisitScreen):
             self.render_message(self.ids.notice, visit.hint)
 
     def body_key(self, eservices) -> tuple:
-        return (eservices.phase, eservices.category, tuple(s.id for s in eservices.services))
+        return (eservices.phase, eservices.category, eservices.chosen_id, eservices.on_phone,
+                tuple(s.id for s in eservices.services))
 
     def fill_body(self, eservices) -> None:
+        if eservices.phone_link is not None:
+            self.ids.body.add_widget(self._phone_page(eservices))
+        elif eservices.chosen is not None:
+            self.ids.body.add_widget(self._service_page(eservices))
+        else:
+            self.ids.body.add_widget(self._catalog(eservices))
+
+    def _catalog(self, eservices) -> ScrollView:
         scroller = ScrollView(do_scroll_x=False)
         grid = Factory.VisitTiles()
         language = self.tr.language
@@ -38,6 +50,28 @@ class EServicesScreen(BrowserVisitScreen):
             for service in eservices.shown:
                 grid.add_widget(self.tile(f"eservice-{service.id}", pick(service.title, language),
                                           pick(service.description, language),
-                                          lambda s=service.id: eservices.open(s)))
+                                          lambda s=service.id: eservices.choose(s)))
         scroller.add_widget(grid)
-        self.ids.body.add_widget(scroller)
+        return scroller
+
+    def _service_page(self, eservices):
+        page, service, language = Factory.EServicePage(), eservices.chosen, self.tr.language
+        page.ids.service_name.text = pick(service.title, language)
+        page.ids.service_description.text = pick(service.description, language)
+        grid = Factory.VisitTiles()
+        grid.add_widget(self.tile("open-here", self.tr(OPEN_HERE), self.tr(OPEN_HERE_DETAIL), eservices.open_here))
+        grid.add_widget(self.tile("on-phone", self.tr(ON_PHONE), self.tr(ON_PHONE_DETAIL),
+                                  eservices.continue_on_phone, "secondary"))
+        scroller = ScrollView(do_scroll_x=False)
+        scroller.add_widget(grid)
+        page.ids.ways.add_widget(scroller)
+        return page
+
+    def _phone_page(self, eservices):
+        page, link = Factory.PhonePage(), eservices.phone_link
+        page.ids.code.modules = link.modules
+        page.ids.domain.text = link.domain
+        page.ids.explanation.text = self.tr(QR_OPENS)
+        page.ids.open_here.text = self.tr(OPEN_HERE_INSTEAD)
+        page.ids.open_here.bind(on_release=lambda *_: eservices.open_here())
+        return page
