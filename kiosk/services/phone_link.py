@@ -8,7 +8,7 @@ the resident. The phone starts afresh at the service's front page and logs in on
 from __future__ import annotations
 
 from dataclasses import dataclass
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit, urlunsplit
 
 import qrcode
 from qrcode.constants import ERROR_CORRECT_M
@@ -21,7 +21,7 @@ Modules = tuple[tuple[bool, ...], ...]  # True = dark, rows top to bottom, quiet
 
 @dataclass(frozen=True)
 class PhoneLink:
-    url: str
+    url: str  # what the code carries: the start URL in ASCII
     domain: str  # what the resident can read and compare with what the phone opens
     modules: Modules
 
@@ -32,12 +32,30 @@ class PhoneLink:
 
 
 def phone_link(start_url: str) -> PhoneLink:
-    return PhoneLink(start_url, readable_domain(start_url), qr_modules(start_url))
+    url = ascii_url(start_url)
+    return PhoneLink(url, readable_domain(start_url), qr_modules(url))
+
+
+def ascii_url(url: str) -> str:
+    """"https://e-tjänster.se/ansök" -> "https://xn--e-tjnster-v2a.se/ans%C3%B6k". A QR code
+    has no reliable way to say its bytes are UTF-8: camera apps guess, and guess wrong (zbar
+    reads "å" as Shift-JIS), so only ASCII goes in, as a browser would send it."""
+    if url.isascii():
+        return url
+    parts = urlsplit(url)
+    host = (parts.hostname or "").encode("idna").decode("ascii")
+    netloc = f"{host}:{parts.port}" if parts.port else host
+    keep = "/%:@!$&'()*+,;=?~"
+    return urlunsplit((parts.scheme, netloc, quote(parts.path, safe=keep), quote(parts.query, safe=keep),
+                       quote(parts.fragment, safe=keep)))
 
 
 def readable_domain(url: str) -> str:
-    """"https://www.skatteverket.se/privat" -> "skatteverket.se"."""
+    """"https://www.skatteverket.se/privat" -> "skatteverket.se", in letters a person reads
+    (an internationalised domain as "e-tjänster.se", not "xn--…")."""
     host = (urlsplit(url).hostname or "").lower()
+    if "xn--" in host:
+        host = host.encode("ascii").decode("idna")
     return host.removeprefix("www.")
 
 

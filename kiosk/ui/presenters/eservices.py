@@ -48,7 +48,7 @@ class EServicesPresenter(BrowserVisitPresenter):
         self.category: str | None = None
         self.chosen_id: str | None = None  # the service whose page is shown
         self.on_phone = False  # its QR code is shown
-        self._link: PhoneLink | None = None
+        self._link: tuple[str, PhoneLink] | None = None  # (start URL, its code): built once
 
     @property
     def categories(self) -> list[str]:
@@ -70,9 +70,9 @@ class EServicesPresenter(BrowserVisitPresenter):
         chosen = self.chosen
         if not self.on_phone or chosen is None:
             return None
-        if self._link is None or self._link.url != chosen.start_url:
-            self._link = phone_link(chosen.start_url)
-        return self._link
+        if self._link is None or self._link[0] != chosen.start_url:
+            self._link = (chosen.start_url, phone_link(chosen.start_url))
+        return self._link[1]
 
     @property
     def hint(self) -> Message:
