@@ -33,6 +33,7 @@ from kiosk.ui.presenters.staff import STORED, STORED_TEXT
 
 GALLERY_ENV_VAR = "SERVICEPUNKT_GALLERY"
 LANGUAGES_ENV_VAR = "SERVICEPUNKT_GALLERY_LANGUAGES"
+STATES_ENV_VAR = "SERVICEPUNKT_GALLERY_STATES"  # e.g. "eservices_service,eservices_phone": a quick look
 MODES = {"normal": (False, False), "large": (True, False), "contrast": (False, True)}
 SETTLE_S = 0.3
 SETTLE_CHECK_S = 0.1
@@ -52,7 +53,8 @@ def start_gallery(app) -> bool:
     if not target:
         return False
     languages = os.environ.get(LANGUAGES_ENV_VAR, ",".join(LANGUAGES)).split(",")
-    states = list(product(languages, MODES, SCREENS))
+    screens = os.environ.get(STATES_ENV_VAR, ",".join(SCREENS)).split(",")
+    states = list(product(languages, MODES, screens))
     app.gallery = Gallery(app, Path(target), states)  # Kivy's Clock holds methods weakly: keep it alive
     Clock.schedule_once(app.gallery.next, 1.0)  # the first frame lays out the whole app
     return True

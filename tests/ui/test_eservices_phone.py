@@ -13,6 +13,7 @@ from kiosk.ui.presenters.eservices import CHOOSE_HOW, POINT_CAMERA, QR_OPENS, QR
 from kiosk.ui.presenters.spoken_visits import eservices as spoken_eservices
 from sync import protocol as p
 from tests.kiosk.loopback_site import Site, self_signed_certificate
+from tests.ui.qr_reader import read_qr
 from tests.ui.test_video_presenters import NOW, launcher, main_thread, needs_chromium, profiles  # noqa: F401
 
 START_URL = "https://www.skatteverket.se/privat/deklaration"
@@ -35,9 +36,8 @@ def eservices(launcher, main_thread):  # noqa: F811 (the fixtures imported above
 
 
 def decode(modules, scale: int = 6) -> list[str]:
-    pyzbar = pytest.importorskip("pyzbar.pyzbar", reason="pyzbar (and Debian's libzbar0) read QR codes")
     size = len(modules) * scale
-    return [found.data.decode() for found in pyzbar.decode((b"".join(luminance_rows(modules, scale)), size, size))]
+    return read_qr((b"".join(luminance_rows(modules, scale)), size, size))
 
 
 @pytest.mark.parametrize("url, carried", [

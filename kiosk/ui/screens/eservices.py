@@ -5,6 +5,7 @@ from kiosk.services.errors import N_
 from kiosk.ui.presenters.eservices import (
     CATEGORY_NAMES, ON_PHONE, ON_PHONE_DETAIL, OPEN_HERE, OPEN_HERE_DETAIL, OPEN_HERE_INSTEAD, QR_OPENS,
 )
+from kiosk.ui.presenters.texts import TITLES
 from kiosk.ui.presenters.video import pick
 from kiosk.ui.screens.browser_visit import BrowserVisitScreen
 from kiosk.ui.widgets import qr  # noqa: F401  (registers QrCode for the PhonePage rule)
@@ -23,6 +24,10 @@ class EServicesScreen(BrowserVisitScreen):
         super().refresh(visit)
         if not (self.session.notice or visit.message or visit.offline_message):
             self.render_message(self.ids.notice, visit.hint)
+        chosen = visit.chosen if not visit.in_browser else None
+        # The chosen service's name as the title: on its page and above its code, so the
+        # resident sees which service the phone will open.
+        self.ids.title.text = pick(chosen.title, self.tr.language) if chosen else self.tr(TITLES["eservices"])
 
     def body_key(self, eservices) -> tuple:
         return (eservices.phase, eservices.category, eservices.chosen_id, eservices.on_phone,
@@ -55,16 +60,12 @@ class EServicesScreen(BrowserVisitScreen):
         return scroller
 
     def _service_page(self, eservices):
-        page, service, language = Factory.EServicePage(), eservices.chosen, self.tr.language
-        page.ids.service_name.text = pick(service.title, language)
-        page.ids.service_description.text = pick(service.description, language)
-        grid = Factory.VisitTiles()
-        grid.add_widget(self.tile("open-here", self.tr(OPEN_HERE), self.tr(OPEN_HERE_DETAIL), eservices.open_here))
-        grid.add_widget(self.tile("on-phone", self.tr(ON_PHONE), self.tr(ON_PHONE_DETAIL),
-                                  eservices.continue_on_phone, "secondary"))
-        scroller = ScrollView(do_scroll_x=False)
-        scroller.add_widget(grid)
-        page.ids.ways.add_widget(scroller)
+        page = Factory.EServicePage()
+        page.ids.service_description.text = pick(eservices.chosen.description, self.tr.language)
+        page.ids.ways.add_widget(self.tile("open-here", self.tr(OPEN_HERE), self.tr(OPEN_HERE_DETAIL),
+                                           eservices.open_here))
+        page.ids.ways.add_widget(self.tile("on-phone", self.tr(ON_PHONE), self.tr(ON_PHONE_DETAIL),
+                                           eservices.continue_on_phone, "secondary"))
         return page
 
     def _phone_page(self, eservices):

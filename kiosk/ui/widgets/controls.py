@@ -71,6 +71,7 @@ class KioskLabel(FitsText, Label):
 
 class MessageLabel(KioskLabel):
     kind = StringProperty("info")
+    collapse_empty = BooleanProperty(False)  # no line at all while there is nothing to say
 
 
 class WordKey(KioskButton):
