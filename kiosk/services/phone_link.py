@@ -10,9 +10,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import quote, urlsplit, urlunsplit
 
-import qrcode
-from qrcode.constants import ERROR_CORRECT_M
-
 QUIET_ZONE = 4  # light modules around the code: the QR standard's minimum (ISO/IEC 18004)
 DARK, LIGHT = 0, 255  # luminance: dark modules on white, in every display mode of the kiosk
 
@@ -60,6 +57,11 @@ def readable_domain(url: str) -> str:
 
 
 def qr_modules(text: str) -> Modules:
+    # Imported here: the kiosk's first screen loads this module, and a code is made only
+    # when someone asks for one (tests/ui/test_startup.py keeps the start-up imports light).
+    import qrcode
+    from qrcode.constants import ERROR_CORRECT_M
+
     # Medium error correction: a screen's glare or a finger over a corner still decodes, and a
     # start URL stays at version 2-4 (25-33 modules), so each module is large on a 7" panel.
     code = qrcode.QRCode(error_correction=ERROR_CORRECT_M, border=QUIET_ZONE)
