@@ -2,7 +2,8 @@
 # Installs the Debian packages the kiosk needs under a virtual X server, once.
 # Idempotent: when every package is present it returns at once without touching apt.
 set -euo pipefail
-packages=(xvfb xauth libgl1-mesa-dri libmtdev1 xdotool espeak-ng chromium)
+# libzbar0: the QR reader the UI tests read the e-services' phone codes back with.
+packages=(xvfb xauth libgl1-mesa-dri libmtdev1 xdotool espeak-ng chromium libzbar0)
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")

@@ -10,13 +10,13 @@ import logging
 import threading
 from typing import Callable
 from urllib.parse import urlsplit
-from zoneinfo import ZoneInfo
 
 from kiosk.services.browser import (
     BrowserPolicy, BrowserSession, BrowserUnavailable, EndReason, LaunchOptions,
 )
 from kiosk.services.errors import N_, UserFacingError
 from kiosk.services.jitsi import meeting_url, origin_of
+from kiosk.services.localtime import SERVICE_POINT_TIME
 from sync import protocol as p
 
 log = logging.getLogger(__name__)
@@ -24,7 +24,7 @@ E_SERVICE_IDLE_S = 180.0  # a form left alone this long is abandoned: end it, wi
 NO_BROWSER = N_("Det går inte att öppna just nu. Fråga personalen i butiken.")
 # For the screens, which do not import the wire format (or the directory's SQLAlchemy) themselves:
 E_SERVICE_CATEGORIES = p.E_SERVICE_CATEGORIES
-LOCAL_TIME = ZoneInfo(p.DIRECTORY_TIMEZONE)  # opening hours and meetings are local times
+LOCAL_TIME = SERVICE_POINT_TIME  # opening hours and meetings are local times
 
 
 def video_policy(room_url: str, *, village: str, language: str) -> BrowserPolicy:

@@ -25,6 +25,7 @@ from kivy.uix.screenmanager import NoTransition, ScreenManager
 from kiosk.i18n import Translator
 from kiosk.services.browser import LaunchOptions
 from kiosk.services.browsing import BrowserLauncher
+from kiosk.services.localtime import local_now
 from kiosk.services.speech import Speech, spoken_code_progress
 from kiosk.ui import fonts
 from kiosk.ui.bridge import Bridge
@@ -294,7 +295,7 @@ class KioskApp(App):
 
     def _tick(self) -> None:
         self.session.tick(time.monotonic())
-        self.dimming.tick(datetime.now().time(), time.monotonic())
+        self.dimming.tick(local_now().time(), time.monotonic())  # dim_from/dim_until: the shop's hours
         if self.idle_warning is not None and self.idle_warning.parent is not None:
             self._show_countdown()
 

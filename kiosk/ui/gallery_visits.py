@@ -1,5 +1,6 @@
 """Gallery states of the video and e-service screens, with example directory data: services
-open and closed, the booking keypad, the End strip during a call, and the offline notice."""
+open and closed, the booking keypad, the End strip during a call, the offline notice, and an
+e-service's page with its QR code for the resident's own phone."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
@@ -10,8 +11,9 @@ from kiosk.ui.presenters.browser_visit import CHOOSING, IN_BROWSER, local_when
 from kiosk.ui.presenters.video import BOOKING, BOOKING_EARLY
 
 STATES = ("video", "video_offline", "booking", "in_call", "eservices", "eservices_category",
-          "eservices_offline")
+          "eservices_offline", "eservices_service", "eservices_phone")
 HOURS = {"mon": ["08:00-16:00"]}
+PHONE_EXAMPLE = "deklaration"  # its start URL is what the QR code in the screenshots must decode to
 
 
 def _video(service_id: str, names: dict[str, str], opening: Opening) -> VideoService:
@@ -73,6 +75,7 @@ def prepare(session, state: str) -> str:
         visit.phase, visit.message = CHOOSING, None
     video.services, video.digits = example_video_services(now), ""
     eservices.services, eservices.category = example_e_services(), None
+    eservices.chosen_id, eservices.on_phone = None, False
     for visit in (video, eservices):
         visit._directory = ExampleDirectory()
         visit._loads += 1  # what the reset before this state asked for is stale now
@@ -84,6 +87,9 @@ def prepare(session, state: str) -> str:
         video.phase = IN_BROWSER
     elif state == "eservices_category":
         eservices.category = "tax"
+    elif state in ("eservices_service", "eservices_phone"):
+        eservices.category, eservices.chosen_id = "tax", PHONE_EXAMPLE
+        eservices.on_phone = state == "eservices_phone"
     video.changed()
     eservices.changed()
     return "eservices" if state.startswith("eservices") else "video"

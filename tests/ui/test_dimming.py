@@ -16,6 +16,7 @@ from PIL import ImageGrab
 from hardware.sim.runner import SimulatorSet
 from kiosk.cli.provision import default_compartments
 from kiosk.config import ConfigError, parse_config, write_config
+from kiosk.services.localtime import local_now
 from kiosk.ui.backlight import Backlight
 from kiosk.ui.palette import NORMAL
 from kiosk.ui.presenters.dimming import DimmingPresenter, in_period
@@ -96,7 +97,7 @@ def bar_pixel(display: str) -> tuple[int, int, int]:
 
 @pytest.mark.ui
 def test_the_app_darkens_in_the_period_and_a_tap_brightens_it_at_once(tmp_path: Path, x_display: str) -> None:
-    now = datetime.now()
+    now = local_now()  # the dimming hours are the shop's, whatever zone this machine is in
     period = {"dim_from": (now - timedelta(hours=1)).strftime("%H:%M"),
               "dim_until": (now + timedelta(hours=1)).strftime("%H:%M"), "dim_level": 0.3}
     full = tuple(round(channel * 255) for channel in NORMAL.bar[:3])

@@ -64,7 +64,28 @@ def test_every_screen_language_and_mode_passes_the_checks(tmp_path, simulators) 
         report = json.loads((output / "report.json").read_text())
         assert len(report) == SCREEN_COUNT and len(list(output.glob("*.png"))) == SCREEN_COUNT, panel
         problems += [f"{panel} {state}: {problem}" for state, found in report.items() for problem in found]
+        problems += unreadable_qr_codes(panel, output)
     assert not problems, "\n".join(problems)
+
+
+def unreadable_qr_codes(panel: str, output: Path) -> list[str]:
+    """The e-service's QR code, read back from every screenshot that shows it by a real QR
+    reader: it must give the service's start URL in every language and display mode."""
+    from PIL import Image
+
+    from kiosk.services.phone_link import ascii_url
+    from tests.ui.qr_reader import read_qr
+
+    [example] = [s for s in gallery_visits.example_e_services() if s.id == gallery_visits.PHONE_EXAMPLE]
+    shots = sorted(output.glob("eservices_phone-*.png"))
+    assert len(shots) == len(LANGUAGES) * 3, panel
+    problems = []
+    for shot in shots:
+        with Image.open(shot) as image:
+            found = read_qr(image.convert("L"))
+        if found != [ascii_url(example.start_url)]:
+            problems.append(f"{panel} {shot.stem}: the QR code reads {found}, not {example.start_url}")
+    return problems
 
 
 def start_gallery(panel: str, folder: Path, ports: dict, display: str) -> subprocess.Popen:

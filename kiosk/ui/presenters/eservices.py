@@ -1,11 +1,14 @@
-"""E-services: the catalog by category, then the service in the locked-down browser; "Done"
-ends it and wipes everything the resident typed."""
+"""E-services: the catalog by category, then the chosen service's page, which opens it here in
+the locked-down browser or shows a QR code to continue on the resident's own phone. "Done"
+ends it and wipes everything the resident typed; the chosen service and its code go with it."""
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from kiosk.services.browser import EndReason
 from kiosk.services.browsing import E_SERVICE_CATEGORIES, BrowserLauncher, e_service_policy
 from kiosk.services.errors import N_
+from kiosk.services.phone_link import PhoneLink, phone_link
 from kiosk.ui.presenters.base import Message, Runner
 from kiosk.ui.presenters.browser_visit import UNEXPECTED, BrowserVisitPresenter, Post
 
@@ -23,6 +26,16 @@ CATEGORY_NAMES = {
 NO_E_SERVICES = N_("Inga e-tjänster finns här ännu. Fråga personalen.")
 CHOOSE_CATEGORY = N_("Välj ett område.")
 CHOOSE_SERVICE = N_("Välj en tjänst.")
+CHOOSE_HOW = N_("Välj hur du vill fortsätta.")
+OPEN_HERE = N_("Öppna här")
+OPEN_HERE_DETAIL = N_("På den här skärmen. Allt rensas när du är klar.")
+ON_PHONE = N_("Fortsätt på din egen telefon")
+ON_PHONE_DETAIL = N_("Visar en kod som du läser med mobilens kamera.")
+POINT_CAMERA = N_("Rikta mobilens kamera mot koden.")
+QR_OPENS = N_("Koden öppnar tjänstens startsida på din telefon. Inget av det du gör här följer med.")
+QR_SPOKEN = N_("På skärmen finns en QR-kod, en fyrkantig kod för mobilens kamera. Den öppnar {domain} "
+               "på din telefon.")
+OPEN_HERE_INSTEAD = N_("Öppna här i stället")
 
 
 class EServicesPresenter(BrowserVisitPresenter):
@@ -33,6 +46,9 @@ class EServicesPresenter(BrowserVisitPresenter):
         self._loads = 0
         self.services: list[EServiceData] = []
         self.category: str | None = None
+        self.chosen_id: str | None = None  # the service whose page is shown
+        self.on_phone = False  # its QR code is shown
+        self._link: tuple[str, PhoneLink] | None = None  # (start URL, its code): built once
 
     @property
     def categories(self) -> list[str]:
@@ -44,9 +60,26 @@ class EServicesPresenter(BrowserVisitPresenter):
         return [s for s in self.services if s.category == self.category]
 
     @property
+    def chosen(self) -> EServiceData | None:
+        return next((s for s in self.services if s.id == self.chosen_id), None)
+
+    @property
+    def phone_link(self) -> PhoneLink | None:
+        """The QR code of the chosen service's start URL, never of a page the browser is at
+        (see kiosk/services/phone_link.py): shown only while the resident asks for it."""
+        chosen = self.chosen
+        if not self.on_phone or chosen is None:
+            return None
+        if self._link is None or self._link[0] != chosen.start_url:
+            self._link = (chosen.start_url, phone_link(chosen.start_url))
+        return self._link[1]
+
+    @property
     def hint(self) -> Message:
         if not self.services:
             return Message.of(NO_E_SERVICES)
+        if self.chosen is not None:
+            return Message.of(POINT_CAMERA if self.on_phone else CHOOSE_HOW)
         return Message.of(CHOOSE_SERVICE if self.category else CHOOSE_CATEGORY)
 
     def load(self) -> None:
@@ -68,27 +101,52 @@ class EServicesPresenter(BrowserVisitPresenter):
         self.changed()
 
     def back(self) -> bool:
-        """From a category's services back to the categories; True if handled."""
+        """One step back: the code, the service's page, the category; True if handled."""
         if super().back():
             return True
-        if self.category is None:
+        if self.on_phone:
+            self.on_phone = False
+        elif self.chosen_id is not None:
+            self.chosen_id = None
+        elif self.category is not None:
+            self.category = None
+        else:
             return False
-        self.category, self.message = None, None
+        self.message = None
         self.changed()
         return True
 
-    def open(self, service_id: str) -> None:
+    def choose(self, service_id: str) -> None:
+        """The service's page: open it here, or continue on one's own phone."""
+        if any(s.id == service_id for s in self.services):
+            self.chosen_id, self.on_phone, self.message = service_id, False, None
+            self.changed()
+
+    def continue_on_phone(self) -> None:
+        if self.chosen is not None and not self.in_browser:
+            self.on_phone, self.message = True, None  # needs no network here: the phone has its own
+            self.changed()
+
+    def open_here(self) -> None:
         if self.offline_message is not None:
             self._show(self.offline_message)
             return
-        service = next((s for s in self.services if s.id == service_id), None)
+        service = self.chosen
         if service is not None:
+            self.on_phone = False  # the code is not left on screen behind the browser
             self.open_browser(e_service_policy(service), "e_service", service.id)
 
     def reset(self) -> None:
-        self.category = None
+        self.category, self.chosen_id, self.on_phone = None, None, False
         super().reset()
         self.load()
+
+    def _visit_ended(self, outcome: str) -> None:
+        """Done, a crash, an idle end: the service's page and code go with the visit. A browser
+        that would not start leaves the page, where the phone is the other way on."""
+        if outcome != EndReason.FAILED.value:
+            self.chosen_id, self.on_phone = None, False
+        super()._visit_ended(outcome)
 
     def _show(self, message: Message | None) -> None:
         self.message = message

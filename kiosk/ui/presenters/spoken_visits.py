@@ -4,6 +4,7 @@ from __future__ import annotations
 from kiosk.services.speech import spoken_code_progress
 from kiosk.ui.presenters import texts
 from kiosk.ui.presenters.base import Message
+from kiosk.ui.presenters import eservices as e
 from kiosk.ui.presenters.eservices import CATEGORY_NAMES
 from kiosk.ui.presenters.video import BOOKING, CODE_LENGTH, pick
 
@@ -29,8 +30,20 @@ def video(session, tr, _place):
 def eservices(session, tr, _place):
     visit = session.eservices
     language = tr.language if hasattr(tr, "language") else "sv"
+    link = visit.phone_link
+    if link is not None:  # what the code is before what to do with it
+        return [tr(texts.TITLES["eservices"]), message_text(visit.message, tr), _name(visit.chosen, language),
+                tr(e.QR_SPOKEN, domain=link.domain), message_text(visit.hint, tr), tr(e.QR_OPENS),
+                f"{tr(e.OPEN_HERE_INSTEAD)}."]
     parts = [tr(texts.TITLES["eservices"]), message_text(visit.offline_message, tr),
              message_text(visit.message or visit.hint, tr)]
+    if visit.chosen is not None:
+        return [*parts, _name(visit.chosen, language), f"{tr(e.OPEN_HERE)}: {tr(e.OPEN_HERE_DETAIL)}",
+                f"{tr(e.ON_PHONE)}: {tr(e.ON_PHONE_DETAIL)}"]
     if visit.category is None:
         return [*parts, *(f"{tr(CATEGORY_NAMES[category])}." for category in visit.categories)]
-    return [*parts, *(f"{pick(s.title, language)}: {pick(s.description, language)}." for s in visit.shown)]
+    return [*parts, *(_name(s, language) for s in visit.shown)]
+
+
+def _name(service, language: str) -> str:
+    return f"{pick(service.title, language)}: {pick(service.description, language)}."

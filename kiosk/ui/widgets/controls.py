@@ -1,8 +1,6 @@
 """Reusable controls: large buttons, tiles, the 12-key keypad, the top and bottom bars."""
 from __future__ import annotations
 
-import time
-
 from kivy.clock import Clock
 from kivy.properties import BooleanProperty, ColorProperty, NumericProperty, StringProperty
 from kivy.uix.boxlayout import BoxLayout
@@ -10,6 +8,7 @@ from kivy.uix.button import Button
 from kivy.uix.gridlayout import GridLayout
 from kivy.uix.label import Label
 
+from kiosk.services.localtime import clock_text
 from kiosk.ui.textfit import words_fit
 
 # ITU-T E.161 telephone layout (1-2-3 on top), with erase and OK in the bottom corners.
@@ -72,6 +71,7 @@ class KioskLabel(FitsText, Label):
 
 class MessageLabel(KioskLabel):
     kind = StringProperty("info")
+    collapse_empty = BooleanProperty(False)  # no line at all while there is nothing to say
 
 
 class WordKey(KioskButton):
@@ -120,7 +120,7 @@ class TopBar(BoxLayout):
         Clock.schedule_interval(lambda _dt: self._tick(), 1.0)
 
     def _tick(self) -> None:
-        self.clock_text = time.strftime("%H:%M")
+        self.clock_text = clock_text()  # the service point's time, as its opening hours
 
     def on_language(self) -> None:
         pass
