@@ -24,6 +24,7 @@ from kiosk.ui.presenters.spoken import spoken_text
 from kiosk.ui.startup import RuntimeStarter
 from tests.kiosk.conftest import COMPARTMENTS
 from tests.ui.test_presenters import PARCEL, QueuedRunner, scan_and_open, store_parcel
+from tests.ui.test_startup import FakeRuntime
 
 
 def sv(text, **params):
@@ -100,7 +101,7 @@ def test_a_pause_is_not_lifted_while_the_services_are_still_starting(runner) -> 
     """Unknown is not "unlocked": a lockout shown (the gallery's, or one from before a restart)
     stays until the lockout service itself says the pause is over."""
     release = threading.Event()
-    starter = RuntimeStarter(lambda: (release.wait(10), None)[1], lambda *_: None)
+    starter = RuntimeStarter(lambda: (release.wait(10), FakeRuntime())[1], lambda *_: None)
     starter.start()
     pickup = PickupPresenter(starter.deferred("parcels"), runner)
     pickup.phase = LOCKED
