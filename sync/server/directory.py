@@ -23,6 +23,7 @@ from sync import protocol as p
 from sync.server.directory_models import Appointment, DirectoryEntry
 from sync.server.errors import AdminError
 from sync.server.models import ServicePoint
+from sync.server.on_duty import OnDuty
 
 TEMPLATE_FIELDS = frozenset({"service_point"})  # placeholders a room URL template may use
 MAX_APPOINTMENT_MINUTES = 240
@@ -32,14 +33,6 @@ APPOINTMENT_KEPT_AFTER_END = timedelta(hours=12)
 
 class InputModel(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class OnDuty(InputModel):
-    """Who is alerted that someone waits in the room: server-side only, never sent to kiosks."""
-
-    email: str | None = Field(default=None, max_length=254, pattern=p.EMAIL_PATTERN)
-    phone: str | None = Field(default=None, pattern=p.E164_PATTERN)
-    webhook: str | None = Field(default=None, max_length=500, pattern=r"^https://")
 
 
 class VideoServiceIn(InputModel):
@@ -148,6 +141,17 @@ def remove_entry(session: Session, kind: str, entry_id: str, now: datetime) -> D
     row.version, row.deleted, row.updated_at = row.version + 1, True, now
     publish(session, now)
     return row
+
+
+def edit_video_service(session: Session, service_id: str, changes: dict[str, Any],
+                       now: datetime) -> DirectoryEntry:
+    """Replace some fields of a stored video service (its on-duty contact, its exceptions),
+    checked as a whole like `put_entry`."""
+    row = session.get(DirectoryEntry, (p.ENTITY_VIDEO_SERVICE, service_id))
+    if row is None or row.deleted:
+        raise AdminError(f"no video service {service_id!r}; see `directory list`")
+    data = {**json.loads(row.data), "service_points": json.loads(row.service_points), **changes}
+    return put_entry(session, p.ENTITY_VIDEO_SERVICE, data, now)
 
 
 def list_entries(session: Session, kind: str) -> list[DirectoryEntry]:

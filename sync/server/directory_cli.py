@@ -10,6 +10,7 @@ import click
 
 from sync import protocol as p
 from sync.server.cli_common import now as _now
+from sync.server.cli_common import require_sqlite_file
 from sync.server.cli_common import transaction as _transaction
 
 KIND_NAMES = {"video": p.ENTITY_VIDEO_SERVICE, "eservice": p.ENTITY_E_SERVICE}
@@ -72,6 +73,36 @@ def list_(ctx: click.Context) -> None:
                        f"-> {appointment.ends_at.isoformat()}")
 
 
+@directory.command("on-duty")
+@click.argument("service_id")
+@click.argument("contact", required=False)
+@click.option("--language", default="sv", show_default=True,
+              type=click.Choice(["sv", "en", "fi", "fit", "se", "smj"]), help="Language of the alert.")
+@click.option("--none", "remove", is_flag=True, help="Remove the contact: nobody is alerted.")
+@click.pass_context
+def on_duty(ctx: click.Context, service_id: str, contact: str | None, language: str, remove: bool) -> None:
+    """Who is told that someone waits in SERVICE_ID's room: CONTACT is a phone number
+    (+46701234567, by SMS), an e-mail address or an https webhook URL."""
+    from sync.server import directory as d
+
+    if remove == (contact is not None):
+        raise click.UsageError("give a CONTACT or --none")
+    value = None if remove else {**_contact_fields(contact or ""), "language": language}
+    with _transaction(ctx) as session:
+        row = d.edit_video_service(session, service_id, {"on_duty": value}, _now())
+    click.echo(f"video {service_id} is now version {row.version}: "
+               + ("nobody is alerted" if remove else f"alerts {contact} ({language})"))
+
+
+def _contact_fields(contact: str) -> dict[str, str]:
+    from sync.server.on_duty import classify
+
+    try:
+        return classify(contact)
+    except ValueError as exc:
+        raise click.ClickException(f"on_duty: {exc}") from None
+
+
 @directory.command("book")
 @click.option("--service", "service_id", required=True, help="The video service's id.")
 @click.option("--service-point", "service_point_id", required=True, help="Where the resident sits.")
@@ -126,19 +157,26 @@ def publish(ctx: click.Context) -> None:
               help="Keep running, checking every this many seconds (beside `serve`).")
 @click.pass_context
 def alert_duty(ctx: click.Context, watch: float | None) -> None:
-    """Tell on-duty contacts that someone waits in their video room (webhook)."""
+    """Tell on-duty contacts that someone waits in their video room. `serve` does this in every
+    notifier round; use --watch only where every server runs with --no-notifier. SMS and
+    e-mail are queued here and sent by the notifier (`notify run-once`)."""
     import time
 
     from sync.server import duty_alerts
+    from sync.server.db import make_engine, make_session_factory
 
-    while True:
-        with _transaction(ctx) as session:
-            for alert in duty_alerts.run_once(session, duty_alerts.post_json, _now()):
-                outcome = "sent" if alert.sent_at else f"not sent: {alert.error}"
-                click.echo(f"{alert.service_point_id} {alert.service_id} -> {alert.channel}: {outcome}")
-        if watch is None:
-            return
-        time.sleep(watch)
+    require_sqlite_file(ctx.obj)
+    engine = make_engine(ctx.obj)
+    try:
+        while True:
+            for outcome in duty_alerts.run_round(make_session_factory(engine), duty_alerts.post_json, _now):
+                click.echo(f"{outcome.service_point_id} {outcome.service_id} -> {outcome.channel}: "
+                           f"{outcome.result}")
+            if watch is None:
+                return
+            time.sleep(watch)
+    finally:
+        engine.dispose()
 
 
 @click.group("admin-token")
