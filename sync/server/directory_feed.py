@@ -53,6 +53,11 @@ def _wanted(session: Session, now: datetime) -> dict[Key, tuple[int, dict[str, A
             {**json.loads(row.data), "service_points": json.loads(row.service_points)})
         for point in entry.service_points or points:
             wanted[(point, row.kind, row.entry_id)] = (row.version, entry.wire(point).model_dump(mode="json"))
+            exceptions = entry.exceptions_wire(point) if row.kind == p.ENTITY_VIDEO_SERVICE else None
+            if exceptions is not None:
+                # The service's version: any edit of its exceptions bumps it, like any edit.
+                wanted[(point, p.ENTITY_OPENING_EXCEPTIONS, row.entry_id)] = (
+                    row.version, exceptions.model_dump(mode="json"))
     for appointment in session.scalars(select(Appointment).where(
             Appointment.deleted.is_(False), Appointment.ends_at > now - APPOINTMENT_KEPT_AFTER_END)):
         data = p.AppointmentData(
