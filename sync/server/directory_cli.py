@@ -223,6 +223,27 @@ def publish(ctx: click.Context) -> None:
     click.echo(f"appended {appended} directory changes")
 
 
+@directory.command("purge")
+@click.pass_context
+def purge(ctx: click.Context) -> None:
+    """Delete appointments and on-duty alerts past KIOSK_CENTRAL_APPOINTMENT_RETENTION_DAYS
+    (30) and roll raw usage events past KIOSK_CENTRAL_USAGE_RETENTION_DAYS (400) up into weekly
+    totals (each notifier round also does this)."""
+    from sync.server.cli_parcels import notify_settings_from_env
+    from sync.server.retention import BATCH, purge_directory_data
+
+    settings = notify_settings_from_env()
+    with _transaction(ctx) as session:
+        total = purged = purge_directory_data(session, _now(), settings.appointment_retention,
+                                              settings.usage_retention)
+        while purged.usage_events == BATCH:  # by hand, finish the job in one go
+            purged = purge_directory_data(session, _now(), settings.appointment_retention,
+                                          settings.usage_retention)
+            total.usage_events += purged.usage_events
+    click.echo(f"deleted {total.appointments} appointments and {total.duty_alerts} on-duty alerts; "
+               f"rolled up {total.usage_events} usage events into weekly totals")
+
+
 @directory.command("alert-duty")
 @click.option("--watch", type=click.FloatRange(min=1), default=None,
               help="Keep running, checking every this many seconds (beside `serve`).")

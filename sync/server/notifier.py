@@ -1,5 +1,6 @@
 """The notifier: sends queued SMS/e-mail, schedules reminders, alerts video services' on-duty
-contacts (duty_alerts.py), reports to carriers' webhooks and purges personal data. One round
+contacts (duty_alerts.py), reports to carriers' webhooks, purges personal data and applies
+the directory's retention (retention.py). One round
 is `Notifier.run_once()` (tests, `kiosk-central notify run-once`); `NotifierThread` repeats it in the background of `kiosk-central serve`.
 
 Sending happens outside any transaction. Before a message is sent it is claimed by moving its
@@ -20,7 +21,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from sync import protocol as p
-from sync.server import duty_alerts, messages, purge, webhooks
+from sync.server import duty_alerts, messages, purge, retention, webhooks
 from sync.server.models import Parcel, ServicePoint
 from sync.server.notify_queue import ACTIVE_STATES, queue_parcel_notices
 from sync.server.notify_settings import NotifySettings
@@ -45,6 +46,7 @@ class RoundSummary:
     retrying: int = 0
     webhooks_delivered: int = 0
     purged: int = 0
+    directory_purged: int = 0
 
 
 @dataclass(frozen=True)
@@ -71,6 +73,10 @@ class Notifier:
         summary.webhooks_delivered = webhooks.deliver_due(self.sessions, self.http, self.clock)
         with self.sessions.begin() as session:
             summary.purged = purge.purge_personal_data(session, self.clock())
+        with self.sessions.begin() as session:
+            summary.directory_purged = retention.purge_directory_data(
+                session, self.clock(), self.settings.appointment_retention,
+                self.settings.usage_retention).total
         return summary
 
     def _post_json(self, url: str, body: dict) -> None:
