@@ -8,11 +8,8 @@ import http.server
 import json
 import threading
 
-from datetime import timedelta
-
 import pytest
 from click.testing import CliRunner
-from sqlalchemy import select
 
 from kiosk.services.usage import UsageRecorder
 from sync.outbox import OutboxBase
