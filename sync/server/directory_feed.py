@@ -49,8 +49,11 @@ def _wanted(session: Session, now: datetime) -> dict[Key, tuple[int, dict[str, A
     points = list(session.scalars(select(ServicePoint.id)))
     wanted: dict[Key, tuple[int, dict[str, Any]]] = {}
     for row in session.scalars(select(DirectoryEntry).where(DirectoryEntry.deleted.is_(False))):
-        entry = KINDS[row.kind].model_validate(
-            {**json.loads(row.data), "service_points": json.loads(row.service_points)})
+        data = json.loads(row.data)
+        # The on-duty contact never reaches a kiosk, so it is left out here: one stored under
+        # older, looser rules must not stop the feed of every point.
+        data.pop("on_duty", None)
+        entry = KINDS[row.kind].model_validate({**data, "service_points": json.loads(row.service_points)})
         for point in entry.service_points or points:
             wanted[(point, row.kind, row.entry_id)] = (row.version, entry.wire(point).model_dump(mode="json"))
             exceptions = entry.exceptions_wire(point) if row.kind == p.ENTITY_VIDEO_SERVICE else None

@@ -115,17 +115,20 @@ def test_a_failing_webhook_is_recorded_not_retried_forever(central, make_kiosk, 
 
 
 def test_the_on_duty_contact_gets_an_sms_or_e_mail_in_its_language(
-        central, make_kiosk, tmp_path, notifier, elks, smtp):
+        central, make_kiosk, tmp_path, notifier, elks, smtp, webhook):
     with central.sessions.begin() as session:
+        put_entry(session, "video_service", {**FK, "id": "hooked"}, central.clock())
+        _set_webhook(session, webhook.url, "hooked")
         put_entry(session, "video_service", {**FK, "on_duty": {"phone": "+46701234567", "language": "fi"}},
                   central.clock())
         put_entry(session, "video_service", {**FK, "id": "hc", "name": {"sv": "Hälsocentralen"},
                                              "on_duty": "jour@region.example.se"}, central.clock())
-    started_calls(central, make_kiosk, tmp_path, [("forsakringskassan", False), ("hc", True)])
+    started_calls(central, make_kiosk, tmp_path, [("forsakringskassan", False), ("hc", True), ("hooked", False)])
 
     summary = notifier.run_once()
 
-    assert (summary.duty_alerts, summary.sent) == (2, 2) and elks.violations == []
+    assert (summary.duty_alerts, summary.sent) == (3, 2) and elks.violations == []
+    assert [body["service"] for body in webhook.received] == ["hooked"]
     [sms] = elks.messages
     assert (sms.sender, sms.to) == ("Servicepkt", "+46701234567")
     assert sms.message == ("Joku odottaa sinua palvelun Vakuutuskassa videohuoneessa: "
@@ -208,8 +211,8 @@ def _on_duty(central):
         return json.loads(session.get_one(DirectoryEntry, ("video_service", "forsakringskassan")).data)["on_duty"]
 
 
-def _set_webhook(session, url: str) -> None:
+def _set_webhook(session, url: str, service_id: str = "forsakringskassan") -> None:
     from sync.server.directory_models import DirectoryEntry
 
-    row = session.get(DirectoryEntry, ("video_service", "forsakringskassan"))
+    row = session.get(DirectoryEntry, ("video_service", service_id))
     row.data = json.dumps({**json.loads(row.data), "on_duty": {"webhook": url}})
