@@ -27,6 +27,7 @@ from starlette.concurrency import run_in_threadpool
 
 from sync import protocol as p
 from sync.server import admin_tokens, directory, directory_exceptions, usage
+from sync.server.directory_models import DirectoryEntry
 from sync.server.usage_report import render_html
 from sync.server.errors import AdminError, ApiError
 from sync.server.routes import ServerContext
@@ -78,7 +79,7 @@ def directory_router(ctx: ServerContext) -> APIRouter:
     @router.get("/video-services/{service_id}/exceptions")
     async def exceptions(service_id: str, authorization: AuthHeader = None) -> list[dict[str, Any]]:
         def operation(session, _now):
-            row = session.get(directory.DirectoryEntry, (p.ENTITY_VIDEO_SERVICE, service_id))
+            row = session.get(DirectoryEntry, (p.ENTITY_VIDEO_SERVICE, service_id))
             if row is None or row.deleted:
                 raise AdminError(f"no video service {service_id!r}")
             return json.loads(row.data).get("exceptions", [])
