@@ -111,13 +111,13 @@ def _alert(session: Session, event_id: str, point_id: str, service: dict, now: d
     link = room_url(service["room_url_template"], point_id)
     alert = DutyAlert(event_id=event_id, service_point_id=point_id, service_id=service["id"],
                       room_url=link, channel="none", target=None, created_at=now)
-    if not service.get("on_duty"):
+    contact = service.get("on_duty") or {}
+    # Checked by OnDuty when put; one stored under older rules may have no channel at all.
+    channel = next((channel for channel in CHANNELS if contact.get(channel)), None)
+    if channel is None:
         alert.error = "the service has no on-duty contact"
         return alert
-    # Stored contacts were checked by OnDuty when they were put.
-    contact = service["on_duty"]
-    alert.channel = next(channel for channel in CHANNELS if contact.get(channel))
-    alert.target = contact[alert.channel]
+    alert.channel, alert.target = channel, contact[channel]
     if alert.channel in NOTIFICATION_CHANNELS:
         language = contact.get("language", "sv")
         point = session.get_one(ServicePoint, point_id)

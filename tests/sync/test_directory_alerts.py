@@ -85,6 +85,8 @@ def test_a_started_call_alerts_the_on_duty_webhook_once(central, make_kiosk, tmp
         # on_duty is checked by the admin models as https; a loopback test endpoint is http,
         # so it is stored the way the check would store an https one.
         _set_webhook(session, webhook.url)
+        # A contact stored under the older rules, which allowed none at all.
+        _store_on_duty(session, "nobody", {"email": None, "phone": None, "webhook": None})
     started_calls(central, make_kiosk, tmp_path, [("forsakringskassan", False), ("hc", True), ("nobody", False)])
 
     outcomes = {o.service_id: o for o in run_round(central.sessions, post_json, central.clock)}
@@ -212,7 +214,11 @@ def _on_duty(central):
 
 
 def _set_webhook(session, url: str, service_id: str = "forsakringskassan") -> None:
+    _store_on_duty(session, service_id, {"webhook": url})
+
+
+def _store_on_duty(session, service_id: str, on_duty) -> None:
     from sync.server.directory_models import DirectoryEntry
 
     row = session.get(DirectoryEntry, ("video_service", service_id))
-    row.data = json.dumps({**json.loads(row.data), "on_duty": {"webhook": url}})
+    row.data = json.dumps({**json.loads(row.data), "on_duty": on_duty})
