@@ -11,7 +11,7 @@ import hashlib
 import json
 import re
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 from uuid import UUID
@@ -399,6 +399,11 @@ E_SERVICE_CATEGORIES: tuple[str, ...] = ("health", "benefits", "tax", "work", "m
 OPENING_SPAN_PATTERN = r"^([01][0-9]|2[0-3]):[0-5][0-9]-(([01][0-9]|2[0-3]):[0-5][0-9]|24:00)$"
 BOOKING_CODE_PATTERN = r"^[0-9]{6}$"
 ENTITY_VIDEO_SERVICE, ENTITY_E_SERVICE, ENTITY_APPOINTMENT = "video_service", "e_service", "appointment"
+# Holidays and special hours of one video service, an entity of its own (id = the service's id)
+# so that a kiosk that does not know it skips it and still shows the service by its weekly hours.
+ENTITY_OPENING_EXCEPTIONS = "opening_exceptions"
+MAX_OPENING_EXCEPTIONS = 100
+MAX_EXCEPTION_DAYS = 366
 # A resident may enter a booked room this long before its start.
 APPOINTMENT_EARLY_MINUTES = 10
 
@@ -443,6 +448,51 @@ class VideoServiceData(WireModel):
     @classmethod
     def _hours(cls, hours):
         return _spans_in_order(hours)
+
+
+class OpeningException(WireModel):
+    """The days `first` to `last` (inclusive, local dates) have `hours` instead of their
+    weekday's: [] = closed (a holiday), else special hours such as ["10:00-14:00"]."""
+
+    first: date
+    last: date
+    hours: list[Annotated[str, Field(pattern=OPENING_SPAN_PATTERN)]] = Field(max_length=8)
+
+    @model_validator(mode="after")
+    def _sane(self) -> "OpeningException":
+        if self.last < self.first:
+            raise ValueError(f"{self.first}..{self.last}: the last day is before the first")
+        if (self.last - self.first).days >= MAX_EXCEPTION_DAYS:
+            raise ValueError(f"{self.first}..{self.last}: at most {MAX_EXCEPTION_DAYS} days")
+        _spans_in_order({f"{self.first}": self.hours})
+        return self
+
+    def covers(self, day: date) -> bool:
+        return self.first <= day <= self.last
+
+
+def overlapping(exceptions: list[OpeningException]) -> tuple[OpeningException, OpeningException] | None:
+    """Two exceptions sharing a day, if any (which of them would hold is unclear)."""
+    ordered = sorted(exceptions, key=lambda e: e.first)
+    for earlier, later in zip(ordered, ordered[1:]):
+        if later.first <= earlier.last:
+            return earlier, later
+    return None
+
+
+class OpeningExceptionsData(WireModel):
+    """`data` of entity "opening_exceptions": the exceptions of one video service at this point."""
+
+    service_id: str = _SLUG
+    days: list[OpeningException] = Field(max_length=MAX_OPENING_EXCEPTIONS)
+
+    @model_validator(mode="after")
+    def _no_overlap(self) -> "OpeningExceptionsData":
+        clash = overlapping(self.days)
+        if clash:
+            raise ValueError(f"exceptions {clash[0].first}..{clash[0].last} and "
+                             f"{clash[1].first}..{clash[1].last} overlap")
+        return self
 
 
 class EServiceData(WireModel):

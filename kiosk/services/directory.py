@@ -2,15 +2,17 @@
 whether a video service is open now (or when it opens), and booked meetings by code.
 
 Kept current by the sync worker (scope "directory", `apply_directory_changes`); read by the
-UI's presenters. Opening hours are local time in Europe/Stockholm, like the shop's own.
+UI's presenters. Opening hours are local time in Europe/Stockholm, like the shop's own; a
+service's holidays and special hours (entity "opening_exceptions") replace its weekday's hours
+on their dates.
 """
 from __future__ import annotations
 
 import enum
 import json
 from dataclasses import dataclass
-from datetime import UTC, datetime, time, timedelta
-from typing import Callable, Sequence
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Callable, Iterable, Sequence
 from zoneinfo import ZoneInfo
 
 from pydantic import ValidationError
@@ -26,12 +28,15 @@ VideoServiceData, EServiceData = p.VideoServiceData, p.EServiceData
 E_SERVICE_CATEGORIES = p.E_SERVICE_CATEGORIES
 LOCAL = ZoneInfo(p.DIRECTORY_TIMEZONE)
 MODELS = {p.ENTITY_VIDEO_SERVICE: p.VideoServiceData, p.ENTITY_E_SERVICE: p.EServiceData,
-          p.ENTITY_APPOINTMENT: p.AppointmentData}
+          p.ENTITY_APPOINTMENT: p.AppointmentData, p.ENTITY_OPENING_EXCEPTIONS: p.OpeningExceptionsData}
+# How far ahead the next opening is looked for: past a long holiday (Christmas, summer).
+LOOKAHEAD_DAYS = 62
 
 
 @dataclass(frozen=True)
 class Opening:
-    """`open_now`; when closed, `next_opening` (aware UTC) or None if never in the next week."""
+    """`open_now`; when closed, `next_opening` (aware UTC) or None if never within
+    LOOKAHEAD_DAYS."""
 
     open_now: bool
     next_opening: datetime | None = None
@@ -72,7 +77,9 @@ class Directory:
     def video_services(self) -> list[VideoService]:
         now = self._clock()
         services = self._load(p.ENTITY_VIDEO_SERVICE)
-        return [VideoService(data, opening_at(data.opening_hours, now)) for data in services]
+        exceptions = {e.service_id: e.days for e in self._load(p.ENTITY_OPENING_EXCEPTIONS)}
+        return [VideoService(data, opening_at(data.opening_hours, now, exceptions.get(data.id, ())))
+                for data in services]
 
     def e_services(self) -> list[p.EServiceData]:
         return self._load(p.ENTITY_E_SERVICE)
@@ -103,18 +110,26 @@ def _booking_status(appointment: p.AppointmentData, now: datetime) -> BookingSta
     return BookingStatus.NOW
 
 
-def opening_at(hours: dict[str, list[str]], now: datetime) -> Opening:
-    """Open now, else the next opening within a week (local hours, returned in UTC)."""
+def opening_at(hours: dict[str, list[str]], now: datetime,
+               exceptions: Iterable[p.OpeningException] = ()) -> Opening:
+    """Open now, else the next opening within LOOKAHEAD_DAYS (local hours, returned in UTC).
+    A day an exception covers has the exception's hours (none: closed) instead of its weekday's."""
     local = now.astimezone(LOCAL)
-    for day_offset in range(8):
-        day = (local + timedelta(days=day_offset)).date()
-        for span in sorted(hours.get(p.WEEKDAYS[day.weekday()], [])):
+    exceptions = list(exceptions)
+    for day_offset in range(LOOKAHEAD_DAYS + 1):
+        day = local.date() + timedelta(days=day_offset)
+        for span in sorted(hours_on(day, hours, exceptions)):
             start, end = (_local(day, text) for text in span.split("-"))
             if day_offset == 0 and start <= local < end:
                 return Opening(True)
             if start > local:
                 return Opening(False, start.astimezone(UTC))
     return Opening(False)
+
+
+def hours_on(day: date, hours: dict[str, list[str]], exceptions: list[p.OpeningException]) -> list[str]:
+    special = next((e for e in exceptions if e.covers(day)), None)
+    return special.hours if special is not None else hours.get(p.WEEKDAYS[day.weekday()], [])
 
 
 def _local(day, text: str) -> datetime:

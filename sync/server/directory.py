@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from typing import Annotated, Any
 from urllib.parse import quote, urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -23,6 +23,8 @@ from sync import protocol as p
 from sync.server.directory_models import Appointment, DirectoryEntry
 from sync.server.errors import AdminError
 from sync.server.models import ServicePoint
+from sync.server.on_duty import OnDuty
+from sync.server.opening_exceptions import ExceptionIn, check_exceptions, for_point
 
 TEMPLATE_FIELDS = frozenset({"service_point"})  # placeholders a room URL template may use
 MAX_APPOINTMENT_MINUTES = 240
@@ -34,14 +36,6 @@ class InputModel(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class OnDuty(InputModel):
-    """Who is alerted that someone waits in the room: server-side only, never sent to kiosks."""
-
-    email: str | None = Field(default=None, max_length=254, pattern=p.EMAIL_PATTERN)
-    phone: str | None = Field(default=None, pattern=p.E164_PATTERN)
-    webhook: str | None = Field(default=None, max_length=500, pattern=r"^https://")
-
-
 class VideoServiceIn(InputModel):
     id: str = Field(min_length=1, max_length=64, pattern=r"^[a-z0-9][a-z0-9-]*$")
     organisation: str = Field(min_length=1, max_length=120)
@@ -50,6 +44,8 @@ class VideoServiceIn(InputModel):
     room_url_template: str = Field(max_length=400)
     opening_hours: dict[p.Weekday, list[Annotated[str, Field(pattern=p.OPENING_SPAN_PATTERN)]]]
     on_duty: OnDuty | None = None
+    # Holidays and special hours (opening_exceptions.py); sent as an entity of their own.
+    exceptions: list[ExceptionIn] = Field(default_factory=list, max_length=p.MAX_OPENING_EXCEPTIONS)
     service_points: list[str] = Field(default_factory=list, description="[] = every point")
 
     @field_validator("room_url_template")
@@ -58,11 +54,21 @@ class VideoServiceIn(InputModel):
         check_room_template(template)
         return template
 
+    @model_validator(mode="after")
+    def _exceptions(self) -> VideoServiceIn:
+        check_exceptions(self.exceptions, self.service_points)
+        return self
+
     def wire(self, service_point_id: str) -> p.VideoServiceData:
         return p.VideoServiceData(
             id=self.id, organisation=self.organisation, name=self.name,
             description=self.description, opening_hours=self.opening_hours,
             room_url=room_url(self.room_url_template, service_point_id))
+
+    def exceptions_wire(self, service_point_id: str) -> p.OpeningExceptionsData | None:
+        """The exceptions that apply at this point, or None if there are none."""
+        days = for_point(self.exceptions, service_point_id)
+        return p.OpeningExceptionsData(service_id=self.id, days=days) if days else None
 
 
 class EServiceIn(InputModel):
@@ -127,7 +133,9 @@ def parse_entry(kind: str, data: dict[str, Any]) -> VideoServiceIn | EServiceIn:
 def put_entry(session: Session, kind: str, data: dict[str, Any], now: datetime) -> DirectoryEntry:
     """Create or replace a video service or e-service; returns the stored row."""
     entry = parse_entry(kind, data)
-    for point_id in entry.service_points:
+    named = {*entry.service_points, *(point for exception in getattr(entry, "exceptions", [])
+                                      for point in exception.service_points)}
+    for point_id in sorted(named):
         if session.get(ServicePoint, point_id) is None:
             raise AdminError(f"no service point {point_id!r}; see `service-point add`")
     row = session.get(DirectoryEntry, (kind, entry.id))
@@ -148,6 +156,17 @@ def remove_entry(session: Session, kind: str, entry_id: str, now: datetime) -> D
     row.version, row.deleted, row.updated_at = row.version + 1, True, now
     publish(session, now)
     return row
+
+
+def edit_video_service(session: Session, service_id: str, changes: dict[str, Any],
+                       now: datetime) -> DirectoryEntry:
+    """Replace some fields of a stored video service (its on-duty contact, its exceptions),
+    checked as a whole like `put_entry`."""
+    row = session.get(DirectoryEntry, (p.ENTITY_VIDEO_SERVICE, service_id))
+    if row is None or row.deleted:
+        raise AdminError(f"no video service {service_id!r}; see `directory list`")
+    data = {**json.loads(row.data), "service_points": json.loads(row.service_points), **changes}
+    return put_entry(session, p.ENTITY_VIDEO_SERVICE, data, now)
 
 
 def list_entries(session: Session, kind: str) -> list[DirectoryEntry]:
@@ -228,6 +247,6 @@ def _unused_code(session: Session, service_point_id: str, now: datetime) -> str:
 
 def _first_problem(kind: str, exc: ValidationError) -> str:
     first = exc.errors()[0]
-    where = ".".join(str(part) for part in first["loc"]) or kind
+    where = ".".join(str(part) for part in first["loc"])
     message = first["msg"].removeprefix("Value error, ")
-    return f"{kind} {where}: {message}"
+    return f"{kind} {where}: {message}" if where else f"{kind}: {message}"

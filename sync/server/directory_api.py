@@ -3,6 +3,11 @@
     GET    /video-services | /e-services              list
     PUT    /video-services/{id} | /e-services/{id}    create or replace (JSON body)
     DELETE /video-services/{id} | /e-services/{id}    withdraw
+    GET    /video-services/{id}/exceptions            a service's holidays and special hours
+    PUT    /video-services/{id}/exceptions            replace them (JSON list)
+    POST   /exceptions                                add one to several services (JSON body
+                                                      with "services": [] = every one)
+    DELETE /exceptions?first=&last=[&service=...]     remove those within first..last
     GET    /usage.csv | /usage.html                   what the pilots learn (sync/server/usage.py)
     GET    /appointments                              upcoming
     POST   /appointments                              book; the reply has the code, once
@@ -13,13 +18,16 @@ the field, and changes nothing: the whole request is one transaction.
 """
 from __future__ import annotations
 
+import json
+from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Header, Response
+from fastapi import APIRouter, Body, Header, Query, Response
 from starlette.concurrency import run_in_threadpool
 
 from sync import protocol as p
-from sync.server import admin_tokens, directory, usage
+from sync.server import admin_tokens, directory, directory_exceptions, usage
+from sync.server.directory_models import DirectoryEntry
 from sync.server.usage_report import render_html
 from sync.server.errors import AdminError, ApiError
 from sync.server.routes import ServerContext
@@ -67,6 +75,41 @@ def directory_router(ctx: ServerContext) -> APIRouter:
     async def cancel(appointment_id: str, authorization: AuthHeader = None) -> dict[str, Any]:
         return await run_in_threadpool(run, authorization, lambda s, now: directory.appointment_view(
             directory.cancel(s, appointment_id, now)))
+
+    @router.get("/video-services/{service_id}/exceptions")
+    async def exceptions(service_id: str, authorization: AuthHeader = None) -> list[dict[str, Any]]:
+        def operation(session, _now):
+            row = session.get(DirectoryEntry, (p.ENTITY_VIDEO_SERVICE, service_id))
+            if row is None or row.deleted:
+                raise AdminError(f"no video service {service_id!r}")
+            return json.loads(row.data).get("exceptions", [])
+        return await run_in_threadpool(run, authorization, operation)
+
+    @router.put("/video-services/{service_id}/exceptions")
+    async def replace_exceptions(service_id: str, body: Annotated[list[dict[str, Any]], Body()],
+                                 authorization: AuthHeader = None) -> dict[str, Any]:
+        return await run_in_threadpool(run, authorization, lambda s, now: directory.entry_view(
+            directory_exceptions.replace_exceptions(s, service_id, body, now)))
+
+    @router.post("/exceptions", status_code=201)
+    async def add_exception(body: Annotated[dict[str, Any], Body()],
+                            authorization: AuthHeader = None) -> list[dict[str, Any]]:
+        def operation(session, now):
+            fields = dict(body)
+            services = fields.pop("services", [])
+            if not isinstance(services, list):
+                raise AdminError("services must be a list of video service ids ([] = every one)")
+            exception = directory_exceptions.parse_exception(fields)
+            rows = directory_exceptions.add_exception(session, exception, services, now)
+            return [{"id": row.entry_id, "version": row.version} for row in rows]
+        return await run_in_threadpool(run, authorization, operation)
+
+    @router.delete("/exceptions")
+    async def remove_exceptions(first: date, last: date,
+                                service: Annotated[list[str] | None, Query()] = None,
+                                authorization: AuthHeader = None) -> dict[str, int]:
+        return await run_in_threadpool(run, authorization, lambda s, now: {
+            "removed": directory_exceptions.remove_exceptions(s, first, last, service or [], now)})
 
     @router.get("/{kind}")
     async def entries(kind: str, authorization: AuthHeader = None) -> list[dict[str, Any]]:

@@ -4,12 +4,12 @@ the same validation as the admin API applies. Registered on the main group by `r
 from __future__ import annotations
 
 import json
-from datetime import datetime
 
 import click
 
 from sync import protocol as p
 from sync.server.cli_common import now as _now
+from sync.server.cli_common import require_sqlite_file
 from sync.server.cli_common import transaction as _transaction
 
 KIND_NAMES = {"video": p.ENTITY_VIDEO_SERVICE, "eservice": p.ENTITY_E_SERVICE}
@@ -72,6 +72,36 @@ def list_(ctx: click.Context) -> None:
                        f"-> {appointment.ends_at.isoformat()}")
 
 
+@directory.command("on-duty")
+@click.argument("service_id")
+@click.argument("contact", required=False)
+@click.option("--language", default="sv", show_default=True,
+              type=click.Choice(["sv", "en", "fi", "fit", "se", "smj"]), help="Language of the alert.")
+@click.option("--none", "remove", is_flag=True, help="Remove the contact: nobody is alerted.")
+@click.pass_context
+def on_duty(ctx: click.Context, service_id: str, contact: str | None, language: str, remove: bool) -> None:
+    """Who is told that someone waits in SERVICE_ID's room: CONTACT is a phone number
+    (+46701234567, by SMS), an e-mail address or an https webhook URL."""
+    from sync.server import directory as d
+
+    if remove == (contact is not None):
+        raise click.UsageError("give a CONTACT or --none")
+    value = None if remove else {**_contact_fields(contact or ""), "language": language}
+    with _transaction(ctx) as session:
+        row = d.edit_video_service(session, service_id, {"on_duty": value}, _now())
+    click.echo(f"video {service_id} is now version {row.version}: "
+               + ("nobody is alerted" if remove else f"alerts {contact} ({language})"))
+
+
+def _contact_fields(contact: str) -> dict[str, str]:
+    from sync.server.on_duty import classify
+
+    try:
+        return classify(contact)
+    except ValueError as exc:
+        raise click.ClickException(f"on_duty: {exc}") from None
+
+
 @directory.command("book")
 @click.option("--service", "service_id", required=True, help="The video service's id.")
 @click.option("--service-point", "service_point_id", required=True, help="Where the resident sits.")
@@ -121,24 +151,52 @@ def publish(ctx: click.Context) -> None:
     click.echo(f"appended {appended} directory changes")
 
 
+@directory.command("purge")
+@click.pass_context
+def purge(ctx: click.Context) -> None:
+    """Delete appointments and on-duty alerts past KIOSK_CENTRAL_APPOINTMENT_RETENTION_DAYS
+    (30) and roll raw usage events past KIOSK_CENTRAL_USAGE_RETENTION_DAYS (400) up into weekly
+    totals (each notifier round also does this)."""
+    from sync.server.cli_parcels import notify_settings_from_env
+    from sync.server.retention import BATCH, purge_directory_data
+
+    settings = notify_settings_from_env()
+    with _transaction(ctx) as session:
+        total = purged = purge_directory_data(session, _now(), settings.appointment_retention,
+                                              settings.usage_retention)
+        while purged.usage_events == BATCH:  # by hand, finish the job in one go
+            purged = purge_directory_data(session, _now(), settings.appointment_retention,
+                                          settings.usage_retention)
+            total.usage_events += purged.usage_events
+    click.echo(f"deleted {total.appointments} appointments and {total.duty_alerts} on-duty alerts; "
+               f"rolled up {total.usage_events} usage events into weekly totals")
+
+
 @directory.command("alert-duty")
 @click.option("--watch", type=click.FloatRange(min=1), default=None,
               help="Keep running, checking every this many seconds (beside `serve`).")
 @click.pass_context
 def alert_duty(ctx: click.Context, watch: float | None) -> None:
-    """Tell on-duty contacts that someone waits in their video room (webhook)."""
+    """Tell on-duty contacts that someone waits in their video room. `serve` does this in every
+    notifier round; use --watch only where every server runs with --no-notifier. SMS and
+    e-mail are queued here and sent by the notifier (`notify run-once`)."""
     import time
 
     from sync.server import duty_alerts
+    from sync.server.db import make_engine, make_session_factory
 
-    while True:
-        with _transaction(ctx) as session:
-            for alert in duty_alerts.run_once(session, duty_alerts.post_json, _now()):
-                outcome = "sent" if alert.sent_at else f"not sent: {alert.error}"
-                click.echo(f"{alert.service_point_id} {alert.service_id} -> {alert.channel}: {outcome}")
-        if watch is None:
-            return
-        time.sleep(watch)
+    require_sqlite_file(ctx.obj)
+    engine = make_engine(ctx.obj)
+    try:
+        while True:
+            for outcome in duty_alerts.run_round(make_session_factory(engine), duty_alerts.post_json, _now):
+                click.echo(f"{outcome.service_point_id} {outcome.service_id} -> {outcome.channel}: "
+                           f"{outcome.result}")
+            if watch is None:
+                return
+            time.sleep(watch)
+    finally:
+        engine.dispose()
 
 
 @click.group("admin-token")
@@ -197,6 +255,9 @@ def usage_report(ctx: click.Context, csv_file, html_file) -> None:
 
 
 def register(main: click.Group) -> None:
+    from sync.server.directory_cli_exceptions import exception
+
+    directory.add_command(exception)
     main.add_command(directory)
     main.add_command(admin_token)
     main.add_command(usage)

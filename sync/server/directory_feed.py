@@ -49,10 +49,18 @@ def _wanted(session: Session, now: datetime) -> dict[Key, tuple[int, dict[str, A
     points = list(session.scalars(select(ServicePoint.id)))
     wanted: dict[Key, tuple[int, dict[str, Any]]] = {}
     for row in session.scalars(select(DirectoryEntry).where(DirectoryEntry.deleted.is_(False))):
-        entry = KINDS[row.kind].model_validate(
-            {**json.loads(row.data), "service_points": json.loads(row.service_points)})
+        data = json.loads(row.data)
+        # The on-duty contact never reaches a kiosk, so it is left out here: one stored under
+        # older, looser rules must not stop the feed of every point.
+        data.pop("on_duty", None)
+        entry = KINDS[row.kind].model_validate({**data, "service_points": json.loads(row.service_points)})
         for point in entry.service_points or points:
             wanted[(point, row.kind, row.entry_id)] = (row.version, entry.wire(point).model_dump(mode="json"))
+            exceptions = entry.exceptions_wire(point) if row.kind == p.ENTITY_VIDEO_SERVICE else None
+            if exceptions is not None:
+                # The service's version: any edit of its exceptions bumps it, like any edit.
+                wanted[(point, p.ENTITY_OPENING_EXCEPTIONS, row.entry_id)] = (
+                    row.version, exceptions.model_dump(mode="json"))
     for appointment in session.scalars(select(Appointment).where(
             Appointment.deleted.is_(False), Appointment.ends_at > now - APPOINTMENT_KEPT_AFTER_END)):
         data = p.AppointmentData(

@@ -62,6 +62,25 @@ class DutyAlert(Base):
     error: Mapped[str | None] = mapped_column(Text)
 
 
+class UsageWeek(Base):
+    """Weekly totals of usage.visit events whose raw rows were dropped after the retention
+    period (retention.py). The usage report adds them to what the remaining events give."""
+
+    __tablename__ = "usage_weeks"
+
+    service_point_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    week: Mapped[str] = mapped_column(String(8), primary_key=True)  # "2026-W49"
+    kind: Mapped[str] = mapped_column(String(16), primary_key=True)
+    service_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    language: Mapped[str] = mapped_column(String(3), primary_key=True)
+    visits: Mapped[int] = mapped_column(Integer)
+    seconds: Mapped[int] = mapped_column(Integer)
+    large_text: Mapped[int] = mapped_column(Integer)
+    high_contrast: Mapped[int] = mapped_column(Integer)
+    speech: Mapped[int] = mapped_column(Integer)
+    outcomes: Mapped[str] = mapped_column(Text)  # JSON: outcome -> count
+
+
 class AdminToken(Base):
     """A bearer token for the admin API, stored as sha256 like the kiosks' tokens."""
 

@@ -4,7 +4,9 @@ Swedish and English are written by the team; the Finnish, Meänkieli (fit), Nort
 and Lule Sami (smj) texts are MACHINE-DRAFTED and wait for review by a native speaker (as the
 kiosk's own catalogs do). Placeholders: {place} service point name, {code} pickup code,
 {deadline} last pickup day, {link} the page with the QR code.
-Staff alarms are in Swedish: the shops' working language.
+Staff alarms are in Swedish: the shops' working language. On-duty alerts ("someone is
+waiting in your video room") are in the language set with the on-duty contact: {service} the
+video service's name, {place} the service point, {link} the room.
 """
 from __future__ import annotations
 
@@ -97,6 +99,23 @@ STAFF_DOOR_LEFT_OPEN = (
 STAFF_DOOR_LEFT_OPEN_SUBJECT = "Larm: fack {compartment} står öppet ({place})"
 
 
+# subject, text
+DUTY_ALERT: dict[str, tuple[str, str]] = {
+    "sv": ("Någon väntar i videorummet – {service}",
+           "Någon väntar på dig i videorummet för {service} hos {place}. Anslut här: {link}"),
+    "en": ("Someone is waiting in the video room – {service}",
+           "Someone is waiting for you in the {service} video room at {place}. Join here: {link}"),
+    "fi": ("Joku odottaa videohuoneessa – {service}",  # machine-drafted
+           "Joku odottaa sinua palvelun {service} videohuoneessa: {place}. Liity tästä: {link}"),
+    "fit": ("Joku oottaa viteohuonheessa – {service}",  # machine-drafted
+            "Joku oottaa sinua palvelun {service} viteohuonheessa: {place}. Liity tästä: {link}"),
+    "se": ("Muhtun vuordá videolanjas – {service}",  # machine-drafted
+           "Muhtun vuordá du {service} videolanjas: {place}. Searvva dás: {link}"),
+    "smj": ("Muhtem vuorddá videolanján – {service}",  # machine-drafted
+            "Muhtem vuorddá duv {service} videolanján: {place}. Sárvva dánna: {link}"),
+}
+
+
 def texts(language: str) -> Texts:
     """The texts of `language`, Swedish for anything unknown."""
     return TEXTS.get(language, TEXTS["sv"])
@@ -130,3 +149,10 @@ def staff_door_alarm(*, place: str, compartment: str, open_for_s: int) -> Parcel
     values = {"place": place, "compartment": compartment, "minutes": max(1, round(open_for_s / 60))}
     return ParcelMessage(STAFF_DOOR_LEFT_OPEN_SUBJECT.format(**values),
                          STAFF_DOOR_LEFT_OPEN.format(**values))
+
+
+def duty_alert(language: str, *, service: str, place: str, link: str) -> ParcelMessage:
+    """"Someone is waiting in your room", in `language` (Swedish for anything unknown)."""
+    subject, text = DUTY_ALERT.get(language, DUTY_ALERT["sv"])
+    values = {"service": service, "place": place, "link": link}
+    return ParcelMessage(subject.format(**values), text.format(**values))

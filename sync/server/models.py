@@ -141,12 +141,15 @@ class Token(Base):
 
 
 class EventRow(Base):
-    """Every event a kiosk sent, kept for good: the unique constraints ARE the dedupe."""
+    """Every event a kiosk sent, kept for good (but anonymous usage events, which retention.py
+    rolls up into weekly totals after a while): the unique constraints ARE the dedupe."""
 
     __tablename__ = "events"
     __table_args__ = (
         UniqueConstraint("device_id", "seq"),
         UniqueConstraint("event_id"),
+        # Every notifier round reads recent video calls and the retention's old usage events.
+        Index("ix_events_type_received_at", "type", "received_at"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)

@@ -1,6 +1,7 @@
-"""The notifier: sends queued SMS/e-mail, schedules reminders, reports to carriers' webhooks
-and purges personal data. One round is `Notifier.run_once()` (tests, `kiosk-central notify
-run-once`); `NotifierThread` repeats it in the background of `kiosk-central serve`.
+"""The notifier: sends queued SMS/e-mail, schedules reminders, alerts video services' on-duty
+contacts (duty_alerts.py), reports to carriers' webhooks, purges personal data and applies
+the directory's retention (retention.py). One round
+is `Notifier.run_once()` (tests, `kiosk-central notify run-once`); `NotifierThread` repeats it in the background of `kiosk-central serve`.
 
 Sending happens outside any transaction. Before a message is sent it is claimed by moving its
 next_attempt_at forward by a lease (a conditional UPDATE), so two notifiers never send the same
@@ -20,7 +21,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from sync import protocol as p
-from sync.server import messages, purge, webhooks
+from sync.server import duty_alerts, messages, purge, retention, webhooks
 from sync.server.models import Parcel, ServicePoint
 from sync.server.notify_queue import ACTIVE_STATES, queue_parcel_notices
 from sync.server.notify_settings import NotifySettings
@@ -39,11 +40,13 @@ BATCH = 50
 @dataclass
 class RoundSummary:
     reminders: int = 0
+    duty_alerts: int = 0
     sent: int = 0
     failed: int = 0
     retrying: int = 0
     webhooks_delivered: int = 0
     purged: int = 0
+    directory_purged: int = 0
 
 
 @dataclass(frozen=True)
@@ -65,11 +68,20 @@ class Notifier:
         summary = RoundSummary()
         with self.sessions.begin() as session:
             summary.reminders = schedule_reminders(session, self.clock())
+        summary.duty_alerts = len(duty_alerts.run_round(self.sessions, self._post_json, self.clock))
         self._send_due(summary)
         summary.webhooks_delivered = webhooks.deliver_due(self.sessions, self.http, self.clock)
         with self.sessions.begin() as session:
             summary.purged = purge.purge_personal_data(session, self.clock())
+        with self.sessions.begin() as session:
+            summary.directory_purged = retention.purge_directory_data(
+                session, self.clock(), self.settings.appointment_retention,
+                self.settings.usage_retention).total
         return summary
+
+    def _post_json(self, url: str, body: dict) -> None:
+        reply = self.http.post(url, json=body, timeout=(3, 5))
+        reply.raise_for_status()
 
     def _channels(self) -> list[str]:
         return [name for name, on in (("sms", self.settings.sms_enabled),
@@ -100,7 +112,10 @@ class Notifier:
             return self._render(session, session.get_one(Notification, notification_id))
 
     def _render(self, session: Session, note: Notification) -> Outgoing | None:
-        if note.parcel_id is None:  # a staff alarm, written when queued
+        if note.kind == duty_alerts.KIND and note.created_at <= self.clock() - duty_alerts.STALE_AFTER:
+            note.state, note.last_error = "cancelled", "too late: nobody waits that long"
+            return None
+        if note.parcel_id is None:  # a staff alarm or on-duty alert, written when queued
             subject, _, text = (note.body or "").partition("\n")
             return Outgoing(note.id, note.channel, note.to_address or "", subject, text)
         parcel = session.get_one(Parcel, note.parcel_id)

@@ -19,8 +19,9 @@ from sync.server.parcel_models import Carrier, Notification, WebhookDelivery
 ACTIVE_STATES = ("stored", "held")
 
 
-def _queue(session: Session, now: datetime, **fields: Any) -> bool:
-    """Queue one message unless its dedupe_key is taken; True if queued."""
+def queue_message(session: Session, now: datetime, **fields: Any) -> bool:
+    """Queue one message unless its dedupe_key is taken; True if queued. A message without a
+    parcel_id carries its text in `body` ("subject\ntext"), written when queued."""
     if session.scalar(select(Notification.id).where(Notification.dedupe_key == fields["dedupe_key"])):
         return False
     session.add(Notification(state="queued", attempts=0, next_attempt_at=now, created_at=now, **fields))
@@ -34,7 +35,7 @@ def queue_parcel_notices(session: Session, parcel: Parcel, kind: str, now: datet
     queued = 0
     for channel, address in (("sms", parcel.recipient_phone), ("email", parcel.recipient_email)):
         if address:
-            queued += _queue(session, now, dedupe_key=f"parcel:{parcel.parcel_id}:{kind}:{channel}",
+            queued += queue_message(session, now, dedupe_key=f"parcel:{parcel.parcel_id}:{kind}:{channel}",
                              service_point_id=parcel.service_point_id, parcel_id=parcel.parcel_id,
                              kind=kind, channel=channel, to_address=address, language=parcel.language)
     return queued
@@ -57,7 +58,7 @@ def queue_staff_door_alarm(session: Session, point: ServicePoint, event_id: str,
     queued = 0
     for channel, address in (("sms", point.staff_phone), ("email", point.staff_email)):
         if address:
-            queued += _queue(session, now, dedupe_key=f"event:{event_id}:{channel}",
+            queued += queue_message(session, now, dedupe_key=f"event:{event_id}:{channel}",
                              service_point_id=point.id, parcel_id=None, kind="door_left_open",
                              channel=channel, to_address=address, language="sv",
                              body=f"{alarm.subject}\n{alarm.text}")

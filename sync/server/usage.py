@@ -1,8 +1,8 @@
 """What the pilots learn: "usage.visit" events aggregated per service point, ISO week (Swedish
 time), kind, service and language, for the report page and the region's CSV export.
 
-Computed from the events table at read time: the events are the record, the aggregate is a
-view of them (no second copy to drift). A week is the ISO week of the server's estimate of
+Computed at read time from the events table (the record) plus the weekly totals of events
+that retention.py rolled up and deleted after the retention period (usage_weeks). A week is the ISO week of the server's estimate of
 when the visit ended (`occurred_at`, see clocks.py), in Europe/Stockholm.
 """
 from __future__ import annotations
@@ -10,7 +10,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -19,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from sync import protocol as p
+from sync.server.directory_models import UsageWeek
 from sync.server.models import Device, EventRow
 
 LOCAL = ZoneInfo(p.DIRECTORY_TIMEZONE)
@@ -52,7 +52,7 @@ def iso_week(moment: datetime) -> str:
 
 
 def aggregate(session: Session) -> list[UsageRow]:
-    rows: dict[tuple[str, ...], UsageRow] = {}
+    rows = _rolled_up(session)
     query = (select(Device.service_point_id, EventRow.payload, EventRow.occurred_at, EventRow.received_at)
              .join(Device, Device.device_id == EventRow.device_id)
              .where(EventRow.type == "usage.visit", EventRow.status == "accepted"))
@@ -67,6 +67,16 @@ def aggregate(session: Session) -> list[UsageRow]:
         row.speech += visit.speech
         row.outcomes[visit.outcome] += 1
     return [rows[key] for key in sorted(rows)]
+
+
+def _rolled_up(session: Session) -> dict[tuple[str, ...], UsageRow]:
+    rows: dict[tuple[str, ...], UsageRow] = {}
+    for week in session.scalars(select(UsageWeek)):
+        key = (week.service_point_id, week.week, week.kind, week.service_id, week.language)
+        rows[key] = UsageRow(*key, visits=week.visits, seconds=week.seconds, large_text=week.large_text,
+                             high_contrast=week.high_contrast, speech=week.speech,
+                             outcomes={**dict.fromkeys(OUTCOMES, 0), **json.loads(week.outcomes)})
+    return rows
 
 
 def to_csv(rows: list[UsageRow]) -> str:

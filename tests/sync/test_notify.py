@@ -211,6 +211,12 @@ def test_every_language_has_every_text_and_the_drafts_are_marked():
             assert "123456" in message.text and "Byn" in message.text and "https://x/p/t" in message.text
             seen.add(message.text)
     assert len(seen) == 12
+    assert set(messages.DUTY_ALERT) == set(messages.LANGUAGES)
+    alerts = {messages.duty_alert(language, service="Tjänsten", place="Byn", link="https://meet/r")
+              for language in messages.LANGUAGES}
+    assert len(alerts) == 6
+    assert all("Tjänsten" in a.text and "Byn" in a.text and a.text.endswith(" https://meet/r")
+               and "Tjänsten" in a.subject for a in alerts)
 
 
 @pytest.mark.parametrize("env, problem", [

@@ -7,7 +7,7 @@ import os
 import shutil
 import signal
 import threading
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from urllib.parse import unquote
 
@@ -74,7 +74,7 @@ def directory(tmp_path, room):
     with sessions.begin() as session:
         apply_directory_changes(session, changes)
     clock = [NOW]
-    yield Directory(sessions, clock=lambda: clock[0]), clock
+    yield Directory(sessions, clock=lambda: clock[0]), clock, sessions
     engine.dispose()
 
 
@@ -130,6 +130,40 @@ def test_tiles_say_which_services_are_open_and_when_the_others_open(video):
     assert not tiles["hc"].open_now and tiles["hc"].subtitle.text == OPENS
     when = dict(tiles["hc"].subtitle.params)["when"]
     assert dict(when.params) == {"time": "08:00"}  # tomorrow, Tuesday, local time
+
+
+def exceptions_change(service_id: str, *days: tuple[date, date, list[str]]) -> p.Change:
+    data = p.OpeningExceptionsData(service_id=service_id, days=[
+        p.OpeningException(first=first, last=last, hours=hours) for first, last, hours in days])
+    return p.Change(entity=p.ENTITY_OPENING_EXCEPTIONS, entity_id=service_id, version=1, op="upsert",
+                    data=data.model_dump(mode="json"))
+
+
+def test_opens_skips_a_holiday_and_special_hours_hold_on_their_day(directory, launcher, main_thread):
+    with directory[2].begin() as session:
+        apply_directory_changes(session, [
+            # hc opens on Tuesdays only: closed on Tuesday 1 and Tuesday 8 December.
+            exceptions_change("hc", (date(2026, 12, 1), date(2026, 12, 1), []),
+                              (date(2026, 12, 8), date(2026, 12, 8), [])),
+            # fk opens at noon today (Monday 30 November) instead of 08:00.
+            exceptions_change("fk", (date(2026, 11, 30), date(2026, 11, 30), ["12:00-15:00"]))])
+    video = VideoPresenter(directory[0], launcher, run_inline, main_thread.post, lambda: directory[1][0],
+                           village="Korpilombolo")
+    video.load()
+
+    tiles = {tile.id: tile for tile in video.tiles}
+    assert not tiles["fk"].open_now and tiles["fk"].subtitle.text == OPENS
+    fk_when = dict(tiles["fk"].subtitle.params)["when"]
+    assert (fk_when.text, dict(fk_when.params)) == ("i dag kl. {time}", {"time": "12:00"})
+    hc_when = dict(tiles["hc"].subtitle.params)["when"]
+    assert (hc_when.text, dict(hc_when.params)) == ("{day}/{month} kl. {time}",
+                                                   {"day": 15, "month": 12, "time": "08:00"})
+    video.call("hc")
+    assert video.message.text == NOT_OPEN
+    assert dict(dict(video.message.params)["when"].params) == {"day": 15, "month": 12, "time": "08:00"}
+    directory[1][0] = NOW.replace(hour=11, minute=30)  # 12:30 in Sweden: fk's special hours
+    video.load()
+    assert {tile.id: tile.open_now for tile in video.tiles} == {"fk": True, "hc": False}
 
 
 def test_a_closed_service_explains_instead_of_calling(video, launcher):
