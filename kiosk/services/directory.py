@@ -13,12 +13,12 @@ import json
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Callable, Iterable, Sequence
-from zoneinfo import ZoneInfo
 
 from pydantic import ValidationError
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from kiosk.services.localtime import SERVICE_POINT_TIME
 from kiosk.store.directory_models import DirectoryRow
 from sync import protocol as p
 
@@ -26,7 +26,6 @@ DIRECTORY_SCOPE = p.SCOPE_DIRECTORY
 # The directory's data types, for the UI (which does not import sync itself).
 VideoServiceData, EServiceData = p.VideoServiceData, p.EServiceData
 E_SERVICE_CATEGORIES = p.E_SERVICE_CATEGORIES
-LOCAL = ZoneInfo(p.DIRECTORY_TIMEZONE)
 MODELS = {p.ENTITY_VIDEO_SERVICE: p.VideoServiceData, p.ENTITY_E_SERVICE: p.EServiceData,
           p.ENTITY_APPOINTMENT: p.AppointmentData, p.ENTITY_OPENING_EXCEPTIONS: p.OpeningExceptionsData}
 # How far ahead the next opening is looked for: past a long holiday (Christmas, summer).
@@ -114,7 +113,7 @@ def opening_at(hours: dict[str, list[str]], now: datetime,
                exceptions: Iterable[p.OpeningException] = ()) -> Opening:
     """Open now, else the next opening within LOOKAHEAD_DAYS (local hours, returned in UTC).
     A day an exception covers has the exception's hours (none: closed) instead of its weekday's."""
-    local = now.astimezone(LOCAL)
+    local = now.astimezone(SERVICE_POINT_TIME)
     exceptions = list(exceptions)
     for day_offset in range(LOOKAHEAD_DAYS + 1):
         day = local.date() + timedelta(days=day_offset)
@@ -134,9 +133,9 @@ def hours_on(day: date, hours: dict[str, list[str]], exceptions: list[p.OpeningE
 
 def _local(day, text: str) -> datetime:
     if text == "24:00":
-        return datetime.combine(day + timedelta(days=1), time(0), LOCAL)
+        return datetime.combine(day + timedelta(days=1), time(0), SERVICE_POINT_TIME)
     hour, minute = (int(part) for part in text.split(":"))
-    return datetime.combine(day, time(hour, minute), LOCAL)
+    return datetime.combine(day, time(hour, minute), SERVICE_POINT_TIME)
 
 
 def apply_directory_changes(session: Session, changes: Sequence[p.Change]) -> None:
