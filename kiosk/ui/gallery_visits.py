@@ -24,14 +24,15 @@ def _video(service_id: str, names: dict[str, str], opening: Opening) -> VideoSer
 
 
 def example_video_services(now: datetime) -> list[VideoService]:
-    tomorrow = (now + timedelta(days=1)).replace(hour=7, minute=0)
+    tomorrow = (now + timedelta(days=1)).replace(hour=7, minute=0)  # 08:00 or 09:00 in Sweden
+    after_the_weekend = (now + timedelta(days=4)).replace(hour=7, minute=0)
     return [
         _video("forsakringskassan", {"sv": "Försäkringskassan", "fi": "Vakuutuskassa",
                                      "en": "Social Insurance Agency"}, Opening(True)),
         _video("halsocentralen", {"sv": "Hälsocentralen", "fi": "Terveyskeskus", "en": "Health centre"},
                Opening(False, tomorrow)),
         _video("kommunen", {"sv": "Pajala kommun", "fi": "Pajalan kunta", "en": "Pajala municipality"},
-               Opening(False, now + timedelta(days=4))),
+               Opening(False, after_the_weekend)),
         _video("arbetsformedlingen", {"sv": "Arbetsförmedlingen", "en": "Public Employment Service"},
                Opening(False)),
     ]
