@@ -293,7 +293,12 @@ class UsageVisit(WireModel):
     """One resident's use of a video service or e-service, for the pilots' evaluation.
 
     Anonymous by construction: which service, how long, in which language and display modes,
-    and how it ended; never who, never what was typed or said."""
+    and how it ended; never who, never what was typed or said.
+
+    Outcome "phone": an e-service whose QR code was shown and not opened here afterwards (the
+    resident took it to their own phone). Added after the first pilots: the server must know
+    it before the kiosks send it (an older server rejects the event, and a rejected event
+    stays rejected)."""
 
     kind: Literal["video", "booked_video", "e_service"]
     service_id: str = Field(min_length=1, max_length=64, pattern=r"^[a-z0-9][a-z0-9-]*$")
@@ -302,7 +307,7 @@ class UsageVisit(WireModel):
     large_text: bool
     high_contrast: bool
     speech: bool
-    outcome: Literal["done", "idle", "exited", "crashed", "hung", "failed", "reset"]
+    outcome: Literal["done", "idle", "exited", "crashed", "hung", "failed", "reset", "phone"]
 
 
 class VideoCallStarted(WireModel):

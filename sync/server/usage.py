@@ -22,7 +22,9 @@ from sync.server.directory_models import UsageWeek
 from sync.server.models import Device, EventRow
 
 LOCAL = ZoneInfo(p.DIRECTORY_TIMEZONE)
-OUTCOMES = ("done", "idle", "exited", "crashed", "hung", "failed", "reset")
+# New outcomes go last: the CSV's earlier columns keep their places in the region's sheets, and
+# weekly totals rolled up before an outcome existed read it as 0 (dict.fromkeys below).
+OUTCOMES = ("done", "idle", "exited", "crashed", "hung", "failed", "reset", "phone")
 CSV_COLUMNS = ("service_point", "week", "kind", "service", "language", "visits", "minutes",
                "large_text", "high_contrast", "speech", *(f"outcome_{o}" for o in OUTCOMES))
 

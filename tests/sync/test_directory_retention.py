@@ -3,6 +3,7 @@ ended; raw usage events older than the usage retention are rolled up into weekly
 deleted, and the usage report stays exactly the same. Run by the notifier and by the CLI."""
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
 import pytest
@@ -17,11 +18,11 @@ from sync.server.notify_settings import NotifySettings, SettingsError
 from sync.server.parcel_models import Notification
 from sync.server.retention import purge_directory_data, roll_up_usage
 from sync.server.usage import aggregate, to_csv
-from tests.sync.helpers import SP
+from tests.sync.helpers import OTHER_SP, SP
 from tests.sync.parcel_helpers import elks, notifier, settings, smtp  # noqa: F401 - fixtures
 from tests.sync.test_directory import FK
 from tests.sync.test_directory_alerts import started_calls
-from tests.sync.test_directory_usage import EVENTS, EXPECTED_CSV, synced  # noqa: F401 - fixture
+from tests.sync.test_directory_usage import EVENTS, EXPECTED_CSV, push_usage, synced, visit  # noqa: F401 - fixture
 
 VISITS = sum(len(events) for events in EVENTS.values())
 
@@ -86,7 +87,7 @@ def test_old_usage_events_become_weekly_totals_and_the_report_stays_the_same(syn
     cutoff = synced.clock() + timedelta(seconds=1)  # every event received before it
     with synced.sessions.begin() as session:
         assert roll_up_usage(session, cutoff, batch=3) == 3
-    # Three events are totals now, five still raw; some weeks are part each: same report.
+    # Three events are totals now, six still raw; some weeks are part each: same report.
     assert report(synced) == EXPECTED_CSV and usage_events(synced) == VISITS - 3
     with synced.sessions.begin() as session:
         assert roll_up_usage(session, cutoff, batch=3) == 3
@@ -94,6 +95,26 @@ def test_old_usage_events_become_weekly_totals_and_the_report_stays_the_same(syn
         assert roll_up_usage(session, cutoff, batch=3) == 0
     assert report(synced) == EXPECTED_CSV and usage_events(synced) == 0
     assert synced.count(UsageWeek) == 5  # one row per line of the report
+
+
+def test_weekly_totals_rolled_up_before_the_phone_outcome_still_read_and_take_phone_visits(
+        synced, make_kiosk, tmp_path):
+    with synced.sessions.begin() as session:
+        roll_up_usage(session, synced.clock() + timedelta(seconds=1), batch=100)
+        for week in session.scalars(select(UsageWeek)):  # as rolled up before "phone" existed
+            outcomes = json.loads(week.outcomes)
+            if outcomes["phone"] == 0:
+                del outcomes["phone"]
+            week.outcomes = json.dumps(outcomes, sort_keys=True)
+    assert report(synced) == EXPECTED_CSV  # a missing outcome reads as 0
+    push_usage(make_kiosk, tmp_path, OTHER_SP, [("thu", visit("video", "fk", "se", 30, "phone"))], "late.db")
+    with synced.sessions.begin() as session:
+        assert roll_up_usage(session, synced.clock() + timedelta(seconds=1)) == 1
+        pajala = session.get(UsageWeek, (OTHER_SP, "2026-W48", "video", "fk", "se"))
+        assert json.loads(pajala.outcomes) == {"done": 1, "idle": 0, "exited": 0, "crashed": 0, "hung": 0,
+                                               "failed": 0, "reset": 1, "phone": 1}
+    assert report(synced) == EXPECTED_CSV.replace("SP-PAJALA,2026-W48,video,fk,se,2,1.5,0,0,0,1,0,0,0,0,0,1,0",
+                                                  "SP-PAJALA,2026-W48,video,fk,se,3,2.0,0,0,0,1,0,0,0,0,0,1,1")
 
 
 def test_the_notifier_keeps_raw_usage_events_for_the_retention_period(synced, notifier):

@@ -39,6 +39,7 @@ EVENTS = {
         ("thu", visit("video", "fk", "fi", 600, "done", speech=True)),
         ("tue2", visit("e_service", "deklaration", "sv", 90, "idle", contrast=True)),
         ("sun_late", visit("e_service", "deklaration", "sv", 48, "done")),
+        ("tue2", visit("e_service", "deklaration", "sv", 66, "phone")),  # took the QR code home
         ("tue2", visit("booked_video", "fk", "sv", 1800, "done")),
     ],
     OTHER_SP: [
@@ -47,12 +48,12 @@ EVENTS = {
     ],
 }
 EXPECTED_CSV = """\
-service_point,week,kind,service,language,visits,minutes,large_text,high_contrast,speech,outcome_done,outcome_idle,outcome_exited,outcome_crashed,outcome_hung,outcome_failed,outcome_reset
-SP-KORPILOMBOLO,2026-W48,video,fk,fi,1,10.0,0,0,1,1,0,0,0,0,0,0
-SP-KORPILOMBOLO,2026-W48,video,fk,sv,2,7.0,1,0,0,1,0,1,0,0,0,0
-SP-KORPILOMBOLO,2026-W49,booked_video,fk,sv,1,30.0,0,0,0,1,0,0,0,0,0,0
-SP-KORPILOMBOLO,2026-W49,e_service,deklaration,sv,2,2.3,0,1,0,1,1,0,0,0,0,0
-SP-PAJALA,2026-W48,video,fk,se,2,1.5,0,0,0,1,0,0,0,0,0,1
+service_point,week,kind,service,language,visits,minutes,large_text,high_contrast,speech,outcome_done,outcome_idle,outcome_exited,outcome_crashed,outcome_hung,outcome_failed,outcome_reset,outcome_phone
+SP-KORPILOMBOLO,2026-W48,video,fk,fi,1,10.0,0,0,1,1,0,0,0,0,0,0,0
+SP-KORPILOMBOLO,2026-W48,video,fk,sv,2,7.0,1,0,0,1,0,1,0,0,0,0,0
+SP-KORPILOMBOLO,2026-W49,booked_video,fk,sv,1,30.0,0,0,0,1,0,0,0,0,0,0,0
+SP-KORPILOMBOLO,2026-W49,e_service,deklaration,sv,3,3.4,0,1,0,1,1,0,0,0,0,0,1
+SP-PAJALA,2026-W48,video,fk,se,2,1.5,0,0,0,1,0,0,0,0,0,1,0
 """
 
 
@@ -68,20 +69,25 @@ def clock_at(moment: datetime, mono_ms: int):
                            boot_id="boot-of-the-visit", mono_ms=mono_ms)
 
 
+def push_usage(make_kiosk, tmp_path, point: str, events, outbox_name: str) -> None:
+    """The events from a new kiosk at `point`, through its own outbox and the real sync."""
+    outbox = kiosk_outbox(tmp_path, outbox_name)
+    with outbox.begin() as session:
+        for index, (when, usage) in enumerate(events):
+            enqueue(session, type="usage.visit", payload=usage.model_dump(),
+                    clock=clock_at(WHEN[when], index + 1))
+    worker = SyncWorker(outbox, make_kiosk(point).client, appliers={}, interval=0.1, rand=lambda: 0.0)
+    worker.run_once()
+    worker.run_once()  # a second round sends nothing again: the server counts each visit once
+    assert worker.status().pushed == len(events)
+
+
 @pytest.fixture
 def synced(central, make_kiosk, tmp_path):
     central.clock.now = datetime(2026, 12, 7, 12, 0, tzinfo=UTC)
     central.add_service_point(OTHER_SP, "Pajala Handel")
     for point, events in EVENTS.items():
-        outbox = kiosk_outbox(tmp_path, f"{point}.db")
-        with outbox.begin() as session:
-            for index, (when, usage) in enumerate(events):
-                enqueue(session, type="usage.visit", payload=usage.model_dump(),
-                        clock=clock_at(WHEN[when], index + 1))
-        worker = SyncWorker(outbox, make_kiosk(point).client, appliers={}, interval=0.1, rand=lambda: 0.0)
-        worker.run_once()
-        worker.run_once()  # a second round sends nothing again: the server counts each visit once
-        assert worker.status().pushed == len(events)
+        push_usage(make_kiosk, tmp_path, point, events, f"{point}.db")
     return central
 
 
@@ -106,14 +112,17 @@ def test_the_report_page_renders_in_a_real_browser(synced, output_dir):
     with synced.sessions() as session:
         page = render_html(aggregate(session), synced.clock())
     assert page.count("<tr>") == 1 + 5  # header + one row per aggregate
-    assert '>2026-W48</text><rect' in page and '>5</text>' in page and '>3</text>' in page  # per week
+    assert '>2026-W48</text><rect' in page and '>5</text>' in page and '>4</text>' in page  # per week
+    assert page.count("<th>") == 10 + 8 and "<th>phone</th>" in page  # every outcome has its column
+    assert "<td>3.4</td><td>0</td><td>1</td><td>0</td><td>1</td><td>1</td><td>0</td><td>0</td><td>0</td>" \
+        "<td>0</td><td>0</td><td>1</td></tr>" in page  # the e-service row, its phone visit last
     report = output_dir / "usage.html"
     report.write_text(page, encoding="utf-8")
     if shutil.which("chromium") is None:
         pytest.skip("chromium is not installed")
     screenshot = output_dir / "usage.png"
     subprocess.run(["chromium", "--headless=new", "--no-sandbox", "--disable-gpu", f"--screenshot={screenshot}",
-                    "--window-size=1300,900", report.as_uri()],
+                    "--window-size=1700,900", report.as_uri()],
                    check=True, capture_output=True, timeout=60)
     assert screenshot.stat().st_size > 10_000  # a drawn page, not a blank one
 

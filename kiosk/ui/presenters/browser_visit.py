@@ -47,9 +47,11 @@ def local_when(moment: datetime, now: datetime) -> Message:
 
 class BrowserVisitPresenter(Presenter):
     def __init__(self, launcher: BrowserLauncher, run: Runner, post: Post,
-                 clock: Callable[[], datetime], on_visit_end: VisitEnded | None = None) -> None:
+                 clock: Callable[[], datetime], on_visit_end: VisitEnded | None = None,
+                 monotonic: Callable[[], float] = time.monotonic) -> None:
         super().__init__()
         self._launcher, self._run, self._post, self._clock = launcher, run, post, clock
+        self._monotonic = monotonic  # a visit's duration: not moved by the wall clock's corrections
         self.on_visit_end = on_visit_end
         self.on_visit_start: Callable[[str, str], None] | None = None  # (kind, service id)
         self._visit: tuple[str, str, float] | None = None  # kind, service id, monotonic start
@@ -81,7 +83,7 @@ class BrowserVisitPresenter(Presenter):
     def open_browser(self, policy: BrowserPolicy, kind: str, service_id: str) -> None:
         if self.in_browser:
             return
-        self._visit = (kind, service_id, time.monotonic())
+        self._visit = (kind, service_id, self._monotonic())
         self.phase, self.message = STARTING, Message.of(STARTING_TEXT)
         self.changed()
         on_end = lambda reason: self._post(self._ended, reason)  # noqa: E731 (watchdog thread)
@@ -138,4 +140,4 @@ class BrowserVisitPresenter(Presenter):
         visit, self._visit = self._visit, None
         if visit is not None and self.on_visit_end is not None:
             kind, service_id, started = visit
-            self.on_visit_end(kind, service_id, round(time.monotonic() - started), outcome)
+            self.on_visit_end(kind, service_id, round(self._monotonic() - started), outcome)

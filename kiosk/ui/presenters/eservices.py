@@ -1,8 +1,15 @@
 """E-services: the catalog by category, then the chosen service's page, which opens it here in
 the locked-down browser or shows a QR code to continue on the resident's own phone. "Done"
-ends it and wipes everything the resident typed; the chosen service and its code go with it."""
+ends it and wipes everything the resident typed; the chosen service and its code go with it.
+
+The usage event (one per visit): opening the service here is a visit that ends as the browser
+ends ("done", "idle", "failed", ...). Showing the code starts a visit that ends as "phone" when
+the resident leaves the service's page (Back, the idle reset, a new person) without having
+opened it here afterwards; if they do open it here, the browser's outcome wins and the code
+is not counted on its own. Its duration runs from the code first shown to leaving the page."""
 from __future__ import annotations
 
+import time
 from typing import TYPE_CHECKING
 
 from kiosk.services.browser import EndReason
@@ -36,12 +43,13 @@ QR_OPENS = N_("Koden öppnar tjänstens startsida på din telefon. Inget av det 
 QR_SPOKEN = N_("På skärmen finns en QR-kod, en fyrkantig kod för mobilens kamera. Den öppnar {domain} "
                "på din telefon.")
 OPEN_HERE_INSTEAD = N_("Öppna här i stället")
+PHONE = "phone"  # the usage outcome of a visit that went on on the resident's own phone
 
 
 class EServicesPresenter(BrowserVisitPresenter):
     def __init__(self, directory: Directory | None, launcher: BrowserLauncher, run: Runner, post: Post,
-                 clock, on_visit_end=None) -> None:
-        super().__init__(launcher, run, post, clock, on_visit_end)
+                 clock, on_visit_end=None, monotonic=time.monotonic) -> None:
+        super().__init__(launcher, run, post, clock, on_visit_end, monotonic)
         self._directory = directory
         self._loads = 0
         self.services: list[EServiceData] = []
@@ -49,6 +57,8 @@ class EServicesPresenter(BrowserVisitPresenter):
         self.chosen_id: str | None = None  # the service whose page is shown
         self.on_phone = False  # its QR code is shown
         self._link: tuple[str, PhoneLink] | None = None  # (start URL, its code): built once
+        # (service id, monotonic start): its code was shown and it was not opened here since.
+        self._phone_visit: tuple[str, float] | None = None
 
     @property
     def categories(self) -> list[str]:
@@ -107,6 +117,7 @@ class EServicesPresenter(BrowserVisitPresenter):
         if self.on_phone:
             self.on_phone = False
         elif self.chosen_id is not None:
+            self._phone_visit_ended()
             self.chosen_id = None
         elif self.category is not None:
             self.category = None
@@ -119,11 +130,15 @@ class EServicesPresenter(BrowserVisitPresenter):
     def choose(self, service_id: str) -> None:
         """The service's page: open it here, or continue on one's own phone."""
         if any(s.id == service_id for s in self.services):
+            if service_id != self.chosen_id:
+                self._phone_visit_ended()
             self.chosen_id, self.on_phone, self.message = service_id, False, None
             self.changed()
 
     def continue_on_phone(self) -> None:
         if self.chosen is not None and not self.in_browser:
+            if self._phone_visit is None:  # shown again after Back: still the same visit
+                self._phone_visit = (self.chosen.id, self._monotonic())
             self.on_phone, self.message = True, None  # needs no network here: the phone has its own
             self.changed()
 
@@ -132,11 +147,13 @@ class EServicesPresenter(BrowserVisitPresenter):
             self._show(self.offline_message)
             return
         service = self.chosen
-        if service is not None:
+        if service is not None and not self.in_browser:
             self.on_phone = False  # the code is not left on screen behind the browser
+            self._phone_visit = None  # opened here after all: the browser's outcome is the visit's
             self.open_browser(e_service_policy(service), "e_service", service.id)
 
     def reset(self) -> None:
+        self._phone_visit_ended()  # the idle reset or a new person: the code was taken, or not
         self.category, self.chosen_id, self.on_phone = None, None, False
         super().reset()
         self.load()
@@ -147,6 +164,13 @@ class EServicesPresenter(BrowserVisitPresenter):
         if outcome != EndReason.FAILED.value:
             self.chosen_id, self.on_phone = None, False
         super()._visit_ended(outcome)
+
+    def _phone_visit_ended(self) -> None:
+        """The resident leaves a service whose code they were shown and did not open here."""
+        visit, self._phone_visit = self._phone_visit, None
+        if visit is not None and self.on_visit_end is not None:
+            service_id, started = visit
+            self.on_visit_end("e_service", service_id, round(self._monotonic() - started), PHONE)
 
     def _show(self, message: Message | None) -> None:
         self.message = message

@@ -51,8 +51,7 @@ def pick(texts: dict[str, str], language: str) -> str:
 class VideoPresenter(BrowserVisitPresenter):
     def __init__(self, directory: Directory | None, launcher: BrowserLauncher, run: Runner, post: Post,
                  clock, *, village: str, on_visit_end=None, monotonic=time.monotonic) -> None:
-        super().__init__(launcher, run, post, clock, on_visit_end)
-        self._monotonic = monotonic
+        super().__init__(launcher, run, post, clock, on_visit_end, monotonic)
         self._wrong_codes = 0
         self._paused_until = 0.0
         self._directory = directory
