@@ -12,6 +12,11 @@ from html import escape
 from sync.server.usage import OUTCOMES, UsageRow
 
 BAR_HEIGHT, BAR_GAP, LABEL_WIDTH, CHART_WIDTH = 22, 6, 260, 520
+# The page is read by the region's evaluators in Swedish; the CSV keeps the stable codes
+# (outcome_done, …) that their spreadsheets refer to, and each heading here names its code.
+KIND_LABELS = {"video": "Videosamtal", "booked_video": "Bokat möte", "e_service": "E-tjänst"}
+OUTCOME_LABELS = {"done": "Klar", "idle": "Tidsgräns", "exited": "Lämnade", "crashed": "Kraschade",
+                  "hung": "Hängde sig", "failed": "Startade inte", "reset": "Avbröts", "phone": "Till mobilen"}
 
 
 def render_html(rows: list[UsageRow], generated_at: datetime) -> str:
@@ -19,8 +24,9 @@ def render_html(rows: list[UsageRow], generated_at: datetime) -> str:
 <html lang="sv"><head><meta charset="utf-8"><title>Servicepunkt – användning</title>
 <style>
 body {{ font-family: sans-serif; margin: 2em; color: #1b1b1b; }}
-table {{ border-collapse: collapse; margin-top: 1em; }}
-th, td {{ border: 1px solid #999; padding: 4px 8px; text-align: right; white-space: nowrap; }}
+table {{ border-collapse: collapse; margin-top: 1em; font-size: 0.9em; }}
+th, td {{ border: 1px solid #999; padding: 4px 6px; text-align: right; white-space: nowrap; }}
+th {{ white-space: normal; vertical-align: bottom; }}
 th:nth-child(-n+5), td:nth-child(-n+5) {{ text-align: left; }}
 svg text {{ font-size: 13px; }}
 </style></head><body>
@@ -54,11 +60,13 @@ def _chart(rows: list[UsageRow]) -> str:
 
 
 def _table(rows: list[UsageRow]) -> str:
-    head = ("Servicepunkt", "Vecka", "Slag", "Tjänst", "Språk", "Besök", "Minuter", "Större text",
-            "Kontrast", "Uppläsning", *OUTCOMES)
-    lines = ["<table><thead><tr>" + "".join(f"<th>{escape(h)}</th>" for h in head) + "</tr></thead><tbody>"]
+    head = [escape(h) for h in ("Servicepunkt", "Vecka", "Slag", "Tjänst", "Språk", "Besök", "Minuter",
+                                "Större text", "Kontrast", "Uppläsning")]
+    head += [f'<abbr title="outcome_{o}">{escape(OUTCOME_LABELS.get(o, o))}</abbr>' for o in OUTCOMES]
+    lines = ["<table><thead><tr>" + "".join(f"<th>{h}</th>" for h in head) + "</tr></thead><tbody>"]
     for row in rows:
-        cells = (row.service_point, row.week, row.kind, row.service, row.language, row.visits, row.minutes,
+        cells = (row.service_point, row.week, KIND_LABELS.get(row.kind, row.kind), row.service, row.language,
+                 row.visits, row.minutes,
                  row.large_text, row.high_contrast, row.speech, *(row.outcomes[o] for o in OUTCOMES))
         lines.append("<tr>" + "".join(f"<td>{escape(str(cell))}</td>" for cell in cells) + "</tr>")
     lines.append("</tbody></table>")

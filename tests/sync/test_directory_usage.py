@@ -113,7 +113,9 @@ def test_the_report_page_renders_in_a_real_browser(synced, output_dir):
         page = render_html(aggregate(session), synced.clock())
     assert page.count("<tr>") == 1 + 5  # header + one row per aggregate
     assert '>2026-W48</text><rect' in page and '>5</text>' in page and '>4</text>' in page  # per week
-    assert page.count("<th>") == 10 + 8 and "<th>phone</th>" in page  # every outcome has its column
+    assert page.count("<th>") == 10 + 8  # every outcome has its column, named in Swedish with its CSV code
+    assert '<th><abbr title="outcome_phone">Till mobilen</abbr></th>' in page
+    assert "<td>E-tjänst</td><td>deklaration</td>" in page
     assert "<td>3.4</td><td>0</td><td>1</td><td>0</td><td>1</td><td>1</td><td>0</td><td>0</td><td>0</td>" \
         "<td>0</td><td>0</td><td>1</td></tr>" in page  # the e-service row, its phone visit last
     report = output_dir / "usage.html"
