@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from kiosk.services.localtime import SERVICE_POINT_TIME
 from kiosk.store.directory_models import DirectoryRow
+from kiosk.store.pulled import added, newer_upserts
 from sync import protocol as p
 
 DIRECTORY_SCOPE = p.SCOPE_DIRECTORY
@@ -141,25 +142,16 @@ def _local(day, text: str) -> datetime:
 def apply_directory_changes(session: Session, changes: Sequence[p.Change]) -> None:
     """Applies a pulled page inside the caller's transaction; re-delivery is a no-op. An entity
     this kiosk cannot read (a newer server) is skipped, not fatal: the rest still applies."""
-    for change in changes:
-        if change.entity not in MODELS:
-            continue
-        current = session.get(DirectoryRow, (change.entity, change.entity_id))
-        if current is not None and current.version >= change.version:
-            continue
-        if change.op == "delete":
-            if current is not None:
-                session.delete(current)
-            continue
+    known = (change for change in changes if change.entity in MODELS)
+    for change, current in newer_upserts(session, known,
+                                         lambda c: session.get(DirectoryRow, (c.entity, c.entity_id))):
         try:
             MODELS[change.entity].model_validate(change.data or {})
         except ValidationError:
             continue
-        if current is None:
-            current = DirectoryRow(entity=change.entity, entity_id=change.entity_id)
-            session.add(current)
-        current.version = change.version
-        current.data = p.canonical_json(change.data or {})
+        row = current or added(session, DirectoryRow(entity=change.entity, entity_id=change.entity_id))
+        row.version = change.version
+        row.data = p.canonical_json(change.data or {})
 
 
 def drop_directory(session: Session) -> None:

@@ -11,6 +11,7 @@ from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
 from kiosk.store.models import PreAdvice
+from kiosk.store.pulled import added, newer_upserts
 from sync.protocol import Change, PreAdviceData
 
 PRE_ADVICE = "pre_advice"
@@ -18,22 +19,12 @@ PRE_ADVICE = "pre_advice"
 
 def apply_pre_advice_changes(session: Session, changes: Sequence[Change]) -> None:
     """Upserts and deletes by tracking id and version; re-delivery is a no-op."""
-    for change in changes:
-        if change.entity != PRE_ADVICE:
-            continue  # a newer server's entity this kiosk does not know yet
-        current = session.get(PreAdvice, change.entity_id)
-        if current is not None and current.version >= change.version:
-            continue
-        if change.op == "delete":
-            if current is not None:
-                session.delete(current)
-            continue
+    known = (change for change in changes if change.entity == PRE_ADVICE)  # not a newer server's entity
+    for change, current in newer_upserts(session, known, lambda c: session.get(PreAdvice, c.entity_id)):
         data = PreAdviceData.model_validate(change.data or {})
-        if current is None:
-            current = PreAdvice(tracking_id=change.entity_id)
-            session.add(current)
-        _copy(data, current)
-        current.version = change.version
+        row = current or added(session, PreAdvice(tracking_id=change.entity_id))
+        _copy(data, row)
+        row.version = change.version
 
 
 def _copy(data: PreAdviceData, row: PreAdvice) -> None:

@@ -8,6 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from kiosk.store.models import StaffCard
+from kiosk.store.pulled import added, newer_upserts
 from sync.protocol import Change, card_uid_sha256
 
 STAFF_SCOPE = "staff"
@@ -36,18 +37,9 @@ class StaffDirectory:
 
 def apply_staff_changes(session: Session, changes: Sequence[Change]) -> None:
     """Applies a pulled page inside the caller's transaction; re-delivery is a no-op."""
-    for change in changes:
-        current = session.get(StaffCard, change.entity_id)
-        if current is not None and current.version >= change.version:
-            continue
-        if change.op == "delete":
-            if current is not None:
-                session.delete(current)
-            continue
+    for change, current in newer_upserts(session, changes, lambda c: session.get(StaffCard, c.entity_id)):
         data = change.data or {}
-        if current is None:
-            current = StaffCard(entity_id=change.entity_id)
-            session.add(current)
-        current.name = data.get("name", "")
-        current.uid_sha256 = data["uid_sha256"]
-        current.version = change.version
+        row = current or added(session, StaffCard(entity_id=change.entity_id))
+        row.name = data.get("name", "")
+        row.uid_sha256 = data["uid_sha256"]
+        row.version = change.version
