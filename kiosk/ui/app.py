@@ -48,7 +48,7 @@ from kiosk.ui.theme import COMPACT_HEIGHT_MM, Theme
 from kiosk.ui.widgets import controls  # noqa: F401  (registers the widgets the shared .kv rules use)
 
 if TYPE_CHECKING:
-    from kiosk.config import KioskConfig
+    from kiosk.early_config import UiConfig
     from kiosk.services.runtime import KioskRuntime
 
 log = logging.getLogger(__name__)
@@ -96,12 +96,13 @@ class KioskApp(App):
     session = ObjectProperty(None)
     place_name = StringProperty("")
 
-    def __init__(self, config: KioskConfig, build_runtime: Callable[[KioskConfig], KioskRuntime],
-                 **kwargs) -> None:
+    def __init__(self, config: UiConfig, build_runtime: Callable[[], KioskRuntime], **kwargs) -> None:
+        """`config` is what the window needs; `build_runtime` validates the whole config file
+        and builds the runtime from it, on a thread once every screen is built."""
         super().__init__(**kwargs)
         self.kiosk_config = config
-        self.runtime: KioskRuntime | None = None  # built on a thread once every screen is built
-        self.startup = RuntimeStarter(lambda: build_runtime(config), self._runtime_built)
+        self.runtime: KioskRuntime | None = None
+        self.startup = RuntimeStarter(build_runtime, self._runtime_built)
         self.startup_error: BaseException | None = None
         self.bridge = Bridge()
         self.theme = Theme()
@@ -120,7 +121,7 @@ class KioskApp(App):
         parcels, config = self.startup.deferred("parcels"), self.kiosk_config
         home = HomePresenter()
         home.set_starting(True)
-        printer = self.startup.deferred("printer") if config.printer is not None else None
+        printer = self.startup.deferred("printer") if config.has_printer else None
         staff_mode = StaffPresenter(parcels, run, printer=printer, place=config.service_point_name)
         launcher, post, directory = BrowserLauncher(self.browser_options), self.bridge.call_on_main, \
             self.startup.deferred("directory")

@@ -115,27 +115,60 @@ def test_the_pickup_tile_says_it_is_starting_until_the_lockers_are_ready() -> No
     assert next(tile for tile in home.tiles if tile.id == "pickup").subtitle != STARTING
 
 
-HEAVY = ("sqlalchemy", "alembic", "requests", "escpos", "qrcode", "serial")
+# Database, network, printer and serial drivers, and pydantic (the config schema, the wire
+# models): all belong to the runtime or to validating the whole config file, after the first
+# screen answers.
+HEAVY = ("sqlalchemy", "alembic", "requests", "escpos", "qrcode", "serial", "pydantic", "pydantic_core")
+HEAVY_MODULES = ("kiosk.config", "sync.protocol")
 PROBE = f"""
 import sys
-from kiosk.config import parse_config
+import kiosk.cli.main
+from kiosk.early_config import ui_config
 from kiosk.ui.launch import configure_kivy
-configure_kivy(parse_config({{"data_dir": "/tmp/unused", "fullscreen": False}}))
+configure_kivy(ui_config({{"data_dir": "/tmp/unused", "fullscreen": False}}))
 import kiosk.ui.app, kiosk.ui.launch
+import kiosk.ui.screens.attract, kiosk.ui.screens.home  # built before the first tap
 from kiosk.services.runtime import build_runtime
 heavy = sorted({{name.split(".")[0] for name in sys.modules}} & set({HEAVY!r}))
+heavy += sorted(set(sys.modules) & set({HEAVY_MODULES!r}))
 print("heavy:", heavy)
 assert not heavy, heavy
 """
 
 
 @pytest.mark.ui
-def test_the_first_screen_imports_no_database_network_or_printer_modules(x_display) -> None:
+def test_the_first_screen_imports_no_database_network_printer_or_schema_modules(x_display) -> None:
     """They belong to the runtime, built after the first frame: importing them first made the
-    kiosk take three times as long as a bare Kivy app to answer a tap."""
+    kiosk take three times as long as a bare Kivy app to answer a tap (pydantic alone, for
+    the config and the wire models, cost a fifth of the bare app's start)."""
     env = {**os.environ, "DISPLAY": x_display, "KIVY_NO_ARGS": "1"}
     result = subprocess.run([sys.executable, "-c", PROBE], capture_output=True, text=True, timeout=120, env=env)
     assert result.returncode == 0, result.stdout + result.stderr[-2000:]
+
+
+def kiosk_run(config: dict, tmp_path, x_display) -> subprocess.CompletedProcess:
+    import tomli_w
+
+    (tmp_path / "kiosk.toml").write_text(tomli_w.dumps(config))
+    env = {**os.environ, "DISPLAY": x_display, "KIVY_HOME": str(tmp_path / "kivy")}
+    return subprocess.run([sys.executable, "-m", "kiosk.cli.main", "--config", str(tmp_path / "kiosk.toml"), "run"],
+                          env=env, capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL)
+
+
+@pytest.mark.ui
+@pytest.mark.parametrize("mistake, named", [
+    ({"idle_timeout_s": 5}, "idle_timeout_s: Input should be greater than or equal to 20"),  # found on the thread
+    ({"idle_timeout_s": "soon"}, "idle_timeout_s: Input should be a valid number"),  # found before the window
+    ({"panel": {"width_px": 0}}, "panel.width_px: Input should be greater than 0"),
+    ({"colour": "red"}, "colour: Extra inputs are not permitted"),
+])
+def test_an_invalid_config_stops_kiosk_run_with_the_schemas_message(mistake, named, tmp_path, x_display) -> None:
+    """The window opens on a plain reading of the file; the whole file is validated where the
+    runtime is built. Either way a mistake ends `kiosk run` naming the key, as it did when
+    the whole file was validated before the window opened."""
+    result = kiosk_run({"data_dir": str(tmp_path / "data"), "fullscreen": False, **mistake}, tmp_path, x_display)
+    assert result.returncode != 0
+    assert f"Error: {tmp_path / 'kiosk.toml'}: " in result.stderr and named in result.stderr, result.stderr[-2000:]
 
 
 @pytest.mark.ui
