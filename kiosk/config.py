@@ -15,8 +15,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 # The file's reading, its errors and the window's defaults are pydantic-free, for `kiosk run`.
 from kiosk.early_config import (  # noqa: F401  (re-exported: the rest of kiosk imports them from here)
-    CONFIG_ENV_VAR, DEFAULT_CONFIG_PATH, LANGUAGES, ConfigError, DisplayView, PanelView, UiConfig, config_path,
-    read_config_file,
+    CONFIG_ENV_VAR, DEFAULT_CONFIG_PATH, DIM_LEVEL_RANGE, LANGUAGES, MIN_IDLE_TIMEOUT_S, TIME_OF_DAY_PATTERN,
+    ConfigError, DisplayView, PanelView, UiConfig, config_path, read_config_file,
 )
 
 SizeClass = Literal["S", "M", "L"]
@@ -90,9 +90,9 @@ class DisplaySettings(Section):
     full; a touch brightens it at once. With `backlight` (a /sys/class/backlight/<name>
     directory) the panel's backlight is lowered; without, the picture is darkened."""
 
-    dim_from: str | None = Field(default=None, pattern=r"^([01]\d|2[0-3]):[0-5]\d$", description="HH:MM")
-    dim_until: str | None = Field(default=None, pattern=r"^([01]\d|2[0-3]):[0-5]\d$", description="HH:MM")
-    dim_level: float = Field(default=DisplayView.dim_level, ge=0.05, le=1.0)
+    dim_from: str | None = Field(default=None, pattern=TIME_OF_DAY_PATTERN, description="HH:MM")
+    dim_until: str | None = Field(default=None, pattern=TIME_OF_DAY_PATTERN, description="HH:MM")
+    dim_level: float = Field(default=DisplayView.dim_level, ge=DIM_LEVEL_RANGE[0], le=DIM_LEVEL_RANGE[1])
     backlight: str | None = Field(default=None, description="e.g. /sys/class/backlight/rpi_backlight")
 
     @model_validator(mode="after")
@@ -109,7 +109,7 @@ class KioskConfig(Section):
     service_point_name: str = Field(default=UiConfig.service_point_name, min_length=1)
     language: Literal["sv", "en", "fi", "fit", "se", "smj"] = UiConfig.language
     fullscreen: bool = UiConfig.fullscreen
-    idle_timeout_s: float = Field(default=UiConfig.idle_timeout_s, ge=20)
+    idle_timeout_s: float = Field(default=UiConfig.idle_timeout_s, ge=MIN_IDLE_TIMEOUT_S)
     server: ServerSettings | None = None
     locker: LockerSettings | None = None
     card_reader: CardReaderSettings | None = None

@@ -6,14 +6,17 @@ the panel's millimetres, the language, the dimming period. So `kiosk run` reads 
 and validates the whole file on the start-up thread, after the first screen answers
 (kiosk/ui/startup.py); an invalid file still stops `kiosk run` with the schema's message.
 
-The reading is deliberately strict: a value of any type but the plain TOML one (a string
-where a number goes, say, which the schema might still accept) makes `ui_config` return None,
-and the caller validates the whole file first, as before. Ranges and patterns are left to the
-schema. The defaults here are the schema's: kiosk/config.py uses these constants.
+The reading vouches only for what it is sure the schema accepts: a value of any type but the
+plain TOML one (a string where a number goes, say, which the schema might still accept) or
+outside the schema's limits makes `ui_config` return None, and the caller validates the whole
+file before the window opens, as before. So a window never opens on settings the schema
+refuses; what is found later is in the sections the window does not read (devices, server).
+The defaults and limits here are the schema's: kiosk/config.py uses these constants.
 """
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +25,9 @@ from typing import Any
 DEFAULT_CONFIG_PATH = Path("/etc/servicepunkt/kiosk.toml")
 CONFIG_ENV_VAR = "SERVICEPUNKT_CONFIG"
 LANGUAGES = ("sv", "en", "fi", "fit", "se", "smj")
+MIN_IDLE_TIMEOUT_S = 20.0
+DIM_LEVEL_RANGE = (0.05, 1.0)
+TIME_OF_DAY_PATTERN = r"^([01]\d|2[0-3]):[0-5]\d$"
 
 
 class ConfigError(Exception):
@@ -83,14 +89,14 @@ def read_config_file(path: Path) -> dict[str, Any]:
 
 
 def ui_config(raw: dict[str, Any]) -> UiConfig | None:
-    """The window's settings from the file's TOML, or None when a value is not of its plain
-    type (then only the schema can say what it means, or what is wrong with it)."""
+    """The window's settings from the file's TOML, or None when the schema has to look first
+    (a value not of its plain type, or outside the schema's limits)."""
     try:
         panel, display = _section(raw, "panel"), _section(raw, "display")
-        return UiConfig(
+        config = UiConfig(
             data_dir=Path(_plain(raw, "data_dir", str, required=True)),
             service_point_name=_plain(raw, "service_point_name", str, UiConfig.service_point_name),
-            language=_language(raw),
+            language=_plain(raw, "language", str, UiConfig.language),
             fullscreen=_plain(raw, "fullscreen", bool, UiConfig.fullscreen),
             idle_timeout_s=_number(raw, "idle_timeout_s", UiConfig.idle_timeout_s),
             has_printer=_has_section(raw, "printer"),
@@ -104,6 +110,22 @@ def ui_config(raw: dict[str, Any]) -> UiConfig | None:
                                 backlight=_plain(display, "backlight", str, None)))
     except _NotPlain:
         return None
+    return config if _within_limits(config) else None
+
+
+def _within_limits(config: UiConfig) -> bool:
+    """The schema's limits on what the window reads (kiosk/config.py states them as Fields)."""
+    panel, display = config.panel, config.display
+    period = (display.dim_from, display.dim_until)
+    return (bool(config.service_point_name) and config.language in LANGUAGES
+            and config.idle_timeout_s >= MIN_IDLE_TIMEOUT_S
+            and min(panel.width_mm, panel.height_mm, panel.width_px, panel.height_px) > 0
+            and DIM_LEVEL_RANGE[0] <= display.dim_level <= DIM_LEVEL_RANGE[1]
+            and (period == (None, None) or (all(_is_time_of_day(t) for t in period) and period[0] != period[1])))
+
+
+def _is_time_of_day(text: str | None) -> bool:
+    return text is not None and re.fullmatch(TIME_OF_DAY_PATTERN, text) is not None
 
 
 def _section(raw: dict[str, Any], name: str) -> dict[str, Any]:
@@ -135,10 +157,3 @@ def _number(raw: dict[str, Any], key: str, default: float) -> float:
     if type(value) not in (int, float):
         raise _NotPlain(key)
     return float(value)
-
-
-def _language(raw: dict[str, Any]) -> str:
-    language = _plain(raw, "language", str, UiConfig.language)
-    if language not in LANGUAGES:
-        raise _NotPlain("language")
-    return language

@@ -95,6 +95,9 @@ class RuntimeStarter:
         with self._lock:
             self._closed = True
             runtime, self.runtime = self.runtime, None
+        # Workers waiting for a runtime that will not come get ServicesNotReady now: the
+        # interpreter joins them at exit, and a stop must not wait out their minute.
+        self.ready.set()
         if runtime is not None:
             runtime.close()
         if self._thread is not None and self._thread is not threading.current_thread():

@@ -105,6 +105,25 @@ def test_a_runtime_finished_after_the_app_stopped_is_closed() -> None:
     assert runtime.closed == 1 and results == []  # closed, never handed to a stopped app
 
 
+def test_stopping_the_app_releases_a_worker_waiting_for_the_runtime() -> None:
+    """A tap during start-up leaves a worker waiting for the runtime; the interpreter joins
+    it at exit, so a stop (systemd, SIGTERM) must not leave it waiting out its minute."""
+    release = threading.Event()
+    starter, _results, _arrived = delivered_starter(lambda: (release.wait(10), FakeRuntime())[1])
+    starter.start()
+    outcome: list = []
+    worker = threading.Thread(target=lambda: outcome.append(_attempt(starter.deferred("parcels"))))
+    worker.start()
+    worker.join(0.2)
+    assert worker.is_alive()  # waiting for the runtime
+    closing = threading.Thread(target=starter.close)
+    closing.start()
+    worker.join(5)
+    assert outcome == ["not ready"]  # released by the stop, before the build has finished
+    release.set()
+    closing.join(10)
+
+
 def test_the_pickup_tile_says_it_is_starting_until_the_lockers_are_ready() -> None:
     home = HomePresenter()
     home.set_starting(True)
