@@ -176,14 +176,17 @@ def kiosk_run(config: dict, tmp_path, x_display) -> subprocess.CompletedProcess:
 
 @pytest.mark.ui
 @pytest.mark.parametrize("mistake, named", [
-    ({"idle_timeout_s": 5}, "idle_timeout_s: Input should be greater than or equal to 20"),  # found on the thread
-    ({"idle_timeout_s": "soon"}, "idle_timeout_s: Input should be a valid number"),  # found before the window
+    # Settings the window reads: validated before it opens.
+    ({"idle_timeout_s": 5}, "idle_timeout_s: Input should be greater than or equal to 20"),
+    ({"idle_timeout_s": "soon"}, "idle_timeout_s: Input should be a valid number"),
     ({"panel": {"width_px": 0}}, "panel.width_px: Input should be greater than 0"),
+    # The rest: validated on the start-up thread, after the first screen answers.
     ({"colour": "red"}, "colour: Extra inputs are not permitted"),
+    ({"scanner": {"port": ""}}, "scanner.port: String should have at least 1 character"),
 ])
 def test_an_invalid_config_stops_kiosk_run_with_the_schemas_message(mistake, named, tmp_path, x_display) -> None:
-    """The window opens on a plain reading of the file; the whole file is validated where the
-    runtime is built. Either way a mistake ends `kiosk run` naming the key, as it did when
+    """The window opens on a plain reading of what it needs; the whole file is validated where
+    the runtime is built. Either way a mistake ends `kiosk run` naming the key, as it did when
     the whole file was validated before the window opened."""
     result = kiosk_run({"data_dir": str(tmp_path / "data"), "fullscreen": False, **mistake}, tmp_path, x_display)
     assert result.returncode != 0
