@@ -90,6 +90,14 @@ class InstantSwitch(NoTransition):
         self.is_active = False
 
 
+class KioskScreens(ScreenManager):
+    """Kivy's ScreenManager clips its screens with a stencil (for transitions that slide one
+    in): a full-window rectangle drawn twice a frame, into the stencil and out again. Our
+    switches are instant and the screens fill the window, so screens/common.kv drops that
+    rule (`<-KioskScreens>`): under Mesa's software renderer it was most of every frame's
+    buffer swap."""
+
+
 class KioskApp(App):
     title = "Servicepunkt"
     theme = ObjectProperty(None)
@@ -160,7 +168,7 @@ class KioskApp(App):
         left, top = (0, 0) if self.kiosk_config.fullscreen else (Window.left, Window.top)
         return LaunchOptions(window=(left, top, Window.width, max(1, Window.height - strip)))
 
-    def build(self) -> ScreenManager:
+    def build(self) -> KioskScreens:
         fonts.register()
         Window.clearcolor = self.theme.background
         Window.bind(on_keyboard=self._swallow_escape, on_request_close=self._refuse_close,
@@ -168,7 +176,7 @@ class KioskApp(App):
         self._measure_panel()
         for kv in SHARED_KV_FILES:
             Builder.load_file(str(UI_DIR / kv))
-        self.manager = ScreenManager(transition=InstantSwitch())
+        self.manager = KioskScreens(transition=InstantSwitch())
         self.manager.bind(size=self._size_hidden_screens)
         self._build_screen(next(iter(SCREENS)))
         self.idle_warning = None  # built when first needed
