@@ -45,7 +45,7 @@ from kiosk.ui.probe import start_probe
 from kiosk.ui.startup import RuntimeStarter
 from kiosk.ui.screens.browser_visit import end_strip_height
 from kiosk.ui.theme import COMPACT_HEIGHT_MM, Theme
-from kiosk.ui.widgets import controls  # noqa: F401  (registers the widgets the shared .kv rules use)
+from kiosk.ui.widgets import controls, scroll  # noqa: F401  (registers the widgets the .kv rules use)
 
 if TYPE_CHECKING:
     from kiosk.early_config import UiConfig

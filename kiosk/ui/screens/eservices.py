@@ -1,10 +1,10 @@
 from kivy.factory import Factory
-from kivy.uix.scrollview import ScrollView
 
 from kiosk.services.errors import N_
 from kiosk.ui.presenters.eservices import CATEGORY_NAMES
 from kiosk.ui.presenters.video import pick
 from kiosk.ui.screens.browser_visit import BrowserVisitScreen
+from kiosk.ui.widgets.scroll import KioskScrollView
 
 DONE = N_("Klar – stäng och rensa")
 
@@ -25,7 +25,7 @@ class EServicesScreen(BrowserVisitScreen):
         return (eservices.phase, eservices.category, tuple(s.id for s in eservices.services))
 
     def fill_body(self, eservices) -> None:
-        scroller = ScrollView(do_scroll_x=False)
+        scroller = KioskScrollView(do_scroll_x=False)
         grid = Factory.VisitTiles()
         language = self.tr.language
         if eservices.category is None:
