@@ -366,8 +366,9 @@ NOTES = [
     "drawn into the stencil and out again on every frame) and so does every ScrollView. Our switches are "
     "instant and the screens fill the window, so KioskScreens drops that rule; KioskScrollView clips only while "
     "its content does not fit. Pixels drawn per frame, in windows' worth: attract 3.5 -> 1.5, home 4.3 -> "
-    "1.15, pickup 2.9 -> 0.9. That is why the kiosk's swap is now below the bare app's, whose stock "
-    "ScreenManager still draws its stencil.",
+    "1.15, pickup 2.9 -> 0.9. Before, the kiosk's longest swap was about twice the bare app's (330 ms vs 177 "
+    "ms in the 1.53x recording); since, it has been between 0.6x and 1.4x of it in runs at loads 2 to 6 (the "
+    "longest frame is one sample, and the bare app's stock ScreenManager still draws its stencil).",
     "- Which figure the 50 ms goal applies to on a GPU-less VM: the app's own work per frame, (a). The goal "
     "is there so that nothing the app does (serial I/O, database, layout storms) holds the main thread while a "
     "person waits; that is (a). The swap is the software rasterizer doing the GPU's job: it scales with "
