@@ -38,11 +38,22 @@ def rss_kib() -> int:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 
 
+def run_delay_s() -> float:
+    """How long this thread has waited for a core so far (0 where the kernel does not say)."""
+    try:
+        return int(Path("/proc/thread-self/schedstat").read_text().split()[1]) / 1e9
+    except (OSError, IndexError, ValueError):
+        return 0.0
+
+
 class FrameStats:
     """Times every frame of the main loop, split three ways: waiting for the next frame (the
     Clock sleeps to keep 60 fps), the buffer swap (Window.flip: under Xvfb Mesa's llvmpipe
     rasterizes the whole frame there), and the rest, which is the app's own work (our
     Python, Kivy's layout, text rendering, uploading textures, issuing the draw calls).
+    The work is split again into the main thread's CPU time, its time waiting for a core
+    (the scheduler's run delay, /proc/thread-self/schedstat) and the rest of the waiting (the
+    GIL while a worker thread runs, files, locks).
     Also used by bench/ui's bare Kivy app, so both are measured the same way."""
 
     SLOWEST_KEPT = 5
@@ -52,8 +63,8 @@ class FrameStats:
 
         self.target, self.where, self._last = target, where, None
         self._reset()
-        self._swap_s = self._swap_cpu_s = self._idle_s = 0.0  # since the last frame
-        self._last_cpu = time.thread_time()
+        self._swap_s = self._swap_cpu_s = self._idle_s = self._outside_delay_s = 0.0  # since the last frame
+        self._last_cpu, self._last_delay = time.thread_time(), run_delay_s()
         self._flip, self._idle = Window.flip, Clock.idle
         Window.flip, Clock.idle = self._timed_flip, self._timed_idle
         Clock.schedule_interval(self._frame, 0)
@@ -62,31 +73,34 @@ class FrameStats:
         self.frames, self.slowest, self.most_work, self.most_work_cpu = 0, [], None, 0.0
 
     def _timed_flip(self) -> None:
-        started, started_cpu = time.perf_counter(), time.thread_time()
+        started, started_cpu, started_delay = time.perf_counter(), time.thread_time(), run_delay_s()
         self._flip()
         self._swap_s += time.perf_counter() - started
         self._swap_cpu_s += time.thread_time() - started_cpu
+        self._outside_delay_s += run_delay_s() - started_delay
 
     def _timed_idle(self):
-        started = time.perf_counter()
+        started, started_delay = time.perf_counter(), run_delay_s()
         try:
             return self._idle()
         finally:
             self._idle_s += time.perf_counter() - started
+            self._outside_delay_s += run_delay_s() - started_delay
 
     def _frame(self, _dt) -> None:
         """Called once a frame, after the Clock's wait: the interval since the last call is
         one whole frame. CPU time is the main thread's (time.thread_time): unlike the wall
         time it does not count waiting for a core on a machine shared with other work."""
-        now, cpu = time.perf_counter(), time.thread_time()
+        now, cpu, delay = time.perf_counter(), time.thread_time(), run_delay_s()
         if self._last is not None:
             wall_ms, swap_ms, idle_ms = (now - self._last) * 1000, self._swap_s * 1000, self._idle_s * 1000
             self._record({"ms": round(wall_ms, 1), "swap_ms": round(swap_ms, 1),
                           "work_ms": round(wall_ms - swap_ms - idle_ms, 1),
                           "work_cpu_ms": round((cpu - self._last_cpu - self._swap_cpu_s) * 1000, 1),
+                          "work_core_wait_ms": round((delay - self._last_delay - self._outside_delay_s) * 1000, 1),
                           "where": self.where(), "at_s": round(time.monotonic(), 2)})
-        self._last, self._last_cpu = now, cpu
-        self._swap_s = self._swap_cpu_s = self._idle_s = 0.0
+        self._last, self._last_cpu, self._last_delay = now, cpu, delay
+        self._swap_s = self._swap_cpu_s = self._idle_s = self._outside_delay_s = 0.0
 
     def _record(self, frame: dict) -> None:
         if not self.target.exists():  # the bench removed the file: start again from here
