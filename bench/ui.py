@@ -15,6 +15,7 @@ Needs Xvfb and xdotool (`make test` installs them). Run: python -m bench.ui
 """
 from __future__ import annotations
 
+import compileall
 import json
 import os
 import signal
@@ -35,7 +36,7 @@ from kiosk.services.runtime import open_database
 from kiosk.store.models import Parcel, ParcelState
 
 RESULTS = Path(__file__).with_name("ui_results.md")
-RUNS = 5
+RUNS = 9  # the machine is shared: medians of more runs are steadier
 CODE = "246810"
 PANEL = (1280, 800)  # both windows: same size, same place
 TAP_AT = (PANEL[0] // 2, PANEL[1] // 2)  # the attract screen's one big button covers this
@@ -61,8 +62,12 @@ Hello().run()
 """ % PANEL
 
 
+# The same-run baseline for frames: a bare Kivy app whose tap switches between a start button
+# and a keypad screen (stock ScreenManager, Label, Buttons), timed by the kiosk's own frame
+# instrument so that both are measured alike.
 HELLO_FRAMES = """
-import json, os, sys, time
+import os, sys
+from pathlib import Path
 os.environ["KIVY_NO_ARGS"] = "1"
 from kivy.config import Config
 Config.set("graphics", "width", "%d")
@@ -71,24 +76,32 @@ Config.set("graphics", "position", "custom")
 Config.set("graphics", "left", "0")
 Config.set("graphics", "top", "0")
 from kivy.app import App
-from kivy.clock import Clock
+from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.button import Button
-longest = [0.0, None]
-def frame(_dt):
-    now = time.perf_counter()
-    if longest[1] is not None and os.path.exists(sys.argv[1] + ".go"):
-        longest[0] = max(longest[0], (now - longest[1]) * 1000)
-    longest[1] = now
-    open(sys.argv[1] + ".tmp", "w").write(json.dumps({"longest_frame_ms": round(longest[0], 1), "taps": taps[0]}))
-    os.replace(sys.argv[1] + ".tmp", sys.argv[1])
+from kivy.uix.gridlayout import GridLayout
+from kivy.uix.label import Label
+from kivy.uix.screenmanager import NoTransition, Screen, ScreenManager
+from kiosk.ui.instrument import FrameStats
 taps = [0]
-def tapped(button):
+def switch(manager):
     taps[0] += 1
-    button.text = "Hej %%d" %% taps[0]
+    manager.current = "keypad" if manager.current == "start" else "start"
+    Path(sys.argv[1] + ".taps").write_text(str(taps[0]))
 class Hello(App):
     def build(self):
-        Clock.schedule_interval(frame, 0)
-        return Button(text="Hej", on_press=tapped, font_size=40)
+        manager = ScreenManager(transition=NoTransition())
+        start = Screen(name="start")
+        start.add_widget(Button(text="Hej", font_size=60, on_press=lambda *_: switch(manager)))
+        keypad, column, grid = Screen(name="keypad"), BoxLayout(orientation="vertical"), GridLayout(cols=3)
+        column.add_widget(Label(text="Skriv din kod", font_size=48, size_hint_y=0.2))
+        for key in "123456789<0>":
+            grid.add_widget(Button(text=key, font_size=48, on_press=lambda *_: switch(manager)))
+        column.add_widget(grid)
+        keypad.add_widget(column)
+        manager.add_widget(start)
+        manager.add_widget(keypad)
+        FrameStats(Path(sys.argv[1]), lambda: manager.current)
+        return manager
 Hello().run()
 """ % PANEL
 
@@ -185,27 +198,28 @@ def store_known_parcel(config_path: Path) -> None:
     engine.dispose()
 
 
-def bare_longest_frame(display: str, folder: Path) -> float:
-    """The same-run baseline: a bare Kivy app whose one full-window button changes its text on
-    each of ten taps. Under Xvfb every frame is rasterized by llvmpipe on the CPU, so this is
-    the floor no app can beat on this machine."""
+def bare_longest_frame(display: str, folder: Path) -> dict:
+    """The same-run baseline: a bare Kivy app switching screens on each of ten taps (see
+    HELLO_FRAMES). Under Xvfb every frame is rasterized by llvmpipe on the CPU, so its swap
+    is the floor for a screen change on this machine."""
     script, stats = folder / "hello_frames.py", folder / "hello-frames.json"
+    taps = Path(f"{stats}.taps")
     script.write_text(HELLO_FRAMES)
     env = {**os.environ, "DISPLAY": display, "KIVY_HOME": str(folder / "kivy")}
     app = subprocess.Popen([sys.executable, str(script), str(stats)], env=env,
                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        wait_for(stats, '"taps": 0')
+        wait_for(stats, '"frames"')
         time.sleep(1.0)  # started and settled, like the kiosk before its measured pickup
-        Path(f"{stats}.go").touch()
+        stats.unlink()  # start-up frames are the first benchmark's business
         # The pointer first: SDL drops a press arriving as the pointer enters the window.
         subprocess.run(["xdotool", "mousemove", str(TAP_AT[0]), str(TAP_AT[1])], env=env, check=True)
         time.sleep(0.5)
         for _ in range(10):
             subprocess.run(["xdotool", "click", "1"], env=env, check=True)
             time.sleep(0.5)
-        wait_for(stats, '"taps": 10')
-        return json.loads(stats.read_text())["longest_frame_ms"]
+        wait_for(taps, "10")
+        return json.loads(stats.read_text())
     finally:
         app.send_signal(signal.SIGTERM)
         app.wait(timeout=20)
@@ -252,14 +266,27 @@ def memory_growth(display: str, folder: Path, config: Path) -> dict:
     return {"after_1_kib": rss["1"], "after_100_kib": rss["100"]}
 
 
+def compile_our_modules() -> None:
+    """Kivy, pydantic and the rest of site-packages were compiled to bytecode when installed;
+    the kiosk is, too, where it runs (PyInstaller bundles .pyc). A worktree under
+    PYTHONDONTWRITEBYTECODE=1 has none of ours, and compiling some 60 modules from source
+    at each start cost the kiosk about 0.1 s that the bare app does not pay."""
+    root = Path(__file__).resolve().parents[1]
+    for package in ("kiosk", "sync", "hardware"):
+        compileall.compile_dir(root / package, quiet=1)
+
+
 def main() -> str:
+    compile_our_modules()
     with tempfile.TemporaryDirectory(prefix="bench-ui-") as name, xvfb() as display, SimulatorSet() as sims:
         folder = Path(name)
         config = kiosk_config(folder, sims.ports)
         start = cold_start(display, folder, config)
-        frames = longest_frame(display, folder, config, sims)
-        frames["bare_ms"] = bare_longest_frame(display, folder)
+        start["load"] = os.getloadavg()[0]
+        frames = {"kiosk": longest_frame(display, folder, config, sims), "bare": bare_longest_frame(display, folder),
+                  "load": os.getloadavg()[0]}
         memory = memory_growth(display, folder, config)
+        memory["load"] = os.getloadavg()[0]
     report = render(start, frames, memory)
     RESULTS.write_text(report)
     return report
@@ -269,21 +296,31 @@ def render(start: dict, frames: dict, memory: dict) -> str:
     ratio = start["kiosk_s"] / start["bare_s"]
     cpu_ratio = start["kiosk_cpu_s"] / start["bare_cpu_s"]
     growth = memory["after_100_kib"] / memory["after_1_kib"] - 1
+    kiosk, bare = frames["kiosk"], frames["bare"]
+    k_work, b_work = kiosk["most_work"], bare["most_work"]
+    k_long, b_long = kiosk["longest"], bare["longest"]
     return "\n".join([
         "# bench/ui results", "",
-        f"Recorded {time.strftime('%Y-%m-%d %H:%M')} on {os.uname().machine} ({os.cpu_count()} cores, load average "
-        f"{os.getloadavg()[0]:.1f} at the end), Python {sys.version.split()[0]}, Xvfb + Mesa llvmpipe; "
-        f"start-up: medians of {RUNS} interleaved runs.", "",
+        f"Recorded {time.strftime('%Y-%m-%d %H:%M')} on {os.uname().machine} ({os.cpu_count()} cores), Python "
+        f"{sys.version.split()[0]}, Xvfb + Mesa llvmpipe; start-up: medians of {RUNS} interleaved runs. "
+        "Load average (1 min) after each part, on a machine shared with other work: "
+        f"start-up {start['load']:.1f}, frames {frames['load']:.1f}, memory {memory['load']:.1f}.", "",
         "| figure | result | goal |", "|---|---|---|",
         f"| cold start until the home screen answers a tap | {start['kiosk_s']:.2f} s vs bare Kivy {start['bare_s']:.2f} s: "
         f"**{ratio:.2f}x** (CPU used until then: {start['kiosk_cpu_s']:.2f} s vs {start['bare_cpu_s']:.2f} s, "
         f"{cpu_ratio:.2f}x) | <= 1.5x |",
         f"| parcels ready (runtime built in the background) | {start['services_ready_s']:.2f} s after start | - |",
-        f"| longest main-thread frame, scripted pickup, locker answering after 400 ms | **{frames['longest_frame_ms']:.0f} ms**"
-        f", of which buffer swap (llvmpipe rasterizing) {frames['swap_in_longest_ms']:.0f} ms; longest frame without "
-        f"the swap {frames['longest_work_ms']:.0f} ms, main-thread CPU in it at most "
-        f"**{frames['longest_work_cpu_ms']:.0f} ms**; bare Kivy button redrawn after a tap: {frames['bare_ms']:.0f} ms "
-        f"| <= 50 ms |",
+        f"| (a) scripted pickup, locker answering after 400 ms: the app's own main-thread work in its busiest frame "
+        f"(frame minus buffer swap minus waiting for the next frame) | **{k_work['work_ms']:.0f} ms** "
+        f"(on the {k_work['where']} screen: {k_work['work_cpu_ms']:.0f} ms main-thread CPU, "
+        f"{k_work['work_core_wait_ms']:.0f} ms waiting for a core, the rest waiting for the GIL or I/O; "
+        f"main-thread CPU in any frame at most {kiosk['most_work_cpu_ms']:.0f} ms) | <= 50 ms |",
+        f"| (b) the same pickup's longest frame, wall | {k_long['ms']:.0f} ms, of which buffer swap (llvmpipe "
+        f"rasterizing) {k_long['swap_ms']:.0f} ms and own work {k_long['work_ms']:.0f} ms; {kiosk['frames']} frames | - |",
+        f"| (c) bare Kivy app switching screens (start button <-> keypad), same instrument, ten taps | busiest work "
+        f"{b_work['work_ms']:.0f} ms (CPU at most {bare['most_work_cpu_ms']:.0f} ms); longest frame {b_long['ms']:.0f} ms, "
+        f"swap {b_long['swap_ms']:.0f} ms. Kiosk / bare: work **{k_work['work_ms'] / b_work['work_ms']:.2f}x**, "
+        f"longest frame **{k_long['ms'] / b_long['ms']:.2f}x**, its swap {k_long['swap_ms'] / b_long['swap_ms']:.2f}x | - |",
         f"| resident set after 100 visits vs after 1 | {memory['after_1_kib'] / 1024:.1f} MiB -> "
         f"{memory['after_100_kib'] / 1024:.1f} MiB: **{growth:+.1%}** | <= +10 % |", "",
         *NOTES,
@@ -292,22 +329,60 @@ def render(start: dict, frames: dict, memory: dict) -> str:
 
 NOTES = [
     "## How to read these figures", "",
-    "- Start-up is timed until a tap has had its effect: both programs are tapped every 20 ms from the "
-    "moment they start, and the clock stops when the kiosk shows the home screen (the hello app: when its "
-    "button has seen the press). CPU time is read from /proc when that happens; on this shared 2-core "
-    "machine it is steadier than the wall clock.",
-    "- Off the start-up path since the 3.30x recording: the runtime (SQLAlchemy, Alembic, the outbox, the sync "
-    "client, the drivers and their ports) is built on a thread once every screen is built; screens and their "
-    ".kv files load when built; the technician commands are imported only when run. Until the runtime is "
-    "ready the pickup tile says it is starting, and a code typed meanwhile is checked as soon as it is.",
-    "- Still on the path and not the UI's: `kiosk.cli.main` imports `kiosk.config` (pydantic and its model "
-    "classes, about 0.17 s CPU here, a fifth of the whole bare app) before the window can open. Loading the "
-    "config with defer_build or reading [panel] first would take most of the remaining gap.",
-    "- Frames: Kivy redraws the whole window on every change, and under Xvfb Mesa's llvmpipe rasterizes it on "
-    "the CPU inside the buffer swap. That swap is most of the longest frame, as long as the bare Kivy app's; "
-    "on the kiosk's GPU it is not main-thread work. The figure to hold to 50 ms is the frame without the swap "
-    "(our Python, Kivy's layout and text); its main-thread CPU time (time.thread_time) does not count "
-    "waiting for a core on a busy machine, its wall time does.",
+    "### Start-up", "",
+    "- Timed until a tap has had its effect: both programs are tapped every 20 ms from the moment they start, "
+    "and the clock stops when the kiosk shows the home screen (the hello app: when its button has seen the "
+    "press). CPU time is read from /proc when that happens; on this shared 2-core machine it is steadier than "
+    "the wall clock, which moves with the other work on the machine (single runs range from 0.8x to 1.9x at a "
+    "load of 6-8: hence 9 runs and medians).",
+    "- Both start from bytecode: site-packages (Kivy, pydantic) was compiled when installed and the kiosk is "
+    "where it runs (PyInstaller bundles .pyc), but this environment sets PYTHONDONTWRITEBYTECODE=1, so a "
+    "worktree has no .pyc of ours and compiling some 60 modules from source cost the kiosk about 0.1 s at every "
+    "start. bench/ui compiles kiosk/, sync/ and hardware/ first.",
+    "- Off the start-up path: the runtime (SQLAlchemy, Alembic, the outbox, the sync client, the drivers and "
+    "their ports) is built on a thread once every screen is built; screens and their .kv files load when built; "
+    "the technician commands are imported only when run. Since the 1.53x recording also pydantic: `kiosk run` "
+    "reads what the window needs from the TOML without it (kiosk/early_config.py, about 5 ms instead of the "
+    "schema's 0.17 s CPU) and the schema validates the whole file on the start-up thread; a value the window "
+    "reads that the plain reading cannot vouch for is validated before the window opens, as before. The "
+    "screens take the directory's terms from sync/directory_terms.py instead of the pydantic wire models.",
+    "- What is left of the gap, from `python -X importtime` and cProfile: click and the CLI module (about "
+    "20 ms), the log file handler (logging.handlers, 10 ms), our UI modules and presenters (about 35 ms), "
+    "building the attract and home screens (about 30 ms) and rendering the home screen's 39 text textures "
+    "(about 20 ms), in one more frame (the home screen is built on the frame after the first).",
+    "",
+    "### Frames", "",
+    "- Each frame is split three ways by kiosk/ui/instrument.py: the buffer swap (Window.flip), the wait for "
+    "the next frame (Kivy's Clock sleeps to keep 60 fps; the earlier recordings counted it as work), and the "
+    "rest: the app's own work (our Python, Kivy's layout and text rendering, texture uploads, issuing the draw "
+    "calls). The bare Kivy app of (c) is timed by the same class, over ten taps that switch between a "
+    "full-window button and a keypad screen, with Kivy's stock ScreenManager.",
+    "- Why the swaps are long: Kivy redraws the whole window whenever anything in it changes, and under Xvfb "
+    "Mesa's llvmpipe rasterizes that frame on the CPU inside the swap, at a cost that grows with the pixels "
+    "drawn. Measured on this VM at a load of about 6: a frame that only clears the window swaps in 14 ms, each "
+    "full-window opaque rectangle adds about 40 ms, 30 text labels about 40 ms; 50 small rectangles cost "
+    "little. Text textures are uploaded during the frame's own work, not the swap, and our screens render "
+    "theirs while hidden at start-up (kiosk/ui/app.py).",
+    "- So the overdraw was cut: Kivy's ScreenManager clips its screens with a stencil (a full-window rectangle "
+    "drawn into the stencil and out again on every frame) and so does every ScrollView. Our switches are "
+    "instant and the screens fill the window, so KioskScreens drops that rule; KioskScrollView clips only while "
+    "its content does not fit. Pixels drawn per frame, in windows' worth: attract 3.5 -> 1.5, home 4.3 -> "
+    "1.15, pickup 2.9 -> 0.9. Before, the kiosk's longest swap was about twice the bare app's (330 ms vs 177 "
+    "ms in the 1.53x recording); since, it has been between 0.4x and 1.4x of it in runs at loads 2 to 6 (the "
+    "longest frame is one sample, and the bare app's stock ScreenManager still draws its stencil).",
+    "- Which figure the 50 ms goal applies to on a GPU-less VM: the app's own work per frame, (a). The goal "
+    "is there so that nothing the app does (serial I/O, database, layout storms) holds the main thread while a "
+    "person waits; that is (a). The swap is the software rasterizer doing the GPU's job: it scales with "
+    "window pixels and machine load: the bare Kivy app's equivalent screen change (c) took 50 to 180 ms a "
+    "frame in runs at loads 2 to 6, so whether a frame is under 50 ms wall here says more about the load than "
+    "about the app. On the kiosk's GPU (Raspberry Pi, V3D) that "
+    "work is the GPU's and the swap is not main-thread CPU. The wall frame (b) and its ratio to (c) stay in "
+    "the table to catch what we give the rasterizer: above 1x we draw more than a bare Kivy app does.",
+    "- The work is wall time: it includes waiting for a core (on 2 cores shared with other work; the "
+    "scheduler's run delay from /proc/thread-self/schedstat) and for the GIL (a worker checks the code with "
+    "SQLAlchemy, the driver threads talk to the locker), which the main thread's CPU time (time.thread_time) "
+    "does not; the busiest frames' CPU stays around 10 ms.",
+    "",
 ]
 
 

@@ -7,21 +7,19 @@ from __future__ import annotations
 
 import os
 import tempfile
-import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
 import tomli_w
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-DEFAULT_CONFIG_PATH = Path("/etc/servicepunkt/kiosk.toml")
-CONFIG_ENV_VAR = "SERVICEPUNKT_CONFIG"
-LANGUAGES = ("sv", "en", "fi", "fit", "se", "smj")
+# The file's reading, its errors and the window's defaults are pydantic-free, for `kiosk run`.
+from kiosk.early_config import (  # noqa: F401  (re-exported: the rest of kiosk imports them from here)
+    CONFIG_ENV_VAR, DEFAULT_CONFIG_PATH, DIM_LEVEL_RANGE, LANGUAGES, MIN_IDLE_TIMEOUT_S, TIME_OF_DAY_PATTERN,
+    ConfigError, DisplayView, PanelView, UiConfig, config_path, read_config_file,
+)
+
 SizeClass = Literal["S", "M", "L"]
-
-
-class ConfigError(Exception):
-    """The configuration file is missing or invalid; the message names the key and the problem."""
 
 
 class Section(BaseModel):
@@ -80,10 +78,10 @@ class ServerSettings(Section):
 class PanelSettings(Section):
     """The physical screen, so touch targets can be checked in millimetres."""
 
-    width_mm: float = Field(default=217.0, gt=0)
-    height_mm: float = Field(default=136.0, gt=0)
-    width_px: int = Field(default=1280, gt=0)
-    height_px: int = Field(default=800, gt=0)
+    width_mm: float = Field(default=PanelView.width_mm, gt=0)
+    height_mm: float = Field(default=PanelView.height_mm, gt=0)
+    width_px: int = Field(default=PanelView.width_px, gt=0)
+    height_px: int = Field(default=PanelView.height_px, gt=0)
 
 
 class DisplaySettings(Section):
@@ -92,9 +90,9 @@ class DisplaySettings(Section):
     full; a touch brightens it at once. With `backlight` (a /sys/class/backlight/<name>
     directory) the panel's backlight is lowered; without, the picture is darkened."""
 
-    dim_from: str | None = Field(default=None, pattern=r"^([01]\d|2[0-3]):[0-5]\d$", description="HH:MM")
-    dim_until: str | None = Field(default=None, pattern=r"^([01]\d|2[0-3]):[0-5]\d$", description="HH:MM")
-    dim_level: float = Field(default=0.3, ge=0.05, le=1.0)
+    dim_from: str | None = Field(default=None, pattern=TIME_OF_DAY_PATTERN, description="HH:MM")
+    dim_until: str | None = Field(default=None, pattern=TIME_OF_DAY_PATTERN, description="HH:MM")
+    dim_level: float = Field(default=DisplayView.dim_level, ge=DIM_LEVEL_RANGE[0], le=DIM_LEVEL_RANGE[1])
     backlight: str | None = Field(default=None, description="e.g. /sys/class/backlight/rpi_backlight")
 
     @model_validator(mode="after")
@@ -108,10 +106,10 @@ class DisplaySettings(Section):
 
 class KioskConfig(Section):
     data_dir: Path
-    service_point_name: str = Field(default="Servicepunkt", min_length=1)
-    language: Literal["sv", "en", "fi", "fit", "se", "smj"] = "sv"
-    fullscreen: bool = True
-    idle_timeout_s: float = Field(default=90.0, ge=20)
+    service_point_name: str = Field(default=UiConfig.service_point_name, min_length=1)
+    language: Literal["sv", "en", "fi", "fit", "se", "smj"] = UiConfig.language
+    fullscreen: bool = UiConfig.fullscreen
+    idle_timeout_s: float = Field(default=UiConfig.idle_timeout_s, ge=MIN_IDLE_TIMEOUT_S)
     server: ServerSettings | None = None
     locker: LockerSettings | None = None
     card_reader: CardReaderSettings | None = None
@@ -128,25 +126,20 @@ class KioskConfig(Section):
     def device_key_path(self) -> Path:
         return self.data_dir / "device_key"
 
-
-def config_path(explicit: str | os.PathLike | None = None) -> Path:
-    if explicit:
-        return Path(explicit)
-    return Path(os.environ.get(CONFIG_ENV_VAR) or DEFAULT_CONFIG_PATH)
+    def ui(self) -> UiConfig:
+        """The part the window uses; equal to early_config.ui_config of the same file."""
+        panel, display = self.panel, self.display
+        return UiConfig(data_dir=self.data_dir, service_point_name=self.service_point_name, language=self.language,
+                        fullscreen=self.fullscreen, idle_timeout_s=self.idle_timeout_s,
+                        has_printer=self.printer is not None,
+                        panel=PanelView(width_mm=panel.width_mm, height_mm=panel.height_mm,
+                                        width_px=panel.width_px, height_px=panel.height_px),
+                        display=DisplayView(dim_from=display.dim_from, dim_until=display.dim_until,
+                                            dim_level=display.dim_level, backlight=display.backlight))
 
 
 def load_config(path: Path) -> KioskConfig:
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ConfigError(f"{path}: no such configuration file (run 'kiosk provision' first)") from None
-    except PermissionError:
-        raise ConfigError(f"{path}: not readable by this user (it is private to the kiosk user: use sudo)") from None
-    except OSError as error:
-        raise ConfigError(f"{path}: cannot read: {error.strerror}") from None
-    except tomllib.TOMLDecodeError as error:
-        raise ConfigError(f"{path}: not valid TOML: {error}") from None
-    return parse_config(raw, source=str(path))
+    return parse_config(read_config_file(path), source=str(path))
 
 
 def parse_config(raw: dict[str, Any], *, source: str = "config") -> KioskConfig:

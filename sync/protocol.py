@@ -18,6 +18,8 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from sync.directory_terms import DIRECTORY_TIMEZONE, E_SERVICE_CATEGORIES  # noqa: F401  (part of the wire format)
+
 API_PREFIX = "/v1"
 MAX_BATCH_EVENTS = 500
 MAX_BATCH_BYTES = 256 * 1024
@@ -396,11 +398,9 @@ def card_uid_sha256(text: str) -> str:
 # and booked appointments (a code the resident types -> a room in a time window). Entities
 # "video_service", "e_service", "appointment"; each kiosk gets only what applies to its point.
 
-DIRECTORY_TIMEZONE = "Europe/Stockholm"  # opening hours are local time at the service points
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")  # index = datetime.weekday()
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 EServiceCategory = Literal["health", "benefits", "tax", "work", "municipality", "other"]
-E_SERVICE_CATEGORIES: tuple[str, ...] = ("health", "benefits", "tax", "work", "municipality", "other")
 OPENING_SPAN_PATTERN = r"^([01][0-9]|2[0-3]):[0-5][0-9]-(([01][0-9]|2[0-3]):[0-5][0-9]|24:00)$"
 BOOKING_CODE_PATTERN = r"^[0-9]{6}$"
 ENTITY_VIDEO_SERVICE, ENTITY_E_SERVICE, ENTITY_APPOINTMENT = "video_service", "e_service", "appointment"

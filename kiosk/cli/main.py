@@ -10,7 +10,8 @@ import click
 
 from kiosk import __version__
 from kiosk.cli.logs import LOG_FORMAT, file_handler
-from kiosk.config import CONFIG_ENV_VAR, ConfigError, config_path, load_config
+# Not kiosk.config: that is pydantic, which `kiosk run` leaves until its window answers.
+from kiosk.early_config import CONFIG_ENV_VAR, ConfigError, config_path, read_config_file, ui_config
 
 # name: (module under kiosk.cli, attribute) that defines it. Imported only when that command runs
 # (or for --help): `kiosk run` at boot should not pay for the serial probe, the simulators or the demo.
@@ -40,6 +41,8 @@ class KioskContext:
         self.config_path = path
 
     def load(self):
+        from kiosk.config import load_config
+
         try:
             return load_config(self.config_path)
         except ConfigError as error:
@@ -65,9 +68,20 @@ def run(obj: KioskContext) -> None:
     """Start the kiosk app on this screen (systemd does this at boot)."""
     from kiosk.ui.launch import run_app
 
-    config = obj.load()
-    _log_to_file(config.data_dir)
-    run_app(config)  # builds the runtime itself, once the screens are up
+    try:
+        raw = read_config_file(obj.config_path)
+        window = ui_config(raw) or _validated(raw, obj.config_path).ui()
+        _log_to_file(window.data_dir)
+        # The whole file is validated where the runtime is built, once the screens are up.
+        run_app(window, lambda: _validated(raw, obj.config_path))
+    except ConfigError as error:
+        raise click.ClickException(str(error)) from None
+
+
+def _validated(raw: dict, path: Path):
+    from kiosk.config import parse_config
+
+    return parse_config(raw, source=str(path))
 
 
 def _log_to_file(data_dir: Path) -> None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 from urllib.parse import urlsplit
 
 from kiosk.services.browser import (
@@ -17,13 +17,15 @@ from kiosk.services.browser import (
 from kiosk.services.errors import N_, UserFacingError
 from kiosk.services.jitsi import meeting_url, origin_of
 from kiosk.services.localtime import SERVICE_POINT_TIME
-from sync import protocol as p
+# For the screens, which do not import the wire format (or the directory's SQLAlchemy) themselves:
+from sync.directory_terms import E_SERVICE_CATEGORIES  # noqa: F401  (re-exported)
+
+if TYPE_CHECKING:  # the wire models are pydantic, which the first screen does without
+    from sync import protocol as p
 
 log = logging.getLogger(__name__)
 E_SERVICE_IDLE_S = 180.0  # a form left alone this long is abandoned: end it, wipe it
 NO_BROWSER = N_("Det går inte att öppna just nu. Fråga personalen i butiken.")
-# For the screens, which do not import the wire format (or the directory's SQLAlchemy) themselves:
-E_SERVICE_CATEGORIES = p.E_SERVICE_CATEGORIES
 LOCAL_TIME = SERVICE_POINT_TIME  # opening hours and meetings are local times
 
 

@@ -6,9 +6,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
-from sync import protocol as p
+from sync.directory_terms import DIRECTORY_TIMEZONE
 
-SERVICE_POINT_TIME = ZoneInfo(p.DIRECTORY_TIMEZONE)
+SERVICE_POINT_TIME = ZoneInfo(DIRECTORY_TIMEZONE)
 
 
 def local_now(now: datetime | None = None) -> datetime:

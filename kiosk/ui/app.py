@@ -46,10 +46,10 @@ from kiosk.ui.probe import start_probe
 from kiosk.ui.startup import RuntimeStarter
 from kiosk.ui.screens.browser_visit import end_strip_height
 from kiosk.ui.theme import COMPACT_HEIGHT_MM, Theme
-from kiosk.ui.widgets import controls  # noqa: F401  (registers the widgets the shared .kv rules use)
+from kiosk.ui.widgets import controls, scroll  # noqa: F401  (registers the widgets the .kv rules use)
 
 if TYPE_CHECKING:
-    from kiosk.config import KioskConfig
+    from kiosk.early_config import UiConfig
     from kiosk.services.runtime import KioskRuntime
 
 log = logging.getLogger(__name__)
@@ -91,18 +91,27 @@ class InstantSwitch(NoTransition):
         self.is_active = False
 
 
+class KioskScreens(ScreenManager):
+    """Kivy's ScreenManager clips its screens with a stencil (for transitions that slide one
+    in): a full-window rectangle drawn twice a frame, into the stencil and out again. Our
+    switches are instant and the screens fill the window, so screens/common.kv drops that
+    rule (`<-KioskScreens>`): under Mesa's software renderer it was most of every frame's
+    buffer swap."""
+
+
 class KioskApp(App):
     title = "Servicepunkt"
     theme = ObjectProperty(None)
     session = ObjectProperty(None)
     place_name = StringProperty("")
 
-    def __init__(self, config: KioskConfig, build_runtime: Callable[[KioskConfig], KioskRuntime],
-                 **kwargs) -> None:
+    def __init__(self, config: UiConfig, build_runtime: Callable[[], KioskRuntime], **kwargs) -> None:
+        """`config` is what the window needs; `build_runtime` validates the whole config file
+        and builds the runtime from it, on a thread once every screen is built."""
         super().__init__(**kwargs)
         self.kiosk_config = config
-        self.runtime: KioskRuntime | None = None  # built on a thread once every screen is built
-        self.startup = RuntimeStarter(lambda: build_runtime(config), self._runtime_built)
+        self.runtime: KioskRuntime | None = None
+        self.startup = RuntimeStarter(build_runtime, self._runtime_built)
         self.startup_error: BaseException | None = None
         self.bridge = Bridge()
         self.theme = Theme()
@@ -121,7 +130,7 @@ class KioskApp(App):
         parcels, config = self.startup.deferred("parcels"), self.kiosk_config
         home = HomePresenter()
         home.set_starting(True)
-        printer = self.startup.deferred("printer") if config.printer is not None else None
+        printer = self.startup.deferred("printer") if config.has_printer else None
         staff_mode = StaffPresenter(parcels, run, printer=printer, place=config.service_point_name)
         launcher, post, directory = BrowserLauncher(self.browser_options), self.bridge.call_on_main, \
             self.startup.deferred("directory")
@@ -160,7 +169,7 @@ class KioskApp(App):
         left, top = (0, 0) if self.kiosk_config.fullscreen else (Window.left, Window.top)
         return LaunchOptions(window=(left, top, Window.width, max(1, Window.height - strip)))
 
-    def build(self) -> ScreenManager:
+    def build(self) -> KioskScreens:
         fonts.register()
         Window.clearcolor = self.theme.background
         Window.bind(on_keyboard=self._swallow_escape, on_request_close=self._refuse_close,
@@ -168,7 +177,7 @@ class KioskApp(App):
         self._measure_panel()
         for kv in SHARED_KV_FILES:
             Builder.load_file(str(UI_DIR / kv))
-        self.manager = ScreenManager(transition=InstantSwitch())
+        self.manager = KioskScreens(transition=InstantSwitch())
         self.manager.bind(size=self._size_hidden_screens)
         self._build_screen(next(iter(SCREENS)))
         self.idle_warning = None  # built when first needed

@@ -1,8 +1,8 @@
 """Measurement hooks for bench/ui, off unless their environment variable names an output file:
 
-- SERVICEPUNKT_FRAME_STATS: the longest main-thread frame, and how much of it was the buffer
-  swap (under Xvfb that is Mesa's llvmpipe rasterizing the frame on the CPU; on the kiosk's
-  GPU it is not main-thread work) against the rest (our Python, Kivy's layout and drawing);
+- SERVICEPUNKT_FRAME_STATS: the longest main-thread frames, each split into the buffer swap
+  (under Xvfb that is Mesa's llvmpipe rasterizing the frame on the CPU; on the kiosk's GPU
+  it is not main-thread work), the wait for the next frame, and the app's own work;
 - SERVICEPUNKT_SESSION_LOOP=<count>:<file>: runs that many scripted visits (pickup screen,
   six digits, a wrong code checked on a worker, idle reset) and writes the resident-set size
   after the first and after the last, then stops the app.
@@ -23,7 +23,7 @@ LOOP_ENV_VAR = "SERVICEPUNKT_SESSION_LOOP"
 
 def start_instruments(app) -> None:
     if os.environ.get(FRAME_ENV_VAR):
-        app.frame_stats = FrameStats(Path(os.environ[FRAME_ENV_VAR]), app)
+        app.frame_stats = FrameStats(Path(os.environ[FRAME_ENV_VAR]), lambda: app.session.screen)
     if os.environ.get(LOOP_ENV_VAR):
         count, target = os.environ[LOOP_ENV_VAR].split(":", 1)
         app.session_loop = SessionLoop(app, int(count), Path(target))
@@ -38,49 +38,81 @@ def rss_kib() -> int:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 
 
+def run_delay_s() -> float:
+    """How long this thread has waited for a core so far (0 where the kernel does not say)."""
+    try:
+        return int(Path("/proc/thread-self/schedstat").read_text().split()[1]) / 1e9
+    except (OSError, IndexError, ValueError):
+        return 0.0
+
+
 class FrameStats:
+    """Times every frame of the main loop, split three ways: waiting for the next frame (the
+    Clock sleeps to keep 60 fps), the buffer swap (Window.flip: under Xvfb Mesa's llvmpipe
+    rasterizes the whole frame there), and the rest, which is the app's own work (our
+    Python, Kivy's layout, text rendering, uploading textures, issuing the draw calls).
+    The work is split again into the main thread's CPU time, its time waiting for a core
+    (the scheduler's run delay, /proc/thread-self/schedstat) and the rest of the waiting (the
+    GIL while a worker thread runs, files, locks).
+    Also used by bench/ui's bare Kivy app, so both are measured the same way."""
+
     SLOWEST_KEPT = 5
 
-    def __init__(self, target: Path, app) -> None:
+    def __init__(self, target: Path, where=lambda: "") -> None:
         from kivy.core.window import Window
 
-        self.target, self.app, self._last = target, app, None
-        self.slowest: list[dict] = []  # the longest frames, each with where the app was
-        self.longest_work_cpu_ms = 0.0
-        self._swap_s = self._swap_cpu_s = 0.0  # buffer swaps since the last frame
-        self._last_cpu = time.thread_time()
-        self._flip = Window.flip
-        Window.flip = self._timed_flip
+        self.target, self.where, self._last = target, where, None
+        self._reset()
+        self._swap_s = self._swap_cpu_s = self._idle_s = self._outside_delay_s = 0.0  # since the last frame
+        self._last_cpu, self._last_delay = time.thread_time(), run_delay_s()
+        self._flip, self._idle = Window.flip, Clock.idle
+        Window.flip, Clock.idle = self._timed_flip, self._timed_idle
         Clock.schedule_interval(self._frame, 0)
 
+    def _reset(self) -> None:
+        self.frames, self.slowest, self.most_work, self.most_work_cpu = 0, [], None, 0.0
+
     def _timed_flip(self) -> None:
-        started, started_cpu = time.perf_counter(), time.thread_time()
+        started, started_cpu, started_delay = time.perf_counter(), time.thread_time(), run_delay_s()
         self._flip()
         self._swap_s += time.perf_counter() - started
         self._swap_cpu_s += time.thread_time() - started_cpu
+        self._outside_delay_s += run_delay_s() - started_delay
+
+    def _timed_idle(self):
+        started, started_delay = time.perf_counter(), run_delay_s()
+        try:
+            return self._idle()
+        finally:
+            self._idle_s += time.perf_counter() - started
+            self._outside_delay_s += run_delay_s() - started_delay
 
     def _frame(self, _dt) -> None:
-        """Wall time per frame, and the main thread's own CPU time without the swap: on a
-        machine shared with other work the wall time also counts waiting for a core."""
-        now, cpu = time.perf_counter(), time.thread_time()
+        """Called once a frame, after the Clock's wait: the interval since the last call is
+        one whole frame. CPU time is the main thread's (time.thread_time): unlike the wall
+        time it does not count waiting for a core on a machine shared with other work."""
+        now, cpu, delay = time.perf_counter(), time.thread_time(), run_delay_s()
         if self._last is not None:
-            work_cpu_ms = (cpu - self._last_cpu - self._swap_cpu_s) * 1000
-            self._record((now - self._last) * 1000, self._swap_s * 1000, work_cpu_ms)
-        self._last, self._last_cpu, self._swap_s, self._swap_cpu_s = now, cpu, 0.0, 0.0
+            wall_ms, swap_ms, idle_ms = (now - self._last) * 1000, self._swap_s * 1000, self._idle_s * 1000
+            self._record({"ms": round(wall_ms, 1), "swap_ms": round(swap_ms, 1),
+                          "work_ms": round(wall_ms - swap_ms - idle_ms, 1),
+                          "work_cpu_ms": round((cpu - self._last_cpu - self._swap_cpu_s) * 1000, 1),
+                          "work_core_wait_ms": round((delay - self._last_delay - self._outside_delay_s) * 1000, 1),
+                          "where": self.where(), "at_s": round(time.monotonic(), 2)})
+        self._last, self._last_cpu, self._last_delay = now, cpu, delay
+        self._swap_s = self._swap_cpu_s = self._idle_s = self._outside_delay_s = 0.0
 
-    def _record(self, frame_ms: float, swap_ms: float, work_cpu_ms: float) -> None:
+    def _record(self, frame: dict) -> None:
         if not self.target.exists():  # the bench removed the file: start again from here
-            self.slowest, self.longest_work_cpu_ms = [], 0.0
-        frame = {"ms": round(frame_ms, 1), "swap_ms": round(swap_ms, 1), "screen": self.app.session.screen,
-                 "at_s": round(time.monotonic(), 2)}
-        self.longest_work_cpu_ms = max(self.longest_work_cpu_ms, work_cpu_ms)
+            self._reset()
+        self.frames += 1
         self.slowest = sorted([*self.slowest, frame], key=lambda f: -f["ms"])[:self.SLOWEST_KEPT]
-        longest = self.slowest[0]
+        if self.most_work is None or frame["work_ms"] > self.most_work["work_ms"]:
+            self.most_work = frame
+        self.most_work_cpu = max(self.most_work_cpu, frame["work_cpu_ms"])
         temp = self.target.with_suffix(".tmp")  # replaced whole: the bench may read at any moment
-        temp.write_text(json.dumps({"longest_frame_ms": longest["ms"], "swap_in_longest_ms": longest["swap_ms"],
-                                    "longest_work_ms": max(f["ms"] - f["swap_ms"] for f in self.slowest),
-                                    "longest_work_cpu_ms": round(self.longest_work_cpu_ms, 1),
-                                    "slowest": self.slowest}))
+        temp.write_text(json.dumps({"frames": self.frames, "longest": self.slowest[0], "most_work": self.most_work,
+                                    "most_work_cpu_ms": self.most_work_cpu, "slowest": self.slowest}))
         os.replace(temp, self.target)
 
 

@@ -7,7 +7,7 @@ import shutil
 import subprocess
 import sys
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable
 
 from kiosk.ui.kivy_settings import apply_window_settings
 
@@ -18,9 +18,10 @@ UI_SWITCH_INTERVAL_S = 0.001
 
 if TYPE_CHECKING:
     from kiosk.config import KioskConfig
+    from kiosk.early_config import UiConfig
 
 
-def configure_kivy(config: KioskConfig) -> None:
+def configure_kivy(config: UiConfig) -> None:
     panel = config.panel
     apply_window_settings(width=panel.width_px, height=panel.height_px, fullscreen=config.fullscreen)
 
@@ -35,9 +36,10 @@ def keep_screen_on() -> None:
         subprocess.run([xset, "s", "off", "-dpms", "s", "noblank"], check=False, capture_output=True, timeout=5)
 
 
-def run_app(config: KioskConfig) -> None:
+def run_app(config: UiConfig, full_config: Callable[[], KioskConfig]) -> None:
     """Runs the kiosk until it is stopped. The runtime (database, devices, sync) is built in
-    the background once the first screen shows (kiosk/ui/startup.py); if that fails, the
+    the background once the first screen shows (kiosk/ui/startup.py), from `full_config()`:
+    the whole file validated, which raises ConfigError if it is not valid. If that fails, the
     error is raised here after the window closes, so `kiosk run` fails as loudly as before."""
     if config.fullscreen:
         keep_screen_on()
@@ -50,7 +52,7 @@ def run_app(config: KioskConfig) -> None:
     from kiosk.ui.app import KioskApp
 
     watchdog.start(Clock)  # READY=1 after the first frame, then pings: systemd restarts a hung UI
-    app = KioskApp(config, build_runtime)
+    app = KioskApp(config, lambda: build_runtime(full_config()))
     try:
         app.run()
     finally:

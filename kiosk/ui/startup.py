@@ -13,6 +13,7 @@ import logging
 import threading
 from typing import Any, Callable
 
+from kiosk.early_config import ConfigError
 from kiosk.services.errors import N_, UserFacingError
 
 log = logging.getLogger(__name__)
@@ -75,7 +76,10 @@ class RuntimeStarter:
         try:
             runtime = self._build()
         except BaseException as error:  # reported to the app, which stops with this error
-            log.exception("the kiosk runtime could not be built")
+            if isinstance(error, ConfigError):  # the message says it all; a traceback would bury it
+                log.error("the kiosk runtime could not be built: %s", error)
+            else:
+                log.exception("the kiosk runtime could not be built")
             self.ready.set()  # waiting callers get ServicesNotReady instead of hanging
             self._deliver(None, error)
             return
@@ -91,6 +95,9 @@ class RuntimeStarter:
         with self._lock:
             self._closed = True
             runtime, self.runtime = self.runtime, None
+        # Workers waiting for a runtime that will not come get ServicesNotReady now: the
+        # interpreter joins them at exit, and a stop must not wait out their minute.
+        self.ready.set()
         if runtime is not None:
             runtime.close()
         if self._thread is not None and self._thread is not threading.current_thread():

@@ -105,6 +105,25 @@ def test_a_runtime_finished_after_the_app_stopped_is_closed() -> None:
     assert runtime.closed == 1 and results == []  # closed, never handed to a stopped app
 
 
+def test_stopping_the_app_releases_a_worker_waiting_for_the_runtime() -> None:
+    """A tap during start-up leaves a worker waiting for the runtime; the interpreter joins
+    it at exit, so a stop (systemd, SIGTERM) must not leave it waiting out its minute."""
+    release = threading.Event()
+    starter, _results, _arrived = delivered_starter(lambda: (release.wait(10), FakeRuntime())[1])
+    starter.start()
+    outcome: list = []
+    worker = threading.Thread(target=lambda: outcome.append(_attempt(starter.deferred("parcels"))))
+    worker.start()
+    worker.join(0.2)
+    assert worker.is_alive()  # waiting for the runtime
+    closing = threading.Thread(target=starter.close)
+    closing.start()
+    worker.join(5)
+    assert outcome == ["not ready"]  # released by the stop, before the build has finished
+    release.set()
+    closing.join(10)
+
+
 def test_the_pickup_tile_says_it_is_starting_until_the_lockers_are_ready() -> None:
     home = HomePresenter()
     home.set_starting(True)
@@ -115,27 +134,63 @@ def test_the_pickup_tile_says_it_is_starting_until_the_lockers_are_ready() -> No
     assert next(tile for tile in home.tiles if tile.id == "pickup").subtitle != STARTING
 
 
-HEAVY = ("sqlalchemy", "alembic", "requests", "escpos", "qrcode", "serial")
+# Database, network, printer and serial drivers, and pydantic (the config schema, the wire
+# models): all belong to the runtime or to validating the whole config file, after the first
+# screen answers.
+HEAVY = ("sqlalchemy", "alembic", "requests", "escpos", "qrcode", "serial", "pydantic", "pydantic_core")
+HEAVY_MODULES = ("kiosk.config", "sync.protocol")
 PROBE = f"""
 import sys
-from kiosk.config import parse_config
+import kiosk.cli.main
+from kiosk.early_config import ui_config
 from kiosk.ui.launch import configure_kivy
-configure_kivy(parse_config({{"data_dir": "/tmp/unused", "fullscreen": False}}))
+configure_kivy(ui_config({{"data_dir": "/tmp/unused", "fullscreen": False}}))
 import kiosk.ui.app, kiosk.ui.launch
+import kiosk.ui.screens.attract, kiosk.ui.screens.home  # built before the first tap
 from kiosk.services.runtime import build_runtime
 heavy = sorted({{name.split(".")[0] for name in sys.modules}} & set({HEAVY!r}))
+heavy += sorted(set(sys.modules) & set({HEAVY_MODULES!r}))
 print("heavy:", heavy)
 assert not heavy, heavy
 """
 
 
 @pytest.mark.ui
-def test_the_first_screen_imports_no_database_network_or_printer_modules(x_display) -> None:
+def test_the_first_screen_imports_no_database_network_printer_or_schema_modules(x_display) -> None:
     """They belong to the runtime, built after the first frame: importing them first made the
-    kiosk take three times as long as a bare Kivy app to answer a tap."""
+    kiosk take three times as long as a bare Kivy app to answer a tap (pydantic alone, for
+    the config and the wire models, cost a fifth of the bare app's start)."""
     env = {**os.environ, "DISPLAY": x_display, "KIVY_NO_ARGS": "1"}
     result = subprocess.run([sys.executable, "-c", PROBE], capture_output=True, text=True, timeout=120, env=env)
     assert result.returncode == 0, result.stdout + result.stderr[-2000:]
+
+
+def kiosk_run(config: dict, tmp_path, x_display) -> subprocess.CompletedProcess:
+    import tomli_w
+
+    (tmp_path / "kiosk.toml").write_text(tomli_w.dumps(config))
+    env = {**os.environ, "DISPLAY": x_display, "KIVY_HOME": str(tmp_path / "kivy")}
+    return subprocess.run([sys.executable, "-m", "kiosk.cli.main", "--config", str(tmp_path / "kiosk.toml"), "run"],
+                          env=env, capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL)
+
+
+@pytest.mark.ui
+@pytest.mark.parametrize("mistake, named", [
+    # Settings the window reads: validated before it opens.
+    ({"idle_timeout_s": 5}, "idle_timeout_s: Input should be greater than or equal to 20"),
+    ({"idle_timeout_s": "soon"}, "idle_timeout_s: Input should be a valid number"),
+    ({"panel": {"width_px": 0}}, "panel.width_px: Input should be greater than 0"),
+    # The rest: validated on the start-up thread, after the first screen answers.
+    ({"colour": "red"}, "colour: Extra inputs are not permitted"),
+    ({"scanner": {"port": ""}}, "scanner.port: String should have at least 1 character"),
+])
+def test_an_invalid_config_stops_kiosk_run_with_the_schemas_message(mistake, named, tmp_path, x_display) -> None:
+    """The window opens on a plain reading of what it needs; the whole file is validated where
+    the runtime is built. Either way a mistake ends `kiosk run` naming the key, as it did when
+    the whole file was validated before the window opened."""
+    result = kiosk_run({"data_dir": str(tmp_path / "data"), "fullscreen": False, **mistake}, tmp_path, x_display)
+    assert result.returncode != 0
+    assert f"Error: {tmp_path / 'kiosk.toml'}: " in result.stderr and named in result.stderr, result.stderr[-2000:]
 
 
 @pytest.mark.ui

@@ -1,5 +1,4 @@
 from kivy.factory import Factory
-from kivy.uix.scrollview import ScrollView
 
 from kiosk.services.errors import N_
 from kiosk.ui.presenters.eservices import (
@@ -9,6 +8,7 @@ from kiosk.ui.presenters.texts import TITLES
 from kiosk.ui.presenters.video import pick
 from kiosk.ui.screens.browser_visit import BrowserVisitScreen
 from kiosk.ui.widgets import qr  # noqa: F401  (registers QrCode for the PhonePage rule)
+from kiosk.ui.widgets.scroll import KioskScrollView
 
 DONE = N_("Klar – stäng och rensa")
 
@@ -41,8 +41,8 @@ class EServicesScreen(BrowserVisitScreen):
         else:
             self.ids.body.add_widget(self._catalog(eservices))
 
-    def _catalog(self, eservices) -> ScrollView:
-        scroller = ScrollView(do_scroll_x=False)
+    def _catalog(self, eservices) -> KioskScrollView:
+        scroller = KioskScrollView(do_scroll_x=False)
         grid = Factory.VisitTiles()
         language = self.tr.language
         if eservices.category is None:

@@ -1,9 +1,8 @@
-from kivy.uix.scrollview import ScrollView
-
 from kiosk.services.errors import N_
 from kiosk.ui.presenters.video import BOOKING, pick
 from kiosk.ui.screens.browser_visit import BrowserVisitScreen
 from kiosk.ui.widgets.controls import Keypad, MessageLabel
+from kiosk.ui.widgets.scroll import KioskScrollView
 
 BOOKED = N_("Jag har en bokad tid")
 BOOKED_HINT = N_("Skriv in koden från bokningen")
@@ -42,8 +41,8 @@ class VideoScreen(BrowserVisitScreen):
         else:
             self.ids.body.add_widget(self._services(video))
 
-    def _services(self, video) -> ScrollView:
-        scroller = ScrollView(do_scroll_x=False)
+    def _services(self, video) -> KioskScrollView:
+        scroller = KioskScrollView(do_scroll_x=False)
         grid = self._grid()
         language = self.tr.language
         for tile in video.tiles:
