@@ -6,6 +6,7 @@ Exit code = the sum of the failed checks' bits, so a script can tell them apart:
 from __future__ import annotations
 
 from enum import IntFlag
+from typing import Sequence
 
 import click
 
@@ -15,7 +16,7 @@ from hardware.errors import HardwareError
 from hardware.manager import DeviceManager
 from hardware.probe import identify_pn532
 from hardware.transport import SerialPort
-from kiosk.config import ConfigError, load_config
+from kiosk.config import Compartment, ConfigError, load_config
 from kiosk.services.devices import device_settings
 
 
@@ -28,10 +29,25 @@ class Failed(IntFlag):
     OPEN = 32
 
 
-def _locker(manager: DeviceManager) -> str:
-    boards = manager.settings["locker"].boards
-    states = {b: manager.driver("locker").board_states(b) for b in boards}
-    return "boards " + ", ".join(f"{b} ({len(s)} locks)" for b, s in states.items())
+def _locker(manager: DeviceManager, compartments: Sequence[Compartment]) -> str:
+    """Each board with the locks the locker map uses on it; a board answering for more locks
+    says so (spare locks, or a map that is not finished), one answering for fewer fails."""
+    used: dict[int, set[int]] = {}
+    for compartment in compartments:
+        used.setdefault(compartment.board, set()).add(compartment.lock)
+    driver = manager.driver("locker")
+    return "; ".join(_board(board, locks, set(driver.board_states(board))) for board, locks in sorted(used.items()))
+
+
+def _board(board: int, used: set[int], answered: set[int]) -> str:
+    missing = sorted(used - answered)
+    if missing:
+        raise ValueError(f"board {board} does not answer for lock {', '.join(map(str, missing))} "
+                         f"of the locker map (it answers for {len(answered)} locks)")
+    report = f"board {board}: {len(used)} {'lock' if len(used) == 1 else 'locks'} in the map"
+    if len(answered) > len(used):
+        report += f" (the board answers for {len(answered)})"
+    return report
 
 
 def _card_reader(manager: DeviceManager) -> str:
@@ -106,15 +122,17 @@ def doctor(obj, open_address: LockAddress | None, no_print: bool) -> None:
         raise SystemExit(int(Failed.CONFIG)) from None
     manager = DeviceManager(device_settings(config))
     try:
-        failed = _run_checks(manager, open_address, not no_print)
+        compartments = config.locker.compartments if config.locker is not None else []
+        failed = _run_checks(manager, compartments, open_address, not no_print)
     finally:
         manager.stop()
     raise SystemExit(int(failed))
 
 
-def _run_checks(manager: DeviceManager, open_address: LockAddress | None, test_print: bool) -> Failed:
+def _run_checks(manager: DeviceManager, compartments: Sequence[Compartment], open_address: LockAddress | None,
+                test_print: bool) -> Failed:
     checks = {
-        "locker": ("locker", Failed.LOCKER, lambda: _locker(manager)),
+        "locker": ("locker", Failed.LOCKER, lambda: _locker(manager, compartments)),
         "card_reader": ("card reader", Failed.CARD_READER, lambda: _card_reader(manager)),
         "scanner": ("scanner", Failed.SCANNER, lambda: _port_opens(manager.settings["scanner"].port, "port opens")),
         "printer": ("printer", Failed.PRINTER, lambda: _printer(manager, test_print)),

@@ -3,16 +3,20 @@
 Each attempt is one local DoorOpening row plus a door.opened event, in one transaction, with
 its outcome: opened, failed (the board said no, or is not there) or unknown (the unlock may
 have gone out but the board could not be read back). A door that stays open past the grace
-time is reported once (door.left_open) and shown on screen until it closes.
+time is reported once (door.left_open) and shown on screen until it closes. A door found open
+at start-up (a restart interrupted a pickup or return) is watched the same way, reported at once:
+it has been open since before the restart.
 """
 from __future__ import annotations
 
+import json
 import threading
 import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Callable, Sequence
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from hardware.devices.locker import CompartmentState, LockAddress, Locker
@@ -20,7 +24,7 @@ from hardware.errors import HardwareError, OutcomeUnknown
 from kiosk.config import Compartment
 from kiosk.services.errors import N_, UserFacingError
 from kiosk.store.models import DoorOpening
-from sync.outbox import enqueue
+from sync.outbox import OutboxEvent, enqueue
 
 DOOR_POLL_S = 0.2
 LEFT_OPEN_AFTER_S = 60.0
@@ -46,6 +50,7 @@ class Closed:
 
 
 LeftOpen = Callable[[Compartment, int], None]
+DoorClosed = Callable[[Closed], None]
 
 
 def utc_now() -> datetime:
@@ -100,11 +105,14 @@ class Doors:
             return None
 
     def wait_closed(self, compartments: Sequence[Compartment], *, stop: threading.Event,
-                    on_left_open: LeftOpen | None = None) -> list[Closed] | None:
+                    on_left_open: LeftOpen | None = None, on_closed: DoorClosed | None = None,
+                    left_open_after_s: float | None = None) -> list[Closed] | None:
         """Blocks (on a worker thread) until every door reads closed; None if stopped first.
 
         A missed poll is retried: a door is never assumed closed. Past the grace time each
-        door still open is reported once, to the audit trail and to `on_left_open`."""
+        door still open is reported once, to the audit trail and to `on_left_open`; each door
+        that closes is handed to `on_closed` at once (the others may stay open for long)."""
+        grace_s = self.left_open_after_s if left_open_after_s is None else left_open_after_s
         pending = {c.id: c for c in compartments}
         closed: list[Closed] = []
         started, reported = time.monotonic(), set()
@@ -114,9 +122,11 @@ class Doors:
                 if state is not None and state.door_closed:
                     closed.append(Closed(compartment, state.item_present if self.item_sensors else None))
                     del pending[compartment.id]
+                    if on_closed is not None:
+                        on_closed(closed[-1])
             open_for = time.monotonic() - started
             for compartment in pending.values():
-                if open_for >= self.left_open_after_s and compartment.id not in reported:
+                if open_for >= grace_s and compartment.id not in reported:
                     reported.add(compartment.id)
                     self.report_left_open(compartment, int(open_for))
                     if on_left_open is not None:
@@ -125,8 +135,31 @@ class Doors:
                 stop.wait(self._poll_s)
         return None if pending else closed
 
+    def watch_found_open(self, compartments: Sequence[Compartment], *, stop: threading.Event,
+                         on_closed: DoorClosed | None = None) -> list[Closed] | None:
+        """Doors found open at start-up: reported at once (unless the run before the restart
+        already reported this opening) and watched until each reads closed."""
+        return self.wait_closed(compartments, stop=stop, on_closed=on_closed, left_open_after_s=0.0)
+
     def report_left_open(self, compartment: Compartment, open_for_s: int) -> None:
+        """One door.left_open per opening of the door, however often it is seen open."""
         with self._sessions.begin() as session:
+            opened_at = self._last_opened_at(session, compartment)
+            if opened_at is not None and self._reported_since(session, compartment, opened_at):
+                return
+            if opened_at is not None:  # open since that opening, not just since we started looking
+                open_for_s = max(open_for_s, int((utc_now() - opened_at).total_seconds()))
             enqueue(session, type="door.left_open",
                     payload={"compartment": compartment.id, "open_for_s": max(0, open_for_s)})
         self._on_committed()
+
+    @staticmethod
+    def _last_opened_at(session: Session, compartment: Compartment) -> datetime | None:
+        return session.scalars(select(DoorOpening.opened_at).where(DoorOpening.compartment_id == compartment.id)
+                               .order_by(DoorOpening.opened_at.desc()).limit(1)).first()
+
+    @staticmethod
+    def _reported_since(session: Session, compartment: Compartment, opened_at: datetime) -> bool:
+        payloads = session.scalars(select(OutboxEvent.payload).where(
+            OutboxEvent.type == "door.left_open", OutboxEvent.created_at >= opened_at)).all()
+        return any(json.loads(payload).get("compartment") == compartment.id for payload in payloads)

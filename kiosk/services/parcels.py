@@ -146,6 +146,15 @@ class ParcelService:
                           on_left_open: LeftOpen | None = None) -> list[Closed] | None:
         return self.doors.wait_closed(compartments, stop=stop, on_left_open=on_left_open)
 
+    def watch_found_open(self, compartment_ids: Sequence[str], *, stop: threading.Event,
+                         on_closed: Callable[[str], None] | None = None) -> list[str] | None:
+        """The doors `upkeep.reconcile()` found open: reported, watched until each is closed
+        (`on_closed` gets each one's id as it closes); None if stopped first."""
+        known = [self._ctx.by_id[c] for c in compartment_ids if c in self._ctx.by_id]
+        closed = self.doors.watch_found_open(
+            known, stop=stop, on_closed=None if on_closed is None else lambda door: on_closed(door.compartment.id))
+        return None if closed is None else [door.compartment.id for door in closed]
+
     def complete_drop_off(self, opened: OpenedForDropOff, closed: Closed | None = None) -> StoredParcel:
         """Stores the parcel once its door closed; refuses if the item sensor saw nothing."""
         if closed is not None and closed.item_present is False:

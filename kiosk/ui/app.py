@@ -262,6 +262,9 @@ class KioskApp(App):
     def _runtime_started(self, _result=None) -> None:
         self.session.home.set_starting(False)
         self._start_devices()
+        reconciled = self.runtime.reconciled
+        if reconciled is not None and reconciled.open_doors:  # a restart left them open: alarm until closed
+            self.session.open_doors.watch(self.runtime.parcels, reconciled.open_doors)
 
     def _measure_panel(self, *_args) -> None:
         """Pixels per millimetre of the actual window on the configured panel."""
@@ -397,6 +400,7 @@ class KioskApp(App):
 
     def on_stop(self) -> None:
         self.speech.close()
+        self.session.open_doors.stop()  # its watch would keep a worker thread (and the exit) waiting
         self.bridge.shutdown()
         self.startup.close()  # the runtime, or a build still under way
 

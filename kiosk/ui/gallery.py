@@ -43,9 +43,11 @@ SETTLE_LIMIT_S = 10.0
 # capture must not catch.
 SCREENS = ("attract", "home", "pickup", "staff", "language", "help",
            "pickup-take", "pickup-locked", "pickup-fault", "pickup-alarm", "staff_receive", "staff-phone",
-           "staff-held", "staff_counter", "staff_returns", *gallery_visits.STATES, "idle")
+           "staff-held", "staff_counter", "staff_returns", "attract-door", "home-door", "staff-door",
+           *gallery_visits.STATES, "idle")
 SCREEN_OF = {"idle": "pickup", "pickup-take": "pickup", "pickup-locked": "pickup", "pickup-fault": "pickup",
-             "pickup-alarm": "pickup", "staff-phone": "staff_receive", "staff-held": "staff_receive"}
+             "pickup-alarm": "pickup", "staff-phone": "staff_receive", "staff-held": "staff_receive",
+             "attract-door": "attract", "home-door": "home", "staff-door": "staff"}
 
 
 def start_gallery(app) -> bool:
@@ -99,6 +101,8 @@ class Gallery:
         session.language = language
         session.large_text, session.high_contrast = MODES[mode]
         self._example_flows(session)
+        session.open_doors.open = ["A3"] if screen.endswith("-door") else []  # found open at start-up
+        session.open_doors.changed()
         FLOWS.get(screen, lambda _session: None)(session)
         session.screen = SCREEN_OF.get(screen, screen)
         if screen in gallery_visits.STATES:

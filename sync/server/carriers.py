@@ -22,6 +22,7 @@ from sync.server.security import sha256_hex
 
 _CARRIER_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 API_KEY_PREFIX = "spk_"
+WEBHOOK_SECRET_PREFIX = "whsec_"  # 6 + 43 characters
 
 
 class PreAdviceRequest(p.WireModel):
@@ -73,9 +74,22 @@ def add_carrier(session: Session, name: str, *, deadline_days: int, reminder_day
     key = API_KEY_PREFIX + secrets.token_urlsafe(32)
     carrier = Carrier(id=carrier_id, name=name.strip(), api_key_hash=sha256_hex(key),
                       deadline_days=deadline_days, reminder_day=reminder_day,
-                      webhook_url=webhook_url, created_at=now)
+                      webhook_url=webhook_url, webhook_secret=new_webhook_secret(), created_at=now)
     session.add(carrier)
     return carrier, key
+
+
+def new_webhook_secret() -> str:
+    return WEBHOOK_SECRET_PREFIX + secrets.token_urlsafe(32)
+
+
+def rotate_webhook_secret(session: Session, carrier_id: str) -> str:
+    """A new signing secret for the carrier's webhook; the old one stops working at once."""
+    carrier = session.get(Carrier, carrier_id)
+    if carrier is None:
+        raise AdminError(f"no carrier {carrier_id!r}")
+    carrier.webhook_secret = new_webhook_secret()
+    return carrier.webhook_secret
 
 
 def list_carriers(session: Session) -> list[Carrier]:

@@ -52,6 +52,19 @@ def carrier_add(ctx: click.Context, name: str, deadline_days: int, reminder_day:
     click.echo(f"carrier {row.id} ({row.name}): deadline {row.deadline_days} days, "
                f"reminder on day {row.reminder_day}, webhook {row.webhook_url or '-'}")
     click.echo(f"API key: {key}   (shown once; only its hash is kept)")
+    click.echo(f"Webhook signing secret: {row.webhook_secret}   (shown once; see docs/central.md section 6)")
+
+
+@carrier.command("webhook-secret")
+@click.argument("carrier_id")
+@click.pass_context
+def carrier_webhook_secret(ctx: click.Context, carrier_id: str) -> None:
+    """A new secret that signs CARRIER_ID's webhook reports; the old one stops at once."""
+    from sync.server.carriers import rotate_webhook_secret
+
+    with transaction(ctx) as session:
+        secret = rotate_webhook_secret(session, carrier_id)
+    click.echo(f"Webhook signing secret of {carrier_id}: {secret}   (shown once; the old one no longer signs)")
 
 
 @carrier.command("list")

@@ -88,16 +88,23 @@ class Notifier:
                                       ("email", self.settings.email_enabled)) if on]
 
     def _send_due(self, summary: RoundSummary) -> None:
+        due = select(Notification.id).where(
+            Notification.state == "queued", Notification.next_attempt_at <= self.clock(),
+            Notification.channel.in_(self._channels()))
+        if self._quiet_now():
+            # Residents' messages (those about a parcel) wait for the morning; staff alarms
+            # and on-duty alerts have no parcel and go now: someone needs them at once.
+            due = due.where(Notification.parcel_id.is_(None))
         with self.sessions() as session:
-            ids = list(session.scalars(
-                select(Notification.id).where(
-                    Notification.state == "queued", Notification.next_attempt_at <= self.clock(),
-                    Notification.channel.in_(self._channels()))
-                .order_by(Notification.next_attempt_at, Notification.id).limit(BATCH)))
+            ids = list(session.scalars(due.order_by(Notification.next_attempt_at, Notification.id).limit(BATCH)))
         for notification_id in ids:
             outgoing = self._claim(notification_id)
             if outgoing is not None:
                 self._send(outgoing, summary)
+
+    def _quiet_now(self) -> bool:
+        quiet = self.settings.quiet_hours
+        return quiet is not None and quiet.contains(self.clock())
 
     def _claim(self, notification_id: int) -> Outgoing | None:
         now = self.clock()

@@ -13,6 +13,8 @@
                                  many days after they ended (default 30; retention.py)
     KIOSK_CENTRAL_USAGE_RETENTION_DAYS  raw anonymous usage events older than this are rolled
                                  up into weekly totals and deleted (default 400)
+    KIOSK_CENTRAL_QUIET_HOURS    residents' SMS/e-mail wait out this local period, e.g.
+                                 21:00-08:00 (the default); "off" sends at any hour (quiet_hours.py)
 
 A channel that is not configured leaves its messages queued (visible as such), never lost.
 """
@@ -24,6 +26,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from sync import protocol as p
+from sync.server.quiet_hours import DEFAULT_QUIET_HOURS, QuietHours
 
 DEFAULT_SMS_URL = "https://api.46elks.com"
 _ALPHA_SENDER = re.compile(r"^[A-Za-z][A-Za-z0-9]{1,10}$")
@@ -47,6 +50,7 @@ class NotifySettings:
     interval_s: float = 5.0
     appointment_retention_days: int = 30
     usage_retention_days: int = 400
+    quiet_hours: QuietHours | None = DEFAULT_QUIET_HOURS  # None: residents' messages go at any hour
 
     def __post_init__(self) -> None:
         if self.appointment_retention_days < 1:
@@ -96,12 +100,17 @@ class NotifySettings:
             raise SettingsError(f"{ENV}SMTP_PORT and {ENV}NOTIFY_INTERVAL must be numbers") from exc
         appointment_days = _whole_days(get("APPOINTMENT_RETENTION_DAYS"), "APPOINTMENT_RETENTION_DAYS", 30)
         usage_days = _whole_days(get("USAGE_RETENTION_DAYS"), "USAGE_RETENTION_DAYS", 400)
+        try:
+            quiet = QuietHours.parse(get("QUIET_HOURS") or str(DEFAULT_QUIET_HOURS))
+        except ValueError as exc:
+            raise SettingsError(f"{ENV}QUIET_HOURS: {exc} (e.g. 21:00-08:00)") from exc
         return cls(
             public_url=get("PUBLIC_URL") or cls.public_url, sms_url=get("SMS_URL") or DEFAULT_SMS_URL,
             sms_user=get("SMS_USER"), sms_password=get("SMS_PASSWORD"),
             sms_from=get("SMS_FROM") or cls.sms_from, smtp_host=get("SMTP_HOST"), smtp_port=port,
             mail_from=get("MAIL_FROM") or cls.mail_from, interval_s=interval,
             appointment_retention_days=appointment_days, usage_retention_days=usage_days,
+            quiet_hours=quiet,
         )
 
 

@@ -25,6 +25,8 @@ class Carrier(Base):
     deadline_days: Mapped[int] = mapped_column(Integer)
     reminder_day: Mapped[int] = mapped_column(Integer)
     webhook_url: Mapped[str | None] = mapped_column(Text)
+    # Signs the webhook POSTs (HMAC-SHA256): kept in clear, since signing needs it; shown once.
+    webhook_secret: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 

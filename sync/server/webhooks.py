@@ -8,9 +8,16 @@ the copy it gets when our record of a 2xx is lost (at-least-once, as for notific
 Body (JSON, no personal data): {"tracking_id", "parcel_id", "service_point", "at" (server
 time, ISO 8601), "status": "stored" | "held" (at the counter) | "picked_up" | "returned"},
 plus "deadline" (ISO date) with stored/held and "via" (code | qr | counter) with picked_up.
+
+Each POST is signed with the carrier's secret: `X-Servicepunkt-Timestamp` (Unix seconds) and
+`X-Servicepunkt-Signature: sha256=<hex HMAC-SHA256 of "<timestamp>." + the exact body bytes>`.
+The timestamp is inside the signed string, so a carrier that refuses old timestamps cannot be
+fed a recorded request again; a retry is signed anew (docs/central.md section 6).
 """
 from __future__ import annotations
 
+import hashlib
+import hmac
 import logging
 from collections.abc import Callable
 from datetime import datetime
@@ -25,6 +32,14 @@ from sync.server.retry import LEASE, backoff
 log = logging.getLogger(__name__)
 TIMEOUT = (5, 15)
 BATCH = 200
+SIGNATURE_HEADER = "X-Servicepunkt-Signature"
+TIMESTAMP_HEADER = "X-Servicepunkt-Timestamp"
+
+
+def signature_headers(secret: str, body: bytes, now: datetime) -> dict[str, str]:
+    timestamp = str(int(now.timestamp()))
+    digest = hmac.new(secret.encode("utf-8"), timestamp.encode("ascii") + b"." + body, hashlib.sha256)
+    return {TIMESTAMP_HEADER: timestamp, SIGNATURE_HEADER: f"sha256={digest.hexdigest()}"}
 
 
 def deliver_due(sessions: sessionmaker[Session], http: requests.Session,
@@ -33,17 +48,18 @@ def deliver_due(sessions: sessionmaker[Session], http: requests.Session,
     with sessions() as session:
         rows = session.execute(
             select(WebhookDelivery.id, WebhookDelivery.parcel_id, WebhookDelivery.next_attempt_at,
-                   WebhookDelivery.event_id, WebhookDelivery.payload, Carrier.webhook_url)
+                   WebhookDelivery.event_id, WebhookDelivery.payload, Carrier.webhook_url,
+                   Carrier.webhook_secret)
             .join(Carrier, Carrier.id == WebhookDelivery.carrier_id)
             .where(WebhookDelivery.state == "pending")
             .order_by(WebhookDelivery.id).limit(BATCH)).all()
     blocked: set[str] = set()
     delivered = 0
-    for delivery_id, parcel_id, next_at, event_id, payload, url in rows:
+    for delivery_id, parcel_id, next_at, event_id, payload, url, secret in rows:
         if parcel_id in blocked or next_at > clock() or not url or not _claim(sessions, delivery_id, clock()):
             blocked.add(parcel_id)
             continue
-        if _post(sessions, http, clock, delivery_id, url, event_id, payload):
+        if _post(sessions, http, clock, delivery_id, url, event_id, payload, secret):
             delivered += 1
         else:
             blocked.add(parcel_id)
@@ -60,11 +76,14 @@ def _claim(sessions: sessionmaker[Session], delivery_id: int, now: datetime) -> 
 
 
 def _post(sessions: sessionmaker[Session], http: requests.Session, clock: Callable[[], datetime],
-          delivery_id: int, url: str, event_id: str, payload: str) -> bool:
+          delivery_id: int, url: str, event_id: str, payload: str, secret: str | None) -> bool:
     status, error = None, None
+    body = payload.encode("utf-8")
+    headers = {"Content-Type": "application/json", "Idempotency-Key": event_id}
+    if secret:  # every carrier has one since migration 0006
+        headers.update(signature_headers(secret, body, clock()))
     try:
-        reply = http.post(url, data=payload.encode("utf-8"), timeout=TIMEOUT, headers={
-            "Content-Type": "application/json", "Idempotency-Key": event_id})
+        reply = http.post(url, data=body, timeout=TIMEOUT, headers=headers)
         status = reply.status_code
         if not 200 <= status < 300:
             error = f"HTTP {status}: {reply.text[:200]}"

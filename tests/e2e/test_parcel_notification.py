@@ -38,7 +38,8 @@ def gateway():
 def start(tmp_path: Path, display: str, processes: Processes, output_dir: Path, gateway: FakeElks) -> ParcelSystem:
     env = {"KIOSK_CENTRAL_SMS_URL": gateway.url, "KIOSK_CENTRAL_SMS_USER": gateway.user,
            "KIOSK_CENTRAL_SMS_PASSWORD": gateway.password, "KIOSK_CENTRAL_SMS_FROM": "Servicepkt",
-           "KIOSK_CENTRAL_PUBLIC_URL": "https://central.example.se", "KIOSK_CENTRAL_NOTIFY_INTERVAL": "0.5"}
+           "KIOSK_CENTRAL_PUBLIC_URL": "https://central.example.se", "KIOSK_CENTRAL_NOTIFY_INTERVAL": "0.5",
+           "KIOSK_CENTRAL_QUIET_HOURS": "off"}  # runs at any hour; quiet hours: tests/sync/test_quiet_hours.py
     return start_parcel_system(tmp_path, display, processes, output_dir, central_env=env)
 
 

@@ -52,3 +52,33 @@ def test_killed_mid_pickup_then_restarted_settles_from_the_sensors(tmp_path, x_d
     picked = wait_until(lambda: [json.loads(p) for k, p in system.server_events() if k == "parcel.picked_up"],
                         "the reconciled pickup on the server")
     assert len(picked) == 1 and picked[0]["compartment"] == f"A{taken_lock}" and picked[0]["via"] == "code"
+
+
+def test_a_door_still_open_after_a_restart_is_shown_until_it_is_closed(tmp_path, x_display, processes, output_dir):
+    system = start_parcel_system(tmp_path, x_display, processes, output_dir)
+    sim, ui = system.sim, system.ui
+    ui.wait_screen("attract", timeout=60)
+    system.staff_mode()
+    ui.tap_until_screen("staff-receive", "staff_receive")
+    tracking = s10("77777777")
+    system.pre_advise(tracking)
+    lock, code = system.store(tracking)
+    ui.tap("exit-staff")
+    system.resident_pickup_screen()
+    ui.type_code(code)
+    ui.tap("key-ok")
+    ui.wait_text("message", "Ta ditt paket")
+    assert lock in wait_until(system.open_doors, "the door to open")
+    system.kill_kiosk()  # ...and nobody closes the door
+    system.restart_kiosk()
+
+    ui.wait_screen("attract", timeout=60)
+    alarm = ui.wait_text("door-alarm", f"A{lock}", timeout=60)
+    assert "öppen" in alarm
+    ui.screenshot("attract-door-open-after-restart")
+    left_open = wait_until(lambda: [json.loads(p) for k, p in system.server_events() if k == "door.left_open"],
+                           "door.left_open on the server")
+    sim.command(f"door 0 {lock} close")
+    wait_until(lambda: (ui.widget("door-alarm") or {}).get("text") == "", "the alarm to clear once the door closed")
+    assert [p["compartment"] for p in left_open] == [f"A{lock}"]
+    assert [k for k, _ in system.kiosk_events()].count("door.left_open") == 1

@@ -111,3 +111,50 @@ def test_simulate_stops_on_sigterm_and_removes_its_links(simulate):
     process.send_signal(signal.SIGTERM)
     assert process.wait(timeout=10) == 0
     assert not any(os.path.exists(d["port"]) for d in devices.values())
+
+
+@pytest.fixture
+def boards():
+    """A Kerong KR-CU16 (16 locks) and a 12-channel WKLY board, each on its own bus and pty
+    (one protocol per bus)."""
+    from hardware.sim.kerong import KerongBoardSim, KerongBus
+    from hardware.sim.pty import PtyHarness
+    from hardware.sim.wkly import WklyBoardSim, WklyBus
+
+    harnesses = {"kerong": PtyHarness(KerongBus([KerongBoardSim(0)])), "wkly": PtyHarness(WklyBus([WklyBoardSim(1)]))}
+    yield {protocol: harness.port for protocol, harness in harnesses.items()}
+    for harness in harnesses.values():
+        harness.stop()
+
+
+def doctor_with_map(tmp_path, protocol: str, port: str, board: int, locks: list[int]):
+    from click.testing import CliRunner
+
+    from kiosk.cli.main import cli
+
+    config = {"data_dir": str(tmp_path / "data"), "locker": {
+        "port": port, "protocol": protocol,
+        "compartments": [{"id": f"A{lock}", "board": board, "lock": lock} for lock in locks]}}
+    path = tmp_path / f"{protocol}-{len(locks)}.toml"
+    path.write_bytes(tomli_w.dumps(config).encode())
+    return CliRunner().invoke(cli, ["--config", str(path), "doctor", "--no-print"])
+
+
+@pytest.mark.parametrize("protocol, board, locks, expected", [
+    ("kerong", 0, [1, 2, 3], "board 0: 3 locks in the map (the board answers for 16)"),
+    ("kerong", 0, list(range(1, 17)), "board 0: 16 locks in the map"),
+    ("wkly", 1, [2, 5, 7, 9], "board 1: 4 locks in the map (the board answers for 12)"),
+    ("wkly", 1, list(range(1, 13)), "board 1: 12 locks in the map"),
+])
+def test_doctor_reports_the_locks_the_map_uses_per_board(tmp_path, boards, protocol, board, locks, expected):
+    result = doctor_with_map(tmp_path, protocol, boards[protocol], board, locks)
+    assert result.exit_code == 0, result.output
+    [line] = [line for line in result.output.splitlines() if "locker" in line]
+    assert line == f"ok    locker: {expected}"
+
+
+def test_doctor_fails_a_map_that_uses_locks_the_board_does_not_have(tmp_path, boards):
+    result = doctor_with_map(tmp_path, "wkly", boards["wkly"], 1, [3, 14, 15])
+    assert result.exit_code == 2, result.output
+    assert "FAIL  locker: board 1 does not answer for lock 14, 15 of the locker map (it answers for 12 locks)" \
+        in result.output

@@ -4,10 +4,13 @@ a real SMTP server (aiosmtpd)."""
 from __future__ import annotations
 
 import base64
+import hashlib
+import hmac
 import json
 import re
 import socket
 import threading
+import time
 import uuid
 from dataclasses import dataclass, field
 from email import message_from_bytes, policy
@@ -144,11 +147,17 @@ class Hook:
 
 
 class WebhookSink(_Loopback):
-    """A carrier's webhook endpoint: records JSON POSTs to /hook."""
+    """A carrier's webhook endpoint: records JSON POSTs to /hook. Given the carrier's `secret`,
+    it verifies each signature as docs/central.md tells carriers to, and refuses (401) a body
+    or timestamp that does not match it, or a timestamp more than 5 minutes from `now()`."""
 
     def __init__(self) -> None:
         super().__init__()
         self.received: list[Hook] = []
+        self.raw: list[tuple[bytes, dict[str, str]]] = []  # what came, to send it again
+        self.secret: str | None = None
+        self.now = lambda: time.time()
+        self.refused: list[str] = []
 
     @property
     def hook_url(self) -> str:
@@ -159,9 +168,25 @@ class WebhookSink(_Loopback):
             return 404, b"not here", "text/plain"
         if handler.headers.get("Content-Type") != "application/json":
             return 415, b"json please", "text/plain"
+        headers = dict(handler.headers.items())
+        problem = self._signature_problem(body, headers) if self.secret else None
         with self.lock:
-            self.received.append(Hook(json.loads(body), dict(handler.headers.items())))
+            if problem:
+                self.refused.append(problem)
+                return 401, problem.encode(), "text/plain"
+            self.received.append(Hook(json.loads(body), headers))
+            self.raw.append((body, headers))
         return 204, b"", "text/plain"
+
+    def _signature_problem(self, body: bytes, headers: dict[str, str]) -> str | None:
+        timestamp = headers.get("X-Servicepunkt-Timestamp", "")
+        signature = headers.get("X-Servicepunkt-Signature", "")
+        if not timestamp.isdigit() or abs(self.now() - int(timestamp)) > 300:
+            return "stale or missing timestamp"
+        expected = hmac.new(self.secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256).hexdigest()
+        if not hmac.compare_digest(signature, f"sha256={expected}"):
+            return "bad signature"
+        return None
 
     def statuses(self) -> list[tuple[str, str]]:
         return [(hook.body["tracking_id"], hook.body["status"]) for hook in self.received]

@@ -46,7 +46,8 @@ def sink() -> Iterator[WebhookSink]:
 def settings(central: Central, elks: FakeElks, smtp: SmtpSink) -> NotifySettings:
     return NotifySettings(public_url=central.url, sms_url=elks.url, sms_user=elks.user,
                           sms_password=elks.password, sms_from="Servicepkt",
-                          smtp_host=smtp.host, smtp_port=smtp.port, mail_from="paket@servicepunkt.se")
+                          smtp_host=smtp.host, smtp_port=smtp.port, mail_from="paket@servicepunkt.se",
+                          quiet_hours=None)  # the tests run at any hour; quiet hours: test_quiet_hours.py
 
 
 @pytest.fixture

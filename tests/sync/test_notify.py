@@ -123,7 +123,8 @@ def test_a_refused_number_fails_at_once_and_an_unreachable_gateway_gives_up_afte
 
     store(kiosk, "P2", events, phone=PHONE)
     dead = Notifier(central.sessions, NotifySettings(public_url=central.url, sms_url="http://127.0.0.1:9",
-                                                     sms_user="u", sms_password="p"), central.clock)
+                                                     sms_user="u", sms_password="p", quiet_hours=None),
+                    central.clock)
     for _ in range(MAX_ATTEMPTS):
         dead.run_once()
         central.clock.advance(hours=1)

@@ -11,7 +11,7 @@ from click.testing import CliRunner
 
 from sync.server.app import create_app
 from sync.server.cli import main
-from sync.server.parcel_models import WebhookAttempt, WebhookDelivery
+from sync.server.parcel_models import Carrier, WebhookAttempt, WebhookDelivery
 from tests.sync.helpers import OTHER_SP, SP, LiveServer
 from tests.sync.parcel_helpers import (  # noqa: F401 - fixtures
     PHONE,
@@ -135,3 +135,50 @@ def test_an_unreachable_webhook_keeps_being_retried(central, kiosk, notifier):
     (delivery,) = central.rows(WebhookDelivery)
     assert (delivery.state, delivery.attempts) == ("pending", 12)
     assert all("unreachable" in a.error for a in central.rows(WebhookAttempt))
+
+
+def carrier_secret(central, carrier_id: str = "postnord") -> str:
+    with central.sessions() as session:
+        return session.get(Carrier, carrier_id).webhook_secret
+
+
+def test_reports_are_signed_and_a_tampered_or_replayed_one_is_refused(central, kiosk, sink, notifier):
+    add_carrier(central, webhook=sink.hook_url)
+    sink.secret, sink.now = carrier_secret(central), lambda: central.clock().timestamp()
+    kiosk.client.push([Events()("parcel.stored", stored("P1", carrier="postnord"))])
+
+    assert notifier.run_once().webhooks_delivered == 1 and sink.refused == []
+    [(body, headers)] = sink.raw
+    assert headers["X-Servicepunkt-Signature"].startswith("sha256=")
+    resend = {name: headers[name] for name in ("Content-Type", "X-Servicepunkt-Timestamp", "X-Servicepunkt-Signature")}
+    tampered = body.replace(b'"stored"', b'"returned"')
+    assert tampered != body
+    assert requests.post(sink.hook_url, data=tampered, headers=resend, timeout=10).status_code == 401
+    assert requests.post(sink.hook_url, data=body, headers=resend, timeout=10).status_code == 204  # intact: fine
+    central.clock.advance(minutes=10)
+    assert requests.post(sink.hook_url, data=body, headers=resend, timeout=10).status_code == 401  # replayed later
+    assert sink.refused == ["bad signature", "stale or missing timestamp"]
+
+
+def test_a_new_secret_from_the_cli_signs_the_next_reports_and_the_old_one_no_longer_does(central, kiosk, sink,
+                                                                                       notifier):
+    runner = CliRunner()
+    added = runner.invoke(main, ["--database-url", central.database_url, "carrier", "add", "PostNord",
+                                 "--webhook", sink.hook_url])
+    assert added.exit_code == 0, added.output
+    first = added.output.split("Webhook signing secret: ")[1].split()[0]
+    assert first == carrier_secret(central)
+    rotated = runner.invoke(main, ["--database-url", central.database_url, "carrier", "webhook-secret", "postnord"])
+    assert rotated.exit_code == 0, rotated.output
+    second = rotated.output.split("postnord: ")[1].split()[0]
+    assert second != first and first not in rotated.output
+    listing = runner.invoke(main, ["--database-url", central.database_url, "carrier", "list"])
+    assert second not in listing.output
+    sink.secret, sink.now = first, lambda: central.clock().timestamp()
+    kiosk.client.push([Events()("parcel.stored", stored("P1", carrier="postnord"))])
+    assert notifier.run_once().webhooks_delivered == 0 and sink.refused == ["bad signature"]
+    sink.secret = second
+    central.clock.advance(minutes=1)
+    assert notifier.run_once().webhooks_delivered == 1
+    unknown = runner.invoke(main, ["--database-url", central.database_url, "carrier", "webhook-secret", "nobody"])
+    assert unknown.exit_code != 0 and "no carrier" in unknown.output

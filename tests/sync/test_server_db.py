@@ -63,3 +63,21 @@ def test_times_come_back_as_aware_utc_and_naive_times_are_refused(database_url: 
             session.add(ServicePoint(id="SP-B", name="B", created_at=datetime(2026, 1, 1)))
     finally:
         engine.dispose()
+
+
+def test_carriers_from_before_signing_get_a_webhook_secret(tmp_path) -> None:
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    upgrade(url, "0005")
+    engine = make_engine(url)
+    try:
+        with engine.begin() as connection:
+            connection.execute(text(
+                "INSERT INTO carriers (id, name, api_key_hash, deadline_days, reminder_day, webhook_url, created_at) "
+                "VALUES (:id, :id, :hash, 7, 5, NULL, :at)"),
+                [{"id": name, "hash": name * 8, "at": datetime.now(UTC)} for name in ("postnord", "dhl")])
+        upgrade(url)
+        with engine.connect() as connection:
+            secrets = connection.execute(text("SELECT webhook_secret FROM carriers")).scalars().all()
+    finally:
+        engine.dispose()
+    assert len(set(secrets)) == 2 and all(s.startswith("whsec_") and len(s) > 40 for s in secrets)

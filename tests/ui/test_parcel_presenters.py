@@ -227,3 +227,58 @@ def test_a_staff_card_counts_as_activity_for_the_idle_timer(parcels, sessions, r
     assert session.screen == STAFF
     session.tick(time.monotonic())
     assert session.screen == STAFF  # not reset the moment staff mode opened
+
+
+class ThreadedRunner:
+    """The bridge without Kivy: work on its own thread, results queued for "the main thread"
+    (the test), which delivers them with `deliver()`."""
+
+    def __init__(self) -> None:
+        import queue
+
+        self.results = queue.Queue()
+        self.threads = []
+
+    def __call__(self, fn, on_done, on_error) -> None:
+        def work() -> None:
+            try:
+                result = fn()
+            except Exception as error:
+                self.results.put((on_error, error))
+            else:
+                self.results.put((on_done, result))
+        thread = threading.Thread(target=work)
+        self.threads.append(thread)
+        thread.start()
+
+    def deliver(self) -> None:
+        callback, value = self.results.get(timeout=10)
+        callback(value)
+
+
+def test_a_door_found_open_at_start_shows_its_alarm_until_the_sensor_reads_closed(
+        parcels, sessions, locker, locker_bus) -> None:
+    from kiosk.ui.presenters.open_doors import OpenDoorsPresenter
+    from kiosk.ui.presenters.pickup import LEFT_OPEN
+
+    code = store_parcel(parcels, locker_bus[0], QueuedRunner())
+    stored = parcels.pickup.parcels_for_code(code)
+    parcels.pickup.open_for_pickup(stored)  # ...and the kiosk restarts with the door open
+    restarted = ParcelService(sessions=sessions, locker=locker, compartments=COMPARTMENTS)
+    runner = ThreadedRunner()
+    session = SessionPresenter(staff=StaffDirectory(sessions), home=HomePresenter(),
+                               pickup=PickupPresenter(restarted, runner), staff_mode=StaffPresenter(restarted, runner),
+                               run=runner)
+    seen = []
+    session.open_doors.subscribe(lambda doors: seen.append([sv(m.text, **dict(m.params)) for m in doors.alarms]))
+    session.open_doors.watch(restarted, restarted.upkeep.reconcile().open_doors)
+    compartment = stored[0].compartment.id
+    assert seen[-1] == [sv(LEFT_OPEN, compartment=compartment)]
+    session.end_session()  # a visit ending does not clear the door's alarm
+    assert session.open_doors.alarms and seen[-1] == [sv(LEFT_OPEN, compartment=compartment)]
+    locker_bus[0].close_door(0, stored[0].compartment.lock)
+    runner.deliver()  # the closing, handed to the main thread
+    assert seen[-1] == [] and session.open_doors.alarms == []
+    runner.deliver()  # the watch itself ended
+    assert [t for t in runner.threads if t.is_alive()] == []
+    session.open_doors.stop()

@@ -25,9 +25,9 @@ PANELS = {  # the reference panels of the accessibility requirements: (width px,
     "7in-800x480": (800, 480, 154.0),
     "15in-1920x1080": (1920, 1080, 344.0),
 }
-# kiosk/ui/gallery.py SCREENS (16 screens and parcel states + the video/e-service states)
+# kiosk/ui/gallery.py SCREENS (19 screens and parcel states + the video/e-service states)
 # x display modes x languages; the gallery module itself imports Kivy, so it is not imported here.
-SCREEN_COUNT = (16 + len(gallery_visits.STATES)) * 3 * len(LANGUAGES)
+SCREEN_COUNT = (19 + len(gallery_visits.STATES)) * 3 * len(LANGUAGES)
 
 
 @pytest.fixture(scope="module")

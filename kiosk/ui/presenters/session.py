@@ -9,6 +9,7 @@ from kiosk.services.errors import N_
 from kiosk.ui.presenters.base import Message, Presenter, Runner
 from kiosk.ui.presenters.home import HomePresenter
 from kiosk.ui.presenters.idle import IDLE, RESET, WARNING, IdleTimer
+from kiosk.ui.presenters.open_doors import OpenDoorsPresenter
 from kiosk.ui.presenters.pickup import PickupPresenter
 from kiosk.ui.presenters.staff import StaffPresenter
 
@@ -29,13 +30,14 @@ class SessionPresenter(Presenter):
     def __init__(self, *, staff: StaffDirectory, home: HomePresenter, pickup: PickupPresenter,
                  staff_mode: StaffPresenter, run: Runner, default_language: str = "sv",
                  idle_timeout_s: float = 90.0, counter=None, returns=None, video=None,
-                 eservices=None) -> None:
+                 eservices=None, open_doors: OpenDoorsPresenter | None = None) -> None:
         super().__init__()
         self._staff = staff
         self._run = run
         self.home, self.pickup, self.staff_mode = home, pickup, staff_mode
         self.counter, self.returns = counter, returns  # CounterPresenter, ReturnsPresenter
         self.video, self.eservices = video, eservices  # BrowserVisitPresenters, when built
+        self.open_doors = open_doors or OpenDoorsPresenter(run)  # outlives visits: a door is no one's
         self.default_language = default_language
         self.idle = IdleTimer(idle_timeout_s)
         self._clear_visit()

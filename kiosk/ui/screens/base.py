@@ -20,6 +20,8 @@ class KioskScreen(Screen):
     def setup(self, session, tr, place_name: str) -> None:
         self.session, self.tr, self.place_name = session, tr, place_name
         session.subscribe(self._session_changed)
+        if "door_alarm" in self.ids:
+            session.open_doors.subscribe(self._doors_changed)
 
     def retranslate(self, tr) -> None:
         """Called on every language change: fixed texts first, then the presenter's state."""
@@ -29,12 +31,20 @@ class KioskScreen(Screen):
             self.ids.title.text = tr(TITLES.get(self.name, ""))
         self.translate()
         self.refresh_presenter()
+        if "door_alarm" in self.ids:
+            self._doors_changed(self.session.open_doors)
 
     def translate(self) -> None:
         """Sets the screen's own fixed texts in the current language."""
 
     def refresh_presenter(self) -> None:
         """Re-renders the screen's presenter state (its messages are translated on display)."""
+
+    def _doors_changed(self, open_doors) -> None:
+        """Doors found open at start-up: one alarm line each, until the sensor reads closed."""
+        label = self.ids.door_alarm
+        label.text = "\n".join(self.tr(m.text, **dict(m.params)) for m in open_doors.alarms)
+        label.kind = "error"
 
     def _translate_bars(self) -> None:
         if "top" in self.ids:
