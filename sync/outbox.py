@@ -5,7 +5,7 @@ The kiosk's own Alembic migration creates these tables by copying the definition
 
 outbox         seq INTEGER PRIMARY KEY AUTOINCREMENT  -- per-device order, never reused
                event_id VARCHAR(36) NOT NULL           -- uuid4, the server's dedupe key
-                     CONSTRAINT uq_outbox_event_id UNIQUE
+                     (no index here: see OutboxEvent.event_id)
                type VARCHAR(64) NOT NULL               -- e.g. "parcel.stored"
                payload TEXT NOT NULL                   -- canonical JSON (protocol.canonical_json)
                payload_hash VARCHAR(64) NOT NULL       -- sha256 hex of payload
@@ -87,7 +87,10 @@ class OutboxEvent(OutboxBase):
     )
 
     seq: Mapped[int] = mapped_column(Integer, primary_key=True)
-    event_id: Mapped[str] = mapped_column(String(36), unique=True)
+    # Not indexed on the kiosk (kiosk migration 0004 dropped its UNIQUE): this kiosk makes the
+    # ids with uuid4 and the server's UNIQUE(event_id) is the dedupe; rows are found by seq.
+    # The index was one more B-tree page, at a random place, in every enqueue's commit.
+    event_id: Mapped[str] = mapped_column(String(36))
     type: Mapped[str] = mapped_column(String(64))
     payload: Mapped[str] = mapped_column(Text)
     payload_hash: Mapped[str] = mapped_column(String(64))
@@ -128,7 +131,8 @@ def boot_id() -> str:
 
 def read_clock() -> p.Clock:
     wall_ms = time.time_ns() // 1_000_000
-    return p.Clock(
+    # Built unvalidated: every field is made right here (this runs in every enqueue).
+    return p.Clock.model_construct(
         wall_ms=max(wall_ms, 0),
         clock_synced=wall_ms >= CLOCK_PLAUSIBLE_AFTER_MS,
         boot_id=boot_id(),
@@ -172,20 +176,12 @@ def enqueue(
         raise ValueError(problem)
     canonical = p.canonical_json(payload)
     now = clock()
-    values = dict(
-        event_id=str(uuid.uuid4()),
-        type=type,
-        payload=canonical,
-        payload_hash=hashlib.sha256(canonical.encode("utf-8")).hexdigest(),
-        wall_ms=now.wall_ms,
-        clock_synced=now.clock_synced,
-        boot_id=now.boot_id,
-        mono_ms=now.mono_ms,
-        state="pending",
-        attempts=0,
-        created_at=_utc_naive_now(),
-    )
-    return QueuedEvent(seq=_insert(session, values), **values)
+    created_at = _utc_naive_now()
+    event_id = str(uuid.uuid4())
+    digest = hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+    row = (event_id, type, canonical, digest, now.wall_ms, now.clock_synced, now.boot_id, now.mono_ms,
+           "pending", 0, created_at)
+    return QueuedEvent(_insert(session, row), *row)  # row is in QueuedEvent's field order
 
 
 # Every parcel stored or picked up passes here, and SQLAlchemy's statement execution cost
@@ -197,19 +193,14 @@ _INSERT_SQL = f"INSERT INTO outbox ({', '.join(_COLUMNS)}) VALUES ({', '.join('?
 _INSERT_EVENT = insert(OutboxEvent.__table__)
 
 
-def _insert(session: Session, values: dict[str, Any]) -> int:
+def _insert(session: Session, row: tuple[Any, ...]) -> int:
+    """Insert the values of _COLUMNS, in that order; returns the new row's seq."""
     connection = session.connection()  # begins the caller's transaction if it has not yet
     if connection.dialect.name != "sqlite":
-        return connection.execute(_INSERT_EVENT, values).inserted_primary_key[0]
-    row = {**values, "clock_synced": int(values["clock_synced"]),
-           # the text SQLAlchemy's SQLite DATETIME writes and reads
-           "created_at": values["created_at"].strftime("%Y-%m-%d %H:%M:%S.%f")}
-    cursor = connection.connection.cursor()
-    try:
-        cursor.execute(_INSERT_SQL, [row[column] for column in _COLUMNS])
-        return cursor.lastrowid
-    finally:
-        cursor.close()
+        return connection.execute(_INSERT_EVENT, dict(zip(_COLUMNS, row))).inserted_primary_key[0]
+    # The text SQLAlchemy's SQLite DATETIME writes and reads ("2026-11-27 20:14:29.000000").
+    created_at = row[-1].isoformat(" ", "microseconds")
+    return connection.connection.driver_connection.execute(_INSERT_SQL, (*row[:-1], created_at)).lastrowid
 
 
 def to_wire(row: OutboxEvent) -> p.Event:
@@ -251,15 +242,15 @@ def mark_results(session: Session, response: p.BatchResponse) -> dict[str, int]:
     A result is applied only to a pending row with the same event_id AND seq. Events
     without a result stay pending and are sent again.
     """
-    by_id = {str(result.event_id): result for result in response.results}
+    # Found by seq (the primary key; event_id has no index on the kiosk), matched on both.
+    results = {(result.seq, str(result.event_id)): result for result in response.results}
     counts: dict[str, int] = {}
-    rows = session.scalars(
-        select(OutboxEvent).where(OutboxEvent.event_id.in_(by_id), OutboxEvent.state == "pending")
-    )
+    rows = session.scalars(select(OutboxEvent).where(
+        OutboxEvent.seq.in_({seq for seq, _ in results}), OutboxEvent.state == "pending"))
     for row in rows:
-        result = by_id[row.event_id]
-        if result.seq != row.seq:
-            log.warning("server answered seq %s for event %s (seq %s)", result.seq, row.event_id, row.seq)
+        result = results.get((row.seq, row.event_id))
+        if result is None:
+            log.warning("server's verdicts for seq %s are not about event %s", row.seq, row.event_id)
             continue
         row.state, row.last_error = result.status, result.reason
         row.attempts += 1
