@@ -15,7 +15,7 @@ outbox         seq INTEGER PRIMARY KEY AUTOINCREMENT  -- per-device order, never
                      -- pending | accepted | duplicate | rejected | conflict
                attempts INTEGER NOT NULL DEFAULT 0, last_error TEXT NULL
                created_at DATETIME NOT NULL            -- naive UTC by the kiosk clock: display only
-               INDEX ix_outbox_state_seq (state, seq)
+               (no index on state: see pending_batch)
 sync_cursors   scope VARCHAR(32) PRIMARY KEY, cursor TEXT NOT NULL, updated_at DATETIME NOT NULL
 sync_state     key VARCHAR(64) PRIMARY KEY, value TEXT NOT NULL
 
@@ -40,7 +40,6 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     DateTime,
-    Index,
     Integer,
     MetaData,
     String,
@@ -81,15 +80,14 @@ class OutboxBase(DeclarativeBase):
 
 class OutboxEvent(OutboxBase):
     __tablename__ = "outbox"
-    __table_args__ = (
-        Index("ix_outbox_state_seq", "state", "seq"),
-        {"sqlite_autoincrement": True},  # seq is never reused, even after deleting rows
-    )
+    # No secondary index at all (kiosk migration 0004 dropped UNIQUE(event_id) and the
+    # (state, seq) index): each was one more B-tree page written in every enqueue's commit,
+    # and enqueue runs in every parcel's transaction. Rows are found by seq, the primary key.
+    __table_args__ = {"sqlite_autoincrement": True}  # seq is never reused, even after deleting rows
 
     seq: Mapped[int] = mapped_column(Integer, primary_key=True)
-    # Not indexed on the kiosk (kiosk migration 0004 dropped its UNIQUE): this kiosk makes the
-    # ids with uuid4 and the server's UNIQUE(event_id) is the dedupe; rows are found by seq.
-    # The index was one more B-tree page, at a random place, in every enqueue's commit.
+    # Not unique here: this kiosk makes the ids with uuid4 and the server's UNIQUE(event_id)
+    # is the dedupe.
     event_id: Mapped[str] = mapped_column(String(36))
     type: Mapped[str] = mapped_column(String(64))
     payload: Mapped[str] = mapped_column(Text)
@@ -131,8 +129,7 @@ def boot_id() -> str:
 
 def read_clock() -> p.Clock:
     wall_ms = time.time_ns() // 1_000_000
-    # Built unvalidated: every field is made right here (this runs in every enqueue).
-    return p.Clock.model_construct(
+    return p.Clock(
         wall_ms=max(wall_ms, 0),
         clock_synced=wall_ms >= CLOCK_PLAUSIBLE_AFTER_MS,
         boot_id=boot_id(),
@@ -218,12 +215,18 @@ def to_wire(row: OutboxEvent) -> p.Event:
 
 
 def pending_batch(
-    session: Session, limit: int = p.MAX_BATCH_EVENTS, max_bytes: int = p.MAX_BATCH_BYTES
+    session: Session, limit: int = p.MAX_BATCH_EVENTS, max_bytes: int = p.MAX_BATCH_BYTES,
+    after: int = 0,
 ) -> list[p.Event]:
     """The oldest pending events, in seq order, at most `limit` of them and `max_bytes` of
-    JSON (but always at least one, so an oversized event cannot wedge the queue)."""
+    JSON (but always at least one, so an oversized event cannot wedge the queue).
+
+    `after`: a seq at or below which no event is pending (0: none known). The scan walks the
+    table in seq order from there, as there is no index on state; a caller that keeps
+    `first seq of its last batch - 1` scans only the rows sent since (see push.Pusher)."""
     rows = session.scalars(
-        select(OutboxEvent).where(OutboxEvent.state == "pending").order_by(OutboxEvent.seq).limit(limit)
+        select(OutboxEvent).where(OutboxEvent.seq > after, OutboxEvent.state == "pending")
+        .order_by(OutboxEvent.seq).limit(limit)
     )
     batch: list[p.Event] = []
     size = 0

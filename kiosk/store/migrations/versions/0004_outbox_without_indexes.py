@@ -1,9 +1,11 @@
-"""The outbox loses UNIQUE(event_id): one B-tree page fewer in every enqueue's commit.
+"""The outbox loses UNIQUE(event_id) and the (state, seq) index: two B-tree pages fewer in
+every enqueue's commit (it wrote four: the row, the two indexes, AUTOINCREMENT's counter).
 
 The kiosk makes event ids with uuid4 and the server's UNIQUE(event_id) is the dedupe; the
-kiosk finds rows by seq. SQLite cannot drop a table constraint in place, so the table is
-rebuilt: rows copied with their seqs, and AUTOINCREMENT's high-water mark carried over (it
-may be above every row's seq after a renumbering: a seq is never handed out twice).
+kiosk finds rows by seq, and the pusher scans for pending events from a seq it knows is
+below them (sync/outbox.py pending_batch). SQLite cannot drop a table constraint in place,
+so the table is rebuilt: rows copied with their seqs, and AUTOINCREMENT's high-water mark
+carried over (a seq is never handed out twice).
 
 Revision ID: 0004
 Revises: 0003
@@ -21,20 +23,21 @@ COLUMNS = ("seq, event_id, type, payload, payload_hash, wall_ms, clock_synced, b
 
 
 def upgrade() -> None:
-    _rebuild_outbox(unique_event_id=False)
+    _rebuild_outbox(indexed=False)
 
 
 def downgrade() -> None:
-    _rebuild_outbox(unique_event_id=True)
+    _rebuild_outbox(indexed=True)
 
 
-def _rebuild_outbox(*, unique_event_id: bool) -> None:
+def _rebuild_outbox(*, indexed: bool) -> None:
     high = op.get_bind().execute(sa.text("SELECT seq FROM sqlite_sequence WHERE name = 'outbox'")).scalar()
-    _create_outbox("outbox_new", unique_event_id)
+    _create_outbox("outbox_new", indexed)
     op.execute(f"INSERT INTO outbox_new ({COLUMNS}) SELECT {COLUMNS} FROM outbox ORDER BY seq")
-    op.drop_table("outbox")  # and its index
+    op.drop_table("outbox")  # and its indexes
     op.rename_table("outbox_new", "outbox")
-    op.create_index("ix_outbox_state_seq", "outbox", ["state", "seq"])
+    if indexed:
+        op.create_index("ix_outbox_state_seq", "outbox", ["state", "seq"])
     if high is not None:  # the copy set it to the highest row; never lower than before
         op.execute(sa.text("UPDATE sqlite_sequence SET seq = :high WHERE name = 'outbox' AND seq < :high")
                    .bindparams(high=high))
@@ -43,9 +46,9 @@ def _rebuild_outbox(*, unique_event_id: bool) -> None:
                    .bindparams(high=high))
 
 
-def _create_outbox(name: str, unique_event_id: bool) -> None:
-    """The outbox of 0001, copied (as migrations must be), with or without the constraint."""
-    constraints = [sa.UniqueConstraint("event_id", name="uq_outbox_event_id")] if unique_event_id else []
+def _create_outbox(name: str, indexed: bool) -> None:
+    """The outbox of 0001, copied (as migrations must be), with or without UNIQUE(event_id)."""
+    constraints = [sa.UniqueConstraint("event_id", name="uq_outbox_event_id")] if indexed else []
     op.create_table(
         name,
         sa.Column("seq", sa.Integer, primary_key=True),
