@@ -1,9 +1,9 @@
 """Kiosk-side outbox: events written in the caller's transaction, sent later by the worker.
 
 The kiosk's own Alembic migration creates these tables by copying the definitions below
-(SQLite; keep `sqlite_autoincrement` on `outbox`):
+(SQLite; keep the SEQ_FLOOR_TRIGGER on `outbox`):
 
-outbox         seq INTEGER PRIMARY KEY AUTOINCREMENT  -- per-device order, never reused
+outbox         seq INTEGER PRIMARY KEY                -- per-device order, never reused (below)
                event_id VARCHAR(36) NOT NULL           -- uuid4, the server's dedupe key
                      (no index here: see OutboxEvent.event_id)
                type VARCHAR(64) NOT NULL               -- e.g. "parcel.stored"
@@ -21,6 +21,11 @@ sync_state     key VARCHAR(64) PRIMARY KEY, value TEXT NOT NULL
 
 Never order or dedupe by wall time: a Raspberry Pi has no RTC. Order is `seq`; dedupe is
 `event_id`.
+
+A seq is never handed out twice. enqueue() takes one above both the highest row and the
+"outbox_seq_floor" in sync_state; the floor is raised by SEQ_FLOOR_TRIGGER when the newest
+rows are deleted, and by renumbering (queue_ops). This is what AUTOINCREMENT did, without
+rewriting its counter's page in every commit (kiosk migration 0004).
 """
 from __future__ import annotations
 
@@ -37,6 +42,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import (
+    DDL,
     BigInteger,
     Boolean,
     DateTime,
@@ -44,6 +50,7 @@ from sqlalchemy import (
     MetaData,
     String,
     Text,
+    event,
     func,
     insert,
     select,
@@ -80,10 +87,9 @@ class OutboxBase(DeclarativeBase):
 
 class OutboxEvent(OutboxBase):
     __tablename__ = "outbox"
-    # No secondary index at all (kiosk migration 0004 dropped UNIQUE(event_id) and the
-    # (state, seq) index): each was one more B-tree page written in every enqueue's commit,
-    # and enqueue runs in every parcel's transaction. Rows are found by seq, the primary key.
-    __table_args__ = {"sqlite_autoincrement": True}  # seq is never reused, even after deleting rows
+    # No secondary index and no AUTOINCREMENT (kiosk migration 0004): each was one
+    # more B-tree page written in every enqueue's commit, and enqueue runs in every parcel's
+    # transaction. Rows are found by seq, the primary key; see the module doc for seq.
 
     seq: Mapped[int] = mapped_column(Integer, primary_key=True)
     # Not unique here: this kiosk makes the ids with uuid4 and the server's UNIQUE(event_id)
@@ -186,7 +192,19 @@ def enqueue(
 # straight to the driver, on the caller's connection and in its transaction.
 _COLUMNS = ("event_id", "type", "payload", "payload_hash", "wall_ms", "clock_synced", "boot_id",
             "mono_ms", "state", "attempts", "created_at")
-_INSERT_SQL = f"INSERT INTO outbox ({', '.join(_COLUMNS)}) VALUES ({', '.join('?' * len(_COLUMNS))})"
+SEQ_FLOOR = "outbox_seq_floor"  # sync_state key: no new event gets a seq at or below it
+_NEXT_SEQ = ("(SELECT max(coalesce((SELECT max(seq) FROM outbox), 0), coalesce((SELECT CAST(value AS INTEGER)"
+             f" FROM sync_state WHERE key = '{SEQ_FLOOR}'), 0)) + 1)")
+_INSERT_SQL = (f"INSERT INTO outbox (seq, {', '.join(_COLUMNS)}) "
+               f"VALUES ({_NEXT_SEQ}, {', '.join('?' * len(_COLUMNS))})")
+# Deleting the newest rows must not let their seqs come back: remember the highest deleted.
+SEQ_FLOOR_TRIGGER = f"""CREATE TRIGGER outbox_seq_floor AFTER DELETE ON outbox
+WHEN OLD.seq > coalesce((SELECT max(seq) FROM outbox), 0)
+BEGIN
+    INSERT INTO sync_state (key, value) VALUES ('{SEQ_FLOOR}', OLD.seq)
+    ON CONFLICT (key) DO UPDATE SET value = max(CAST(value AS INTEGER), OLD.seq);
+END"""
+event.listen(OutboxBase.metadata, "after_create", DDL(SEQ_FLOOR_TRIGGER).execute_if(dialect="sqlite"))
 _INSERT_EVENT = insert(OutboxEvent.__table__)
 
 
