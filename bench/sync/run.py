@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import platform
 import statistics
 import tempfile
@@ -178,10 +179,12 @@ def main() -> str:
     from bench.sync.ingest import postgres_ingest
 
     bench_dir = Path(__file__).resolve().parent
+    load_before = os.getloadavg()  # the machine is shared: the figures move with its load
     with tempfile.TemporaryDirectory(dir=bench_dir, prefix=".work-") as tmp:  # a real disk, not tmpfs
         work = Path(tmp)
         figures = {"wire": bytes_per_event(_sub(work, "wire")), "backlog": backlog_seconds(_sub(work, "backlog")),
                    "enqueue": enqueue_ratio(_sub(work, "enqueue")), "ingest": postgres_ingest()}
+    figures["load"] = (load_before, os.getloadavg())
     report = _report(figures)
     RESULTS.write_text(report, encoding="utf-8")
     return report
@@ -193,6 +196,10 @@ def _sub(work: Path, name: str) -> Path:
     return path
 
 
+def _load(averages: tuple[float, float, float]) -> str:
+    return "/".join(f"{value:.2f}" for value in averages)
+
+
 def _report(f: dict) -> str:
     wire, enq, ingest = f["wire"], f["enqueue"], f["ingest"]
     ingest_line = ("skipped: " + ingest["skipped"]) if "skipped" in ingest else (
@@ -202,7 +209,8 @@ def _report(f: dict) -> str:
         "# bench/sync results", "",
         f"Recorded {datetime.now(timezone.utc).isoformat(timespec='seconds')} on {platform.node()} "
         f"({platform.machine()}, Python {platform.python_version()}). Each figure is from one run "
-        "of `python -m bench.sync`.", "",
+        "of `python -m bench.sync`. Load average (1/5/15 min) at the start "
+        f"{_load(f['load'][0])}, at the end {_load(f['load'][1])}, on {os.cpu_count()} CPUs.", "",
         f"1. Bytes per event on the wire at batch 500: {wire['request']:.1f} B/event for the whole "
         f"request in push format 2 (headers + body; body alone {wire['body']:.1f}); goal <= 60 "
         f"{'OK' if wire['request'] <= 60 else 'MISSED'}. Reply: {wire['reply']:.1f} B/event.",
