@@ -198,7 +198,7 @@ _NEXT_SEQ = ("(SELECT max(coalesce((SELECT max(seq) FROM outbox), 0), coalesce((
 _INSERT_SQL = (f"INSERT INTO outbox (seq, {', '.join(_COLUMNS)}) "
                f"VALUES ({_NEXT_SEQ}, {', '.join('?' * len(_COLUMNS))})")
 # Deleting the newest rows must not let their seqs come back: remember the highest deleted.
-SEQ_FLOOR_TRIGGER = f"""CREATE TRIGGER outbox_seq_floor AFTER DELETE ON outbox
+SEQ_FLOOR_TRIGGER = f"""CREATE TRIGGER IF NOT EXISTS outbox_seq_floor AFTER DELETE ON outbox
 WHEN OLD.seq > coalesce((SELECT max(seq) FROM outbox), 0)
 BEGIN
     INSERT INTO sync_state (key, value) VALUES ('{SEQ_FLOOR}', OLD.seq)

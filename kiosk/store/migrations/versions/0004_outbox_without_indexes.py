@@ -24,7 +24,7 @@ COLUMNS = ("seq, event_id, type, payload, payload_hash, wall_ms, clock_synced, b
            "state, attempts, last_error, created_at")
 SEQ_FLOOR = "outbox_seq_floor"
 # sync/outbox.py SEQ_FLOOR_TRIGGER, copied (as migrations must be)
-SEQ_FLOOR_TRIGGER = f"""CREATE TRIGGER outbox_seq_floor AFTER DELETE ON outbox
+SEQ_FLOOR_TRIGGER = f"""CREATE TRIGGER IF NOT EXISTS outbox_seq_floor AFTER DELETE ON outbox
 WHEN OLD.seq > coalesce((SELECT max(seq) FROM outbox), 0)
 BEGIN
     INSERT INTO sync_state (key, value) VALUES ('{SEQ_FLOOR}', OLD.seq)
