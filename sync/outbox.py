@@ -1,11 +1,11 @@
 """Kiosk-side outbox: events written in the caller's transaction, sent later by the worker.
 
 The kiosk's own Alembic migration creates these tables by copying the definitions below
-(SQLite; keep `sqlite_autoincrement` on `outbox`):
+(SQLite; keep the SEQ_FLOOR_TRIGGER on `outbox`):
 
-outbox         seq INTEGER PRIMARY KEY AUTOINCREMENT  -- per-device order, never reused
+outbox         seq INTEGER PRIMARY KEY                -- per-device order, never reused (below)
                event_id VARCHAR(36) NOT NULL           -- uuid4, the server's dedupe key
-                     CONSTRAINT uq_outbox_event_id UNIQUE
+                     (no index here: see OutboxEvent.event_id)
                type VARCHAR(64) NOT NULL               -- e.g. "parcel.stored"
                payload TEXT NOT NULL                   -- canonical JSON (protocol.canonical_json)
                payload_hash VARCHAR(64) NOT NULL       -- sha256 hex of payload
@@ -15,12 +15,17 @@ outbox         seq INTEGER PRIMARY KEY AUTOINCREMENT  -- per-device order, never
                      -- pending | accepted | duplicate | rejected | conflict
                attempts INTEGER NOT NULL DEFAULT 0, last_error TEXT NULL
                created_at DATETIME NOT NULL            -- naive UTC by the kiosk clock: display only
-               INDEX ix_outbox_state_seq (state, seq)
+               (no index on state: see pending_batch)
 sync_cursors   scope VARCHAR(32) PRIMARY KEY, cursor TEXT NOT NULL, updated_at DATETIME NOT NULL
 sync_state     key VARCHAR(64) PRIMARY KEY, value TEXT NOT NULL
 
 Never order or dedupe by wall time: a Raspberry Pi has no RTC. Order is `seq`; dedupe is
 `event_id`.
+
+A seq is never handed out twice. enqueue() takes one above both the highest row and the
+"outbox_seq_floor" in sync_state; the floor is raised by SEQ_FLOOR_TRIGGER when the newest
+rows are deleted, and by renumbering (queue_ops). This is what AUTOINCREMENT did, without
+rewriting its counter's page in every commit (kiosk migration 0004).
 """
 from __future__ import annotations
 
@@ -37,14 +42,15 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import (
+    DDL,
     BigInteger,
     Boolean,
     DateTime,
-    Index,
     Integer,
     MetaData,
     String,
     Text,
+    event,
     func,
     insert,
     select,
@@ -81,13 +87,14 @@ class OutboxBase(DeclarativeBase):
 
 class OutboxEvent(OutboxBase):
     __tablename__ = "outbox"
-    __table_args__ = (
-        Index("ix_outbox_state_seq", "state", "seq"),
-        {"sqlite_autoincrement": True},  # seq is never reused, even after deleting rows
-    )
+    # No secondary index and no AUTOINCREMENT (kiosk migration 0004): each was one
+    # more B-tree page written in every enqueue's commit, and enqueue runs in every parcel's
+    # transaction. Rows are found by seq, the primary key; see the module doc for seq.
 
     seq: Mapped[int] = mapped_column(Integer, primary_key=True)
-    event_id: Mapped[str] = mapped_column(String(36), unique=True)
+    # Not unique here: this kiosk makes the ids with uuid4 and the server's UNIQUE(event_id)
+    # is the dedupe.
+    event_id: Mapped[str] = mapped_column(String(36))
     type: Mapped[str] = mapped_column(String(64))
     payload: Mapped[str] = mapped_column(Text)
     payload_hash: Mapped[str] = mapped_column(String(64))
@@ -172,20 +179,12 @@ def enqueue(
         raise ValueError(problem)
     canonical = p.canonical_json(payload)
     now = clock()
-    values = dict(
-        event_id=str(uuid.uuid4()),
-        type=type,
-        payload=canonical,
-        payload_hash=hashlib.sha256(canonical.encode("utf-8")).hexdigest(),
-        wall_ms=now.wall_ms,
-        clock_synced=now.clock_synced,
-        boot_id=now.boot_id,
-        mono_ms=now.mono_ms,
-        state="pending",
-        attempts=0,
-        created_at=_utc_naive_now(),
-    )
-    return QueuedEvent(seq=_insert(session, values), **values)
+    created_at = _utc_naive_now()
+    event_id = str(uuid.uuid4())
+    digest = hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+    row = (event_id, type, canonical, digest, now.wall_ms, now.clock_synced, now.boot_id, now.mono_ms,
+           "pending", 0, created_at)
+    return QueuedEvent(_insert(session, row), *row)  # row is in QueuedEvent's field order
 
 
 # Every parcel stored or picked up passes here, and SQLAlchemy's statement execution cost
@@ -193,23 +192,30 @@ def enqueue(
 # straight to the driver, on the caller's connection and in its transaction.
 _COLUMNS = ("event_id", "type", "payload", "payload_hash", "wall_ms", "clock_synced", "boot_id",
             "mono_ms", "state", "attempts", "created_at")
-_INSERT_SQL = f"INSERT INTO outbox ({', '.join(_COLUMNS)}) VALUES ({', '.join('?' * len(_COLUMNS))})"
+SEQ_FLOOR = "outbox_seq_floor"  # sync_state key: no new event gets a seq at or below it
+_NEXT_SEQ = ("(SELECT max(coalesce((SELECT max(seq) FROM outbox), 0), coalesce((SELECT CAST(value AS INTEGER)"
+             f" FROM sync_state WHERE key = '{SEQ_FLOOR}'), 0)) + 1)")
+_INSERT_SQL = (f"INSERT INTO outbox (seq, {', '.join(_COLUMNS)}) "
+               f"VALUES ({_NEXT_SEQ}, {', '.join('?' * len(_COLUMNS))})")
+# Deleting the newest rows must not let their seqs come back: remember the highest deleted.
+SEQ_FLOOR_TRIGGER = f"""CREATE TRIGGER IF NOT EXISTS outbox_seq_floor AFTER DELETE ON outbox
+WHEN OLD.seq > coalesce((SELECT max(seq) FROM outbox), 0)
+BEGIN
+    INSERT INTO sync_state (key, value) VALUES ('{SEQ_FLOOR}', OLD.seq)
+    ON CONFLICT (key) DO UPDATE SET value = max(CAST(value AS INTEGER), OLD.seq);
+END"""
+event.listen(OutboxBase.metadata, "after_create", DDL(SEQ_FLOOR_TRIGGER).execute_if(dialect="sqlite"))
 _INSERT_EVENT = insert(OutboxEvent.__table__)
 
 
-def _insert(session: Session, values: dict[str, Any]) -> int:
+def _insert(session: Session, row: tuple[Any, ...]) -> int:
+    """Insert the values of _COLUMNS, in that order; returns the new row's seq."""
     connection = session.connection()  # begins the caller's transaction if it has not yet
     if connection.dialect.name != "sqlite":
-        return connection.execute(_INSERT_EVENT, values).inserted_primary_key[0]
-    row = {**values, "clock_synced": int(values["clock_synced"]),
-           # the text SQLAlchemy's SQLite DATETIME writes and reads
-           "created_at": values["created_at"].strftime("%Y-%m-%d %H:%M:%S.%f")}
-    cursor = connection.connection.cursor()
-    try:
-        cursor.execute(_INSERT_SQL, [row[column] for column in _COLUMNS])
-        return cursor.lastrowid
-    finally:
-        cursor.close()
+        return connection.execute(_INSERT_EVENT, dict(zip(_COLUMNS, row))).inserted_primary_key[0]
+    # The text SQLAlchemy's SQLite DATETIME writes and reads ("2026-11-27 20:14:29.000000").
+    created_at = row[-1].isoformat(" ", "microseconds")
+    return connection.connection.driver_connection.execute(_INSERT_SQL, (*row[:-1], created_at)).lastrowid
 
 
 def to_wire(row: OutboxEvent) -> p.Event:
@@ -227,12 +233,18 @@ def to_wire(row: OutboxEvent) -> p.Event:
 
 
 def pending_batch(
-    session: Session, limit: int = p.MAX_BATCH_EVENTS, max_bytes: int = p.MAX_BATCH_BYTES
+    session: Session, limit: int = p.MAX_BATCH_EVENTS, max_bytes: int = p.MAX_BATCH_BYTES,
+    after: int = 0,
 ) -> list[p.Event]:
     """The oldest pending events, in seq order, at most `limit` of them and `max_bytes` of
-    JSON (but always at least one, so an oversized event cannot wedge the queue)."""
+    JSON (but always at least one, so an oversized event cannot wedge the queue).
+
+    `after`: a seq at or below which no event is pending (0: none known). The scan walks the
+    table in seq order from there, as there is no index on state; a caller that keeps
+    `first seq of its last batch - 1` scans only the rows sent since (see push.Pusher)."""
     rows = session.scalars(
-        select(OutboxEvent).where(OutboxEvent.state == "pending").order_by(OutboxEvent.seq).limit(limit)
+        select(OutboxEvent).where(OutboxEvent.seq > after, OutboxEvent.state == "pending")
+        .order_by(OutboxEvent.seq).limit(limit)
     )
     batch: list[p.Event] = []
     size = 0
@@ -251,15 +263,15 @@ def mark_results(session: Session, response: p.BatchResponse) -> dict[str, int]:
     A result is applied only to a pending row with the same event_id AND seq. Events
     without a result stay pending and are sent again.
     """
-    by_id = {str(result.event_id): result for result in response.results}
+    # Found by seq (the primary key; event_id has no index on the kiosk), matched on both.
+    results = {(result.seq, str(result.event_id)): result for result in response.results}
     counts: dict[str, int] = {}
-    rows = session.scalars(
-        select(OutboxEvent).where(OutboxEvent.event_id.in_(by_id), OutboxEvent.state == "pending")
-    )
+    rows = session.scalars(select(OutboxEvent).where(
+        OutboxEvent.seq.in_({seq for seq, _ in results}), OutboxEvent.state == "pending"))
     for row in rows:
-        result = by_id[row.event_id]
-        if result.seq != row.seq:
-            log.warning("server answered seq %s for event %s (seq %s)", result.seq, row.event_id, row.seq)
+        result = results.get((row.seq, row.event_id))
+        if result is None:
+            log.warning("server's verdicts for seq %s are not about event %s", row.seq, row.event_id)
             continue
         row.state, row.last_error = result.status, result.reason
         row.attempts += 1

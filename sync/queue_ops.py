@@ -2,10 +2,10 @@
 technician (`kiosk queue`)."""
 from __future__ import annotations
 
-from sqlalchemy import func, select, text, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from sync.outbox import OutboxEvent
+from sync.outbox import SEQ_FLOOR, OutboxEvent, get_state, set_state
 
 
 def renumber_pending(session: Session, above: int) -> int:
@@ -20,20 +20,14 @@ def renumber_pending(session: Session, above: int) -> int:
     base = max(above, session.scalar(select(func.max(OutboxEvent.seq))) or 0)
     for offset, seq in enumerate(pending, start=1):
         session.execute(update(OutboxEvent).where(OutboxEvent.seq == seq).values(seq=base + offset))
-    _raise_autoincrement(session, base + len(pending))
+    _raise_seq_floor(session, base + len(pending))
     return len(pending)
 
 
-def _raise_autoincrement(session: Session, value: int) -> None:
-    """AUTOINCREMENT remembers its high-water mark in sqlite_sequence, which an UPDATE of the
-    key does not move; move it, so the next enqueue continues above the server's seqs."""
-    session.execute(text("UPDATE sqlite_sequence SET seq = :v WHERE name = 'outbox' AND seq < :v"),
-                    {"v": value})
-    session.execute(
-        text("INSERT INTO sqlite_sequence (name, seq) SELECT 'outbox', :v "
-             "WHERE NOT EXISTS (SELECT 1 FROM sqlite_sequence WHERE name = 'outbox')"),
-        {"v": value},
-    )
+def _raise_seq_floor(session: Session, value: int) -> None:
+    """The next enqueue continues above the server's seqs, even when nothing was pending."""
+    if value > int(get_state(session, SEQ_FLOOR) or 0):
+        set_state(session, SEQ_FLOOR, str(value))
 
 
 def events_in_state(session: Session, states: tuple[str, ...], limit: int = 100) -> list[OutboxEvent]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import platform
 import statistics
 import tempfile
@@ -104,12 +105,16 @@ def enqueue_ratio(work: Path, blocks: int = ENQUEUE_BLOCKS, rows: int = ENQUEUE_
 
     raw     sqlite3 BEGIN; INSERT of one small row; COMMIT (the baseline),
     ceiling sqlite3 BEGIN; INSERT of an outbox row; COMMIT: what the outbox's schema costs
-            by itself (the row, UNIQUE(event_id), the (state, seq) index and AUTOINCREMENT's
-            sqlite_sequence: four B-tree pages per commit where the baseline writes one),
+            by itself (since kiosk migration 0004 one B-tree page per commit, as the baseline,
+            but a row of ~300 bytes; it was four pages: the row, UNIQUE(event_id), the
+            (state, seq) index and AUTOINCREMENT's sqlite_sequence),
+    session the ceiling's INSERT on the driver connection of a Session transaction of the
+            kiosk's engine: what opening and committing a Session costs on top (the ceiling
+            for any enqueue that joins the caller's Session, as enqueue must),
     enqueue the kiosk's way: a Session transaction around enqueue() (validation, canonical
             JSON, hash, insert), committed.
 
-    fsync latency dominates all three and drifts with whatever else uses the disk, so they
+    fsync latency dominates them all and drifts with whatever else uses the disk, so they
     are timed in interleaved blocks (`blocks` rounds of `rows` commits each, the order
     rotating) and each figure is the median of the per-round ratios to the baseline."""
     import sqlite3
@@ -125,7 +130,7 @@ def enqueue_ratio(work: Path, blocks: int = ENQUEUE_BLOCKS, rows: int = ENQUEUE_
     raw.execute("PRAGMA journal_mode=WAL")
     raw.execute("PRAGMA synchronous=FULL")
     raw.execute("CREATE TABLE raw_rows (id INTEGER PRIMARY KEY, body TEXT)")
-    payloads = iter(realistic_payloads(2 * blocks * rows))
+    payloads = iter(realistic_payloads(3 * blocks * rows))
 
     def raw_block() -> float:
         start = time.perf_counter()
@@ -135,17 +140,29 @@ def enqueue_ratio(work: Path, blocks: int = ENQUEUE_BLOCKS, rows: int = ENQUEUE_
             raw.execute("COMMIT")
         return time.perf_counter() - start
 
+    def outbox_row() -> tuple[str, str, str, str]:
+        type_, payload = next(payloads)
+        text = json.dumps(payload, sort_keys=True)
+        return str(uuid.uuid4()), type_, text, hashlib.sha256(text.encode()).hexdigest()
+
+    insert_row = ("INSERT INTO outbox (event_id, type, payload, payload_hash, wall_ms, clock_synced, boot_id,"
+                  " mono_ms, state, attempts, created_at) VALUES (?, ?, ?, ?, 0, 1, 'b', 0, 'pending', 0, '')")
+
     def ceiling_block() -> float:
         start = time.perf_counter()
         for _ in range(rows):
-            _type, payload = next(payloads)
-            text = json.dumps(payload, sort_keys=True)
+            values = outbox_row()
             raw.execute("BEGIN")
-            raw.execute(
-                "INSERT INTO outbox (event_id, type, payload, payload_hash, wall_ms, clock_synced, boot_id,"
-                " mono_ms, state, attempts, created_at) VALUES (?, ?, ?, ?, 0, 1, 'b', 0, 'pending', 0, '')",
-                (str(uuid.uuid4()), _type, text, hashlib.sha256(text.encode()).hexdigest()))
+            raw.execute(insert_row, values)
             raw.execute("COMMIT")
+        return time.perf_counter() - start
+
+    def session_block() -> float:
+        start = time.perf_counter()
+        for _ in range(rows):
+            values = outbox_row()
+            with sessions.begin() as session:
+                session.connection().connection.driver_connection.execute(insert_row, values)
         return time.perf_counter() - start
 
     def enqueue_block() -> float:
@@ -156,10 +173,10 @@ def enqueue_ratio(work: Path, blocks: int = ENQUEUE_BLOCKS, rows: int = ENQUEUE_
                 enqueue(session, type=type_, payload=payload)
         return time.perf_counter() - start
 
-    timed: dict[str, list[float]] = {"raw": [], "ceiling": [], "enqueue": []}
-    order = [("raw", raw_block), ("ceiling", ceiling_block), ("enqueue", enqueue_block)]
+    order = [("raw", raw_block), ("ceiling", ceiling_block), ("session", session_block), ("enqueue", enqueue_block)]
+    timed: dict[str, list[float]] = {name: [] for name, _ in order}
     for block in range(blocks):
-        for name, run_block in order[block % 3:] + order[:block % 3]:
+        for name, run_block in order[block % len(order):] + order[:block % len(order)]:
             timed[name].append(run_block())
     raw.close()
     engine.dispose()
@@ -177,10 +194,12 @@ def main() -> str:
     from bench.sync.ingest import postgres_ingest
 
     bench_dir = Path(__file__).resolve().parent
+    load_before = os.getloadavg()  # the machine is shared: the figures move with its load
     with tempfile.TemporaryDirectory(dir=bench_dir, prefix=".work-") as tmp:  # a real disk, not tmpfs
         work = Path(tmp)
         figures = {"wire": bytes_per_event(_sub(work, "wire")), "backlog": backlog_seconds(_sub(work, "backlog")),
                    "enqueue": enqueue_ratio(_sub(work, "enqueue")), "ingest": postgres_ingest()}
+    figures["load"] = (load_before, os.getloadavg())
     report = _report(figures)
     RESULTS.write_text(report, encoding="utf-8")
     return report
@@ -192,6 +211,10 @@ def _sub(work: Path, name: str) -> Path:
     return path
 
 
+def _load(averages: tuple[float, float, float]) -> str:
+    return "/".join(f"{value:.2f}" for value in averages)
+
+
 def _report(f: dict) -> str:
     wire, enq, ingest = f["wire"], f["enqueue"], f["ingest"]
     ingest_line = ("skipped: " + ingest["skipped"]) if "skipped" in ingest else (
@@ -201,7 +224,8 @@ def _report(f: dict) -> str:
         "# bench/sync results", "",
         f"Recorded {datetime.now(timezone.utc).isoformat(timespec='seconds')} on {platform.node()} "
         f"({platform.machine()}, Python {platform.python_version()}). Each figure is from one run "
-        "of `python -m bench.sync`.", "",
+        "of `python -m bench.sync`. Load average (1/5/15 min) at the start "
+        f"{_load(f['load'][0])}, at the end {_load(f['load'][1])}, on {os.cpu_count()} CPUs.", "",
         f"1. Bytes per event on the wire at batch 500: {wire['request']:.1f} B/event for the whole "
         f"request in push format 2 (headers + body; body alone {wire['body']:.1f}); goal <= 60 "
         f"{'OK' if wire['request'] <= 60 else 'MISSED'}. Reply: {wire['reply']:.1f} B/event.",
@@ -213,7 +237,9 @@ def _report(f: dict) -> str:
         f"{enq['blocks']} interleaved blocks of {enq['rows']} commits: {enq['enqueue_low']:.2f}.."
         f"{enq['enqueue_high']:.2f}; goal >= 0.5) {'OK' if enq['enqueue_ratio'] >= 0.5 else 'MISSED'}. "
         f"The outbox row alone, inserted raw: {enq['ceiling']:,.0f}/s, ratio {enq['ceiling_ratio']:.2f} "
-        "(its four B-tree pages per commit: the ceiling for any enqueue on this schema).",
+        "(one B-tree page per commit, as the baseline: the ceiling for any enqueue on this schema). "
+        f"That insert inside a Session transaction of the kiosk's engine: {enq['session']:,.0f}/s, ratio "
+        f"{enq['session_ratio']:.2f} (the ceiling for any enqueue that joins the caller's Session).",
         "",
     ]
     return "\n".join(lines)

@@ -9,7 +9,7 @@ The parcel and door effects themselves are in parcel_effects.py.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -27,6 +27,8 @@ class EffectContext:
     device: Device
     parcels: dict[str, Parcel]  # every parcel the batch names that exists, by id
     now: datetime  # when the server received the batch
+    # parcel_transitions rows, inserted by ingest in one executemany after the parcels
+    transitions: list[dict[str, Any]] = field(default_factory=list)
 
 
 Effect = Callable[[EffectContext, Any, str], "str | None"]

@@ -25,7 +25,7 @@ from sync.server.notify_queue import (
     queue_parcel_notices,
     queue_staff_door_alarm,
 )
-from sync.server.parcel_models import Carrier, DoorAudit, ParcelTransition, PreAdvice
+from sync.server.parcel_models import Carrier, DoorAudit, PreAdvice
 
 if TYPE_CHECKING:
     from sync.server.effects import EffectContext
@@ -169,8 +169,9 @@ def withdraw_pre_advice(session: Session, advice: PreAdvice, now: datetime) -> N
 
 
 def _transition(ctx: EffectContext, parcel: Parcel, event_id: str) -> None:
-    ctx.session.add(ParcelTransition(parcel_id=parcel.parcel_id, event_id=event_id,
-                                     state=parcel.state, at=ctx.now))
+    """One ParcelTransition row; ingest inserts the batch's rows together, after the parcels."""
+    ctx.transitions.append({"parcel_id": parcel.parcel_id, "event_id": event_id,
+                            "state": parcel.state, "at": ctx.now})
 
 
 def _audit(ctx: EffectContext, kind: str, event_id: str, **fields: object) -> None:

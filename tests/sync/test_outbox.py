@@ -91,6 +91,25 @@ def test_pending_batch_is_bounded_ordered_and_only_pending(kiosk_sessions) -> No
     assert event.payload == stored("P0") and event.payload_hash == p.payload_hash(stored("P0"))
 
 
+def test_pending_batch_starts_after_a_seq_known_to_have_nothing_pending(kiosk_sessions) -> None:
+    with kiosk_sessions.begin() as session:
+        for i in range(5):
+            enqueue(session, type="parcel.stored", payload=stored(f"P{i}"))
+    with kiosk_sessions() as session:
+        assert [e.seq for e in pending_batch(session, after=3)] == [4, 5]
+        assert [e.seq for e in pending_batch(session, after=0)] == [1, 2, 3, 4, 5]
+
+
+def test_deleting_the_newest_events_does_not_free_their_seqs(kiosk_sessions) -> None:
+    with kiosk_sessions.begin() as session:
+        for i in range(4):
+            enqueue(session, type="parcel.stored", payload=stored(f"P{i}"))
+    with kiosk_sessions.begin() as session:
+        session.execute(delete(OutboxEvent).where(OutboxEvent.seq >= 2))
+    with kiosk_sessions.begin() as session:
+        assert enqueue(session, type="parcel.stored", payload=stored("P9")).seq == 5
+
+
 def verdict(events: list[p.Event], statuses: list[str], seq_shift: int = 0) -> p.BatchResponse:
     return p.BatchResponse(
         results=[p.EventResult(event_id=e.event_id, seq=e.seq + seq_shift, status=s,
