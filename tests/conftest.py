@@ -15,10 +15,18 @@ OUTPUT_DIR = ROOT / "test-output"
 LONGEST_FIRST = ("tests/ui/test_screenshots.py",)  # about 4 minutes, four times the next longest
 
 
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups
 def pytest_collection_modifyitems(items: list) -> None:
     """The longest tests start first: under pytest-xdist, one collected last would run alone
-    at the end while the other worker sits idle."""
+    at the end while the other worker sits idle.
+
+    The PostgreSQL tests all run on one worker: the change feed serves a row only once every
+    transaction older than it has ended, cluster-wide (sync/server/feed.py), so a test holding
+    a write transaction open on one worker would hold back another worker's feed."""
     items.sort(key=lambda item: item.nodeid.split("::")[0] not in LONGEST_FIRST)
+    for item in items:
+        if item.get_closest_marker("postgres"):
+            item.add_marker(pytest.mark.xdist_group("postgres"))
 
 
 @contextmanager
