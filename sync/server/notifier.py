@@ -1,7 +1,8 @@
 """The notifier: sends queued SMS/e-mail, schedules reminders, alerts video services' on-duty
 contacts (duty_alerts.py), reports to carriers' webhooks, purges personal data and applies
-the directory's retention (retention.py). One round
-is `Notifier.run_once()` (tests, `kiosk-central notify run-once`); `NotifierThread` repeats it in the background of `kiosk-central serve`.
+the directory's retention (retention.py). One round is `Notifier.run_once()` (tests,
+`kiosk-central notify run-once`); `NotifierThread` repeats it in the background of
+`kiosk-central serve`.
 
 Sending happens outside any transaction. Before a message is sent it is claimed by moving its
 next_attempt_at forward by a lease (a conditional UPDATE), so two notifiers never send the same
