@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Callable
 
 from kiosk.services.codes import CODE_LENGTH
 from kiosk.services.errors import N_
+from kiosk.services.outcomes import DoorFault, LockedOut
 from kiosk.ui.presenters.base import Message, Presenter, Runner
 from kiosk.ui.presenters.code_entry import CodeEntry
 from kiosk.ui.startup import ServicesNotReady
@@ -48,8 +49,6 @@ class PickupPresenter(Presenter):
         self.alarm: Message | None = None  # a door left open: shown above everything else
         self.message = INSTRUCTION
         if seconds := self._seconds_locked():
-            from kiosk.services.pickup import LockedOut
-
             self.phase = LOCKED
             self.message = Message.from_error(LockedOut(seconds), UNEXPECTED)
         self.changed()
@@ -143,9 +142,6 @@ class PickupPresenter(Presenter):
 
     def _failed(self, error: BaseException) -> None:
         self.opened, self.alarm = [], None  # what is shown must be this attempt's doors, not the last one's
-        from kiosk.services.doors import DoorFault  # loaded by now: the services raised it
-        from kiosk.services.pickup import LockedOut
-
         self.phase = LOCKED if isinstance(error, LockedOut) else FAULT if isinstance(error, DoorFault) else ENTRY
         self._show(Message.from_error(error, UNEXPECTED))
 

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from kiosk.services.browsing import BrowserLauncher, video_policy
 from kiosk.services.errors import N_
+from kiosk.services.outcomes import BookingStatus
 from kiosk.ui.presenters.base import Message, Runner
 from kiosk.ui.presenters.browser_visit import (
     CHOOSING, UNEXPECTED, BrowserVisitPresenter, Post, local_when,
@@ -144,8 +145,6 @@ class VideoPresenter(BrowserVisitPresenter):
                   lambda error: self._show(Message.from_error(error, UNEXPECTED)))
 
     def _booking_found(self, lookup: BookingLookup) -> None:
-        from kiosk.services.directory import BookingStatus  # loaded by now: it answered
-
         if lookup.status is BookingStatus.UNKNOWN:
             self._wrong_codes += 1
             if self._wrong_codes >= MAX_WRONG_CODES:
