@@ -8,7 +8,6 @@ on their dates.
 """
 from __future__ import annotations
 
-import enum
 import json
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -19,6 +18,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from kiosk.services.localtime import SERVICE_POINT_TIME
+from kiosk.services.outcomes import BookingStatus
 from kiosk.store.directory_models import DirectoryRow
 from kiosk.store.pulled import added, newer_upserts
 from sync import protocol as p
@@ -46,13 +46,6 @@ class Opening:
 class VideoService:
     data: p.VideoServiceData
     opening: Opening
-
-
-class BookingStatus(str, enum.Enum):
-    NOW = "now"            # within its window: go to the room
-    EARLY = "early"        # too early; `appointment.starts_at` says when
-    OVER = "over"          # it has ended
-    UNKNOWN = "unknown"    # no meeting with this code here
 
 
 @dataclass(frozen=True)

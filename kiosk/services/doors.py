@@ -22,7 +22,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from hardware.devices.locker import CompartmentState, LockAddress, Locker
 from hardware.errors import HardwareError, OutcomeUnknown
 from kiosk.config import Compartment
-from kiosk.services.errors import N_, UserFacingError
+from kiosk.services.errors import N_
+from kiosk.services.outcomes import DoorFault
 from kiosk.store.models import DoorOpening
 from sync.outbox import OutboxEvent, enqueue
 
@@ -31,14 +32,6 @@ LEFT_OPEN_AFTER_S = 60.0
 DOOR_FAILED = N_("Facket {compartment} gick inte att öppna. Inget har ändrats. Fråga personalen.")
 DOOR_UNKNOWN = N_("Vi vet inte om facket {compartment} öppnades. Titta efter om luckan är öppen och kontakta personalen.")
 RESIDENT = "resident"
-
-
-class DoorFault(UserFacingError):
-    """A door did not open (or may not have): nothing about its parcel changed."""
-
-    def __init__(self, message: str, compartment: Compartment, outcome: str) -> None:
-        super().__init__(message, compartment=compartment.id)
-        self.compartment, self.outcome = compartment, outcome
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,7 @@ from kiosk.services import codes
 from kiosk.services.doors import Closed, Doors, LEFT_OPEN_AFTER_S, LeftOpen
 from kiosk.services.errors import N_, UserFacingError
 from kiosk.services.lockout import Lockout
+from kiosk.services.outcomes import StoredParcel
 from kiosk.services.parcel_base import (ParcelContext, local_today, recipient_payload, utc_now, waiting)
 from kiosk.services.phone import normalise_phone
 from kiosk.services.pickup import PickupDesk
@@ -70,19 +71,6 @@ class OpenedForDropOff:
     @property
     def tracking_id(self) -> str:
         return self.intake.tracking_id
-
-
-@dataclass(frozen=True)
-class StoredParcel:
-    parcel_id: str
-    compartment_id: str | None  # None: held at the counter
-    pickup_code: str
-    tracking_id: str = ""
-    deadline: str | None = None
-
-    @property
-    def held_at_counter(self) -> bool:
-        return self.compartment_id is None
 
 
 class ParcelService:

@@ -15,6 +15,7 @@ from kiosk.config import Compartment
 from kiosk.services.doors import RESIDENT, Closed, DoorFault
 from kiosk.services.errors import N_, UserFacingError
 from kiosk.services.lockout import Lockout
+from kiosk.services.outcomes import LOCKED_TEXT, LockedOut  # noqa: F401  (LOCKED_TEXT: still importable from here)
 from kiosk.services.parcel_base import ParcelContext, matching_code, utc_now
 from kiosk.services.staff import StaffMember
 from kiosk.store.models import Parcel, ParcelState, PickupAttempt
@@ -23,15 +24,8 @@ from sync.protocol import PICKUP_CODE_PATTERN, QR_PICKUP_PREFIX
 
 WRONG_CODE = N_("Koden stämmer inte. Kontrollera koden i ditt meddelande och försök igen.")
 UNKNOWN_QR = N_("QR-koden känns inte igen. Visa QR-koden från ditt meddelande eller skriv koden.")
-LOCKED_TEXT = N_("För många fel koder. Vänta {minutes} minuter eller fråga personalen.")
 NOT_AT_COUNTER = N_("Koden gäller inget paket som väntar vid disken.")
 _CODE = re.compile(PICKUP_CODE_PATTERN)
-
-
-class LockedOut(UserFacingError):
-    def __init__(self, seconds: int) -> None:
-        super().__init__(LOCKED_TEXT, minutes=max(1, (seconds + 59) // 60))
-        self.seconds = seconds
 
 
 @dataclass(frozen=True)

@@ -1,23 +1,17 @@
 """Staff badges: a UID on the card reader opens staff mode when the server lists it."""
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Sequence
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from kiosk.services.outcomes import StaffMember
 from kiosk.store.models import StaffCard
 from kiosk.store.pulled import added, newer_upserts
 from sync.protocol import Change, card_uid_sha256
 
 STAFF_SCOPE = "staff"
-
-
-@dataclass(frozen=True)
-class StaffMember:
-    name: str
-    id: str = ""  # the server's id of the badge: who stored, handed over or returned a parcel
 
 
 class StaffDirectory:

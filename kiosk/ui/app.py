@@ -387,7 +387,7 @@ class KioskApp(App):
         self.session.notice = None  # typing means the last notice has been read
         pickup.press_digit(digit)
         if self.session.speech_used:
-            self.speech.say(spoken_code_progress(len(pickup.digits), pickup.code_length, self.tr))
+            self.speech.say(spoken_code_progress(len(pickup.code.digits), pickup.code.length, self.tr))
 
     # -- devices and lifecycle -----------------------------------------------------------------
 

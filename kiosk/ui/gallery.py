@@ -113,7 +113,9 @@ class Gallery:
     @staticmethod
     def _example_flows(session) -> None:
         """Mid-flow states with the longest texts each screen shows."""
-        session.pickup.digits = "123"
+        session.pickup.code.clear()
+        for digit in "123":
+            session.pickup.code.press(digit)
         session.pickup.message = Message.of(WRONG_CODE, "error")
         staff = session.staff_mode
         staff.staff_name, staff.phase = "Anna", STORED
@@ -141,7 +143,8 @@ class Gallery:
 
 def _door_open(session, alarm: bool = False) -> None:
     pickup = session.pickup
-    pickup.phase, pickup.digits = pickup_view.DOOR_OPEN, ""
+    pickup.phase = pickup_view.DOOR_OPEN
+    pickup.code.clear()
     pickup.opened = [ParcelForPickup("example", Compartment(id="A3", board=0, lock=3))]
     pickup.message = Message.of(pickup_view.TAKE_PARCEL, "success", compartments="A3")
     pickup.alarm = Message.of(pickup_view.LEFT_OPEN, "error", compartment="A3") if alarm else None
@@ -151,7 +154,8 @@ def _door_open(session, alarm: bool = False) -> None:
 
 def _pickup_message(phase: str, message: Message):
     def show(session) -> None:
-        session.pickup.phase, session.pickup.digits, session.notice = phase, "", None
+        session.pickup.phase, session.notice = phase, None
+        session.pickup.code.clear()
         session.pickup.message = message
         session.pickup.changed()
     return show
@@ -173,7 +177,8 @@ def _staff_held(session) -> None:
 
 def _counter(session) -> None:
     counter = session.counter
-    counter.phase, counter.digits, counter.handed = counter_view.HANDED, "", "CP473124829SE"
+    counter.phase, counter.handed = counter_view.HANDED, "CP473124829SE"
+    counter.code.clear()
     counter.message = Message.of(counter_view.HAND_OVER, "success", tracking_ids="CP473124829SE")
     counter.changed()
 

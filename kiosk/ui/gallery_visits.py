@@ -74,14 +74,17 @@ def prepare(session, state: str) -> str:
         visit.online, visit.last_online = not state.endswith("offline"), now - timedelta(minutes=47)
         visit.set_online = lambda *_args: None  # the app's connectivity poll must not undo the state
         visit.phase, visit.message = CHOOSING, None
-    video.services, video.digits = example_video_services(now), ""
+    video.services = example_video_services(now)
+    video.code.clear()
     eservices.services, eservices.category = example_e_services(), None
     eservices.chosen_id, eservices.on_phone = None, False
     for visit in (video, eservices):
         visit._directory = ExampleDirectory()
         visit._loads += 1  # what the reset before this state asked for is stale now
     if state == "booking":
-        video.phase, video.digits = BOOKING, "123"
+        video.phase = BOOKING
+        for digit in "123":
+            video.code.press(digit)
         starts = (now + timedelta(days=1)).replace(hour=9, minute=30)
         video.message = Message.of(BOOKING_EARLY, "error", when=local_when(starts, now))
     elif state == "in_call":

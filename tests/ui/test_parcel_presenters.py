@@ -87,7 +87,7 @@ def test_five_wrong_codes_lock_the_keypad_until_the_pause_is_over(sessions, lock
         runner.drain()
     assert pickup.phase == LOCKED and "För många" in pickup.message.text
     pickup.press_digit("1")
-    assert pickup.digits == ""  # the keypad is paused
+    assert pickup.code.digits == ""  # the keypad is paused
     session = SessionPresenter(staff=StaffDirectory(sessions), home=HomePresenter(), pickup=pickup,
                                staff_mode=StaffPresenter(parcels, runner), run=runner)
     session.screen = PICKUP

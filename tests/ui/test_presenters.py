@@ -63,10 +63,10 @@ def test_keypad_masks_digits_and_limits_length(parcels, runner) -> None:
     pickup = PickupPresenter(parcels, runner)
     for digit in "1234567":
         pickup.press_digit(digit)
-    assert pickup.digits == "123456"
-    assert pickup.masked_code == "• • • • • •"
+    assert pickup.code.digits == "123456"
+    assert pickup.code.shown == "• • • • • •"
     pickup.erase()
-    assert pickup.masked_code == "• • • • • _"
+    assert pickup.code.shown == "• • • • • _"
     pickup.submit()
     assert pickup.phase == ENTRY and pickup.message.kind == "error"  # too short: told, nothing checked
     assert runner.queue == []
@@ -79,7 +79,7 @@ def test_pickup_flow_opens_waits_and_completes(parcels, locker_bus, runner) -> N
     for digit in code:
         pickup.press_digit(digit)
     pickup.submit()
-    assert pickup.phase == CHECKING and pickup.digits == ""
+    assert pickup.phase == CHECKING and pickup.code.digits == ""
     runner.step()
     assert pickup.phase == DOOR_OPEN and pickup.compartment_ids == "A1"
     bus.set_item(0, 1, False)
@@ -153,7 +153,7 @@ def test_a_known_staff_card_opens_staff_mode_and_ending_clears_everything(parcel
     session.card_presented("04 A1 B2 C3")
     assert session.screen == STAFF and session.staff_mode.staff_name == "Anna"
     session.end_session()
-    assert session.screen == ATTRACT and session.pickup.digits == "" and session.staff_mode.staff_name == ""
+    assert session.screen == ATTRACT and session.pickup.code.digits == "" and session.staff_mode.staff_name == ""
 
 
 def test_staff_cannot_leave_while_a_door_is_open(parcels, locker_bus, runner) -> None:

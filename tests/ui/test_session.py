@@ -35,7 +35,7 @@ def test_language_switch_keeps_the_flow(parcels, sessions) -> None:
     session.pickup.press_digit("4")
     session.go(LANGUAGE)
     session.choose_language("fi")
-    assert session.screen == PICKUP and session.language == "fi" and session.pickup.digits == "4"
+    assert session.screen == PICKUP and session.language == "fi" and session.pickup.code.digits == "4"
 
 
 def test_help_returns_to_where_the_person_was(parcels, sessions) -> None:
@@ -63,7 +63,7 @@ def test_idle_reset_clears_inputs_language_and_display_mode(parcels, sessions) -
     session.tick(71)
     assert session.idle_state == WARNING
     session.tick(40 + 30 + session.idle.warning_s)
-    assert session.screen == ATTRACT and session.pickup.digits == ""
+    assert session.screen == ATTRACT and session.pickup.code.digits == ""
     assert session.language == "sv" and not session.large_text and not session.high_contrast
 
 

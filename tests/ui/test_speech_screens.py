@@ -39,6 +39,6 @@ def test_code_entry_is_spoken_without_the_digits(language, parcels, sessions) ->
     tr = Translator(language)
     for digit in "405162":
         session.pickup.press_digit(digit)
-        entered = session.pickup.digits
+        entered = session.pickup.code.digits
         said = spoken_text(session, tr, "Lanthandeln")
         assert entered not in said and not re.search(r"\d{2,}", said)

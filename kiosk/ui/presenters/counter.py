@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 from kiosk.services.codes import CODE_LENGTH
 from kiosk.services.errors import N_
 from kiosk.ui.presenters.base import Message, Presenter, Runner
+from kiosk.ui.presenters.code_entry import CodeEntry
 from kiosk.ui.presenters.pickup import UNEXPECTED
 
 if TYPE_CHECKING:  # the services import SQLAlchemy: not on the start-up path
@@ -22,37 +23,32 @@ class CounterPresenter(Presenter):
     def __init__(self, parcels: ParcelService, run: Runner, *, code_length: int = CODE_LENGTH) -> None:
         super().__init__()
         self._parcels, self._run = parcels, run
-        self.code_length = code_length
+        self.code = CodeEntry(code_length)
         self.member = None
         self.reset()
 
     def reset(self) -> None:
-        self.phase, self.digits, self.handed = ENTRY, "", ""
+        self.phase, self.handed = ENTRY, ""
+        self.code.clear()
         self.message = Message.of(COUNTER_INSTRUCTION)
         self.changed()
 
-    @property
-    def masked_code(self) -> str:
-        return " ".join("•" * len(self.digits) + "_" * (self.code_length - len(self.digits)))
-
     def press_digit(self, digit: str) -> None:
-        if self.phase != CHECKING and digit.isdigit() and len(self.digits) < self.code_length:
-            self.phase, self.digits = ENTRY, self.digits + digit
+        if self.phase != CHECKING and self.code.press(digit):
+            self.phase = ENTRY
             self.changed()
 
     def erase(self) -> None:
-        if self.digits:
-            self.digits = self.digits[:-1]
+        if self.code.erase():
             self.changed()
 
     def submit(self) -> None:
-        if self.phase != CHECKING and len(self.digits) == self.code_length:
-            code, self.digits = self.digits, ""
-            self._check(code)
+        if self.phase != CHECKING and self.code.complete:
+            self._check(self.code.take())
 
     def scanned(self, text: str) -> None:
         if self.phase != CHECKING:
-            self.digits = ""
+            self.code.clear()
             self._check(str(text))
 
     def _check(self, text: str) -> None:

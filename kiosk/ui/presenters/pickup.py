@@ -10,7 +10,9 @@ from typing import TYPE_CHECKING, Callable
 
 from kiosk.services.codes import CODE_LENGTH
 from kiosk.services.errors import N_
+from kiosk.services.outcomes import DoorFault, LockedOut
 from kiosk.ui.presenters.base import Message, Presenter, Runner
+from kiosk.ui.presenters.code_entry import CodeEntry
 from kiosk.ui.startup import ServicesNotReady
 
 if TYPE_CHECKING:  # the services import SQLAlchemy: not on the start-up path (see _lazy)
@@ -33,7 +35,7 @@ class PickupPresenter(Presenter):
         super().__init__()
         self._parcels = parcels
         self._run = run
-        self.code_length = code_length
+        self.code = CodeEntry(code_length)
         self._stop = threading.Event()
         self.reset()
 
@@ -41,14 +43,12 @@ class PickupPresenter(Presenter):
         self._stop.set()
         self._stop = threading.Event()
         self.phase = ENTRY
-        self.digits = ""
+        self.code.clear()
         self.via = "code"
         self.opened: list[ParcelForPickup] = []
         self.alarm: Message | None = None  # a door left open: shown above everything else
         self.message = INSTRUCTION
         if seconds := self._seconds_locked():
-            from kiosk.services.pickup import LockedOut
-
             self.phase = LOCKED
             self.message = Message.from_error(LockedOut(seconds), UNEXPECTED)
         self.changed()
@@ -59,11 +59,6 @@ class PickupPresenter(Presenter):
             return self._parcels.pickup.lockout.seconds_left()
         except ServicesNotReady:
             return None
-
-    @property
-    def masked_code(self) -> str:
-        """Shows how many digits are typed, never which (someone may be looking)."""
-        return " ".join("•" * len(self.digits) + "_" * (self.code_length - len(self.digits)))
 
     @property
     def compartment_ids(self) -> str:
@@ -79,31 +74,29 @@ class PickupPresenter(Presenter):
         return self.phase in (ENTRY, DONE, FAULT)
 
     def press_digit(self, digit: str) -> None:
-        if not self.accepts_input or not digit.isdigit() or len(self.digits) >= self.code_length:
+        if not self.accepts_input or not self.code.press(digit):
             return
         self.phase = ENTRY
-        self.digits += digit
         self.message = INSTRUCTION  # a new attempt: the last error has been read
         self.changed()
 
     def erase(self) -> None:
-        if self.phase == ENTRY and self.digits:
-            self.digits = self.digits[:-1]
+        if self.phase == ENTRY and self.code.erase():
             self.changed()
 
     def submit(self) -> None:
         if not self.accepts_input:
             return
-        if len(self.digits) != self.code_length:
-            self._show(Message.of(N_("Koden har {count} siffror."), "error", count=self.code_length))
+        if not self.code.complete:
+            self._show(Message.of(N_("Koden har {count} siffror."), "error", count=self.code.length))
             return
-        code, self.digits = self.digits, ""
+        code = self.code.take()
         self._check(lambda: self._parcels.pickup.parcels_for_code(code), "code")
 
     def scanned(self, text: str) -> None:
         """The notification's QR held to the scanner: same as typing its code."""
         if self.accepts_input:
-            self.digits = ""
+            self.code.clear()
             self._check(lambda: self._parcels.pickup.parcels_for_qr(text), "qr")
 
     def _check(self, find, via: str) -> None:
@@ -149,9 +142,6 @@ class PickupPresenter(Presenter):
 
     def _failed(self, error: BaseException) -> None:
         self.opened, self.alarm = [], None  # what is shown must be this attempt's doors, not the last one's
-        from kiosk.services.doors import DoorFault  # loaded by now: the services raised it
-        from kiosk.services.pickup import LockedOut
-
         self.phase = LOCKED if isinstance(error, LockedOut) else FAULT if isinstance(error, DoorFault) else ENTRY
         self._show(Message.from_error(error, UNEXPECTED))
 

@@ -42,7 +42,7 @@ def _home(session, tr, _place):
 
 def _pickup(session, tr, _place):
     pickup = session.pickup
-    progress = spoken_code_progress(len(pickup.digits), pickup.code_length, tr)
+    progress = spoken_code_progress(len(pickup.code.digits), pickup.code.length, tr)
     if pickup.phase != "entry":
         progress = ""  # a pause, an open door or a fault: what to do now, not the keypad
     hint = tr(texts.KEYPAD_HINT) if pickup.phase == "entry" else ""

@@ -6,7 +6,7 @@ from kiosk.ui.presenters import texts
 from kiosk.ui.presenters.base import Message
 from kiosk.ui.presenters import eservices as e
 from kiosk.ui.presenters.eservices import CATEGORY_NAMES
-from kiosk.ui.presenters.video import BOOKING, CODE_LENGTH, pick
+from kiosk.ui.presenters.video import BOOKING, pick
 
 
 def message_text(message: Message | None, tr) -> str:
@@ -22,7 +22,7 @@ def video(session, tr, _place):
     visit = session.video
     parts = [tr(texts.TITLES["video"]), message_text(visit.offline_message, tr), message_text(visit.message, tr)]
     if visit.phase == BOOKING:
-        return [*parts, spoken_code_progress(len(visit.digits), CODE_LENGTH, tr), tr(texts.KEYPAD_HINT)]
+        return [*parts, spoken_code_progress(len(visit.code.digits), visit.code.length, tr), tr(texts.KEYPAD_HINT)]
     language = tr.language if hasattr(tr, "language") else "sv"
     return [*parts, *(f"{pick(tile.names, language)}: {message_text(tile.subtitle, tr)}." for tile in visit.tiles)]
 

@@ -6,12 +6,12 @@ import threading
 from typing import TYPE_CHECKING
 
 from kiosk.services.errors import N_
+from kiosk.services.outcomes import StaffMember, StoredParcel
 from kiosk.ui.presenters.base import Message, Presenter, Runner
 from kiosk.ui.presenters.pickup import LEFT_OPEN, UNEXPECTED
 
 if TYPE_CHECKING:  # the services import SQLAlchemy: not on the start-up path
-    from kiosk.services.parcels import Barcode, Intake, OpenedForDropOff, ParcelService, StoredParcel
-    from kiosk.services.staff import StaffMember
+    from kiosk.services.parcels import Barcode, Intake, OpenedForDropOff, ParcelService
 
 SCAN, OPENING, PHONE, DOOR_OPEN, STORING, STORED = "scan", "opening", "phone", "door_open", "storing", "stored"
 STORED_TEXT = N_("Paketet ligger i fack {compartment}. Skanna nästa paket.")
@@ -45,8 +45,6 @@ class StaffPresenter(Presenter):
         self.changed()
 
     def begin(self, member: StaffMember | str) -> None:
-        from kiosk.services.staff import StaffMember
-
         self.member = member if isinstance(member, StaffMember) else StaffMember(member)
         self.reset()
 
@@ -116,8 +114,6 @@ class StaffPresenter(Presenter):
         self._run(lambda: self._parcels.place(intake, member), self._placed, self._failed)
 
     def _placed(self, placed: OpenedForDropOff | StoredParcel) -> None:
-        from kiosk.services.parcels import StoredParcel
-
         if isinstance(placed, StoredParcel):
             self._stored(placed)
             return

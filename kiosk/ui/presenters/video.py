@@ -9,10 +9,12 @@ from typing import TYPE_CHECKING
 
 from kiosk.services.browsing import BrowserLauncher, video_policy
 from kiosk.services.errors import N_
+from kiosk.services.outcomes import BookingStatus
 from kiosk.ui.presenters.base import Message, Runner
 from kiosk.ui.presenters.browser_visit import (
     CHOOSING, UNEXPECTED, BrowserVisitPresenter, Post, local_when,
 )
+from kiosk.ui.presenters.code_entry import CodeEntry
 
 if TYPE_CHECKING:  # the directory imports SQLAlchemy: not on the start-up path
     from kiosk.services.directory import BookingLookup, Directory, VideoService
@@ -52,6 +54,7 @@ class VideoPresenter(BrowserVisitPresenter):
     def __init__(self, directory: Directory | None, launcher: BrowserLauncher, run: Runner, post: Post,
                  clock, *, village: str, on_visit_end=None, monotonic=time.monotonic) -> None:
         super().__init__(launcher, run, post, clock, on_visit_end, monotonic)
+        self.code = CodeEntry(CODE_LENGTH, masked=False)  # shown: a booking code opens no door
         self._wrong_codes = 0
         self._paused_until = 0.0
         self._directory = directory
@@ -59,17 +62,12 @@ class VideoPresenter(BrowserVisitPresenter):
         self.village = village
         self.language = "sv"
         self.services: list[VideoService] = []
-        self.digits = ""
 
     @property
     def tiles(self) -> list[ServiceTile]:
         now = self._clock()
         return [ServiceTile(s.data.id, s.data.name, _subtitle(s, now), s.opening.open_now)
                 for s in self.services]
-
-    @property
-    def masked_code(self) -> str:
-        return " ".join(self.digits + "_" * (CODE_LENGTH - len(self.digits)))
 
     def load(self) -> None:
         if self._directory is None:
@@ -113,42 +111,40 @@ class VideoPresenter(BrowserVisitPresenter):
         if self.offline_message is not None:
             self._show(self.offline_message)
             return
-        self.phase, self.digits, self.message = BOOKING, "", Message.of(BOOKING_HINT)
+        self.phase, self.message = BOOKING, Message.of(BOOKING_HINT)
+        self.code.clear()
         self.changed()
 
     def close_booking(self) -> None:
         if self.phase == BOOKING:
-            self.phase, self.digits, self.message = CHOOSING, "", None
+            self.phase, self.message = CHOOSING, None
+            self.code.clear()
             self.changed()
 
     def press_digit(self, digit: str) -> None:
-        if self.phase == BOOKING and digit.isdigit() and len(self.digits) < CODE_LENGTH:
-            self.digits += digit
+        if self.phase == BOOKING and self.code.press(digit):
             self.message = Message.of(BOOKING_HINT)
             self.changed()
 
     def erase(self) -> None:
-        if self.phase == BOOKING and self.digits:
-            self.digits = self.digits[:-1]
+        if self.phase == BOOKING and self.code.erase():
             self.changed()
 
     def submit(self) -> None:
         if self.phase != BOOKING or self._directory is None:
             return
         if self._monotonic() < self._paused_until:
-            self.digits = ""
+            self.code.clear()
             self._show(Message.of(BOOKING_PAUSED, "error"))
             return
-        if len(self.digits) != CODE_LENGTH:
-            self._show(Message.of(N_("Koden har {count} siffror."), "error", count=CODE_LENGTH))
+        if not self.code.complete:
+            self._show(Message.of(N_("Koden har {count} siffror."), "error", count=self.code.length))
             return
-        code, self.digits = self.digits, ""
+        code = self.code.take()
         self._run(lambda: self._directory.find_booking(code), self._booking_found,
                   lambda error: self._show(Message.from_error(error, UNEXPECTED)))
 
     def _booking_found(self, lookup: BookingLookup) -> None:
-        from kiosk.services.directory import BookingStatus  # loaded by now: it answered
-
         if lookup.status is BookingStatus.UNKNOWN:
             self._wrong_codes += 1
             if self._wrong_codes >= MAX_WRONG_CODES:
@@ -173,7 +169,7 @@ class VideoPresenter(BrowserVisitPresenter):
         return super().back()
 
     def reset(self) -> None:
-        self.digits = ""
+        self.code.clear()
         super().reset()
         self.load()
 

@@ -29,7 +29,7 @@ class PickupScreen(KioskScreen):
         if pickup.phase == LOCKED:
             return ""
         if pickup.phase == ENTRY or not pickup.opened:
-            return pickup.masked_code
+            return pickup.code.shown
         if pickup.opened:
             return self.tr("Fack {compartment}", compartment=pickup.compartment_ids)
         return ""

@@ -19,4 +19,4 @@ class StaffCounterScreen(KioskScreen):
     def refresh(self, counter) -> None:
         self.show_message(self.ids.message, counter.message)
         self.ids.keypad.disabled = counter.phase == CHECKING
-        self.ids.code.text = counter.masked_code
+        self.ids.code.text = counter.code.shown

@@ -24,7 +24,7 @@ class VideoScreen(BrowserVisitScreen):
 
     def update_body(self, video) -> None:
         if video.phase == BOOKING and self._code_label is not None:
-            self._code_label.text = video.masked_code
+            self._code_label.text = video.code.shown
 
     def fill_body(self, video) -> None:
         self._code_label = None
@@ -55,8 +55,8 @@ class VideoScreen(BrowserVisitScreen):
 
     @staticmethod
     def _code(video) -> MessageLabel:
-        return MessageLabel(probe_id="code", font_role="code", bold=True, text=video.masked_code,
-                            fit_chars=max(11, len(video.masked_code)))
+        return MessageLabel(probe_id="code", font_role="code", bold=True, text=video.code.shown,
+                            fit_chars=max(11, len(video.code.shown)))
 
     def _keypad(self, video) -> Keypad:
         keypad = Keypad(erase_text=self.tr("Radera"), ok_text=self.tr("OK"), pos_hint={"top": 1})
