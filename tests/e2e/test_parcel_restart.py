@@ -12,7 +12,6 @@ from tests.e2e.system import wait_until
 pytestmark = [pytest.mark.e2e, pytest.mark.ui]
 
 
-
 def test_killed_mid_pickup_then_restarted_settles_from_the_sensors(tmp_path, x_display, processes, output_dir):
     system = start_parcel_system(tmp_path, x_display, processes, output_dir)
     sim, ui = system.sim, system.ui
