@@ -55,8 +55,8 @@ def directory_router(ctx: ServerContext) -> APIRouter:
 
     @router.get("/usage.html")
     async def usage_page(authorization: AuthHeader = None) -> Response:
-        page = await run_in_threadpool(run, authorization,
-                                       lambda s, now: render_html(usage.aggregate(s), now))
+        page = await run_in_threadpool(
+            run, authorization, lambda s, now: render_html(usage.aggregate(s), now, usage.service_names(s)))
         return Response(page, media_type="text/html; charset=utf-8")
 
     @router.get("/appointments")

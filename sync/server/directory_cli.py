@@ -247,11 +247,11 @@ def usage_report(ctx: click.Context, csv_file, html_file) -> None:
     if csv_file is None and html_file is None:
         raise click.UsageError("give --csv FILE and/or --html FILE")
     with _transaction(ctx) as session:
-        rows = u.aggregate(session)
+        rows, names = u.aggregate(session), u.service_names(session)
     if csv_file is not None:
         csv_file.write(u.to_csv(rows))
     if html_file is not None:
-        html_file.write(render_html(rows, _now()))
+        html_file.write(render_html(rows, _now(), names))
 
 
 def register(main: click.Group) -> None:

@@ -2,8 +2,9 @@
 time), kind, service and language, for the report page and the region's CSV export.
 
 Computed at read time from the events table (the record) plus the weekly totals of events
-that retention.py rolled up and deleted after the retention period (usage_weeks). A week is the ISO week of the server's estimate of
-when the visit ended (`occurred_at`, see clocks.py), in Europe/Stockholm.
+that retention.py rolled up and deleted after the retention period (usage_weeks). A week is
+the ISO week of the server's estimate of when the visit ended (`occurred_at`, see
+clocks.py), in Europe/Stockholm.
 """
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from sync import protocol as p
-from sync.server.directory_models import UsageWeek
+from sync.server.directory_models import DirectoryEntry, UsageWeek
 from sync.server.models import Device, EventRow
 
 LOCAL = ZoneInfo(p.DIRECTORY_TIMEZONE)
@@ -46,6 +47,24 @@ class UsageRow:
     @property
     def minutes(self) -> float:
         return round(self.seconds / 60, 1)
+
+
+# The directory entity whose name a usage kind's service id refers to.
+ENTITY_OF_KIND = {"video": p.ENTITY_VIDEO_SERVICE, "booked_video": p.ENTITY_VIDEO_SERVICE,
+                  "e_service": p.ENTITY_E_SERVICE}
+
+
+def service_names(session: Session) -> dict[tuple[str, str], str]:
+    """Swedish names by (usage kind, service id), for the report page. A service removed from
+    the directory keeps its name (the row stays, marked deleted): old weeks still read."""
+    names = {}
+    for entry in session.scalars(select(DirectoryEntry)):
+        data = json.loads(entry.data)
+        name = (data.get("name") or data.get("title") or {}).get("sv")
+        for kind, entity in ENTITY_OF_KIND.items():
+            if entity == entry.kind and name:
+                names[(kind, entry.entry_id)] = name
+    return names
 
 
 def iso_week(moment: datetime) -> str:

@@ -19,7 +19,9 @@ OUTCOME_LABELS = {"done": "Klar", "idle": "Tidsgräns", "exited": "Lämnade", "c
                   "hung": "Hängde sig", "failed": "Startade inte", "reset": "Avbröts", "phone": "Till mobilen"}
 
 
-def render_html(rows: list[UsageRow], generated_at: datetime) -> str:
+def render_html(rows: list[UsageRow], generated_at: datetime,
+                names: dict[tuple[str, str], str] | None = None) -> str:
+    """`names`: services' names by (kind, id) (usage.service_names); an id without one is shown as is."""
     return f"""<!doctype html>
 <html lang="sv"><head><meta charset="utf-8"><title>Servicepunkt – användning</title>
 <style>
@@ -35,7 +37,7 @@ svg text {{ font-size: 13px; }}
 <h2>Besök per vecka</h2>
 {_chart(rows)}
 <h2>Alla rader</h2>
-{_table(rows)}
+{_table(rows, names or {})}
 </body></html>
 """
 
@@ -59,13 +61,14 @@ def _chart(rows: list[UsageRow]) -> str:
             f'height="{height}">{"".join(bars)}</svg>')
 
 
-def _table(rows: list[UsageRow]) -> str:
+def _table(rows: list[UsageRow], names: dict[tuple[str, str], str]) -> str:
     head = [escape(h) for h in ("Servicepunkt", "Vecka", "Slag", "Tjänst", "Språk", "Besök", "Minuter",
                                 "Större text", "Kontrast", "Uppläsning")]
     head += [f'<abbr title="outcome_{o}">{escape(OUTCOME_LABELS.get(o, o))}</abbr>' for o in OUTCOMES]
     lines = ["<table><thead><tr>" + "".join(f"<th>{h}</th>" for h in head) + "</tr></thead><tbody>"]
     for row in rows:
-        cells = (row.service_point, row.week, KIND_LABELS.get(row.kind, row.kind), row.service, row.language,
+        cells = (row.service_point, row.week, KIND_LABELS.get(row.kind, row.kind),
+                 names.get((row.kind, row.service), row.service), row.language,
                  row.visits, row.minutes,
                  row.large_text, row.high_contrast, row.speech, *(row.outcomes[o] for o in OUTCOMES))
         lines.append("<tr>" + "".join(f"<td>{escape(str(cell))}</td>" for cell in cells) + "</tr>")

@@ -14,10 +14,12 @@ from sync import protocol as p
 from sync.outbox import OutboxBase, enqueue
 from sync.server import admin_tokens
 from sync.server.db import make_engine, make_session_factory
-from sync.server.usage import aggregate, to_csv
+from sync.server.directory import put_entry
+from sync.server.usage import aggregate, service_names, to_csv
 from sync.server.usage_report import render_html
 from sync.worker import SyncWorker
 from tests.sync.helpers import OTHER_SP, SP
+from tests.sync.test_directory import SKATT
 
 WHEN = {  # local Swedish time in the comments
     "tue": datetime(2026, 11, 24, 9, 0, tzinfo=UTC),    # Tue 24 Nov 10:00, week 48
@@ -109,13 +111,15 @@ def test_the_admin_api_serves_the_same_csv_and_needs_a_token(synced):
 
 
 def test_the_report_page_renders_in_a_real_browser(synced, output_dir):
+    with synced.sessions.begin() as session:
+        put_entry(session, "e_service", SKATT, synced.clock())  # named; "fk" is not in the directory
     with synced.sessions() as session:
-        page = render_html(aggregate(session), synced.clock())
+        page = render_html(aggregate(session), synced.clock(), service_names(session))
     assert page.count("<tr>") == 1 + 5  # header + one row per aggregate
     assert '>2026-W48</text><rect' in page and '>5</text>' in page and '>4</text>' in page  # per week
     assert page.count("<th>") == 10 + 8  # every outcome has its column, named in Swedish with its CSV code
     assert '<th><abbr title="outcome_phone">Till mobilen</abbr></th>' in page
-    assert "<td>E-tjänst</td><td>deklaration</td>" in page
+    assert "<td>E-tjänst</td><td>Deklarera</td>" in page and "<td>Videosamtal</td><td>fk</td>" in page
     assert "<td>3.4</td><td>0</td><td>1</td><td>0</td><td>1</td><td>1</td><td>0</td><td>0</td><td>0</td>" \
         "<td>0</td><td>0</td><td>1</td></tr>" in page  # the e-service row, its phone visit last
     report = output_dir / "usage.html"
