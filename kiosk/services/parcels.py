@@ -137,10 +137,16 @@ class ParcelService:
     def watch_found_open(self, compartment_ids: Sequence[str], *, stop: threading.Event,
                          on_closed: Callable[[str], None] | None = None) -> list[str] | None:
         """The doors `upkeep.reconcile()` found open: reported, watched until each is closed
-        (`on_closed` gets each one's id as it closes); None if stopped first."""
+        (`on_closed` gets each one's id as it closes); None if stopped first. A closed door's
+        parcel is settled at once (picked up, or still inside), not at the next start."""
         known = [self._ctx.by_id[c] for c in compartment_ids if c in self._ctx.by_id]
-        closed = self.doors.watch_found_open(
-            known, stop=stop, on_closed=None if on_closed is None else lambda door: on_closed(door.compartment.id))
+
+        def settle(door) -> None:
+            self.upkeep.reconcile()
+            if on_closed is not None:
+                on_closed(door.compartment.id)
+
+        closed = self.doors.watch_found_open(known, stop=stop, on_closed=settle)
         return None if closed is None else [door.compartment.id for door in closed]
 
     def complete_drop_off(self, opened: OpenedForDropOff, closed: Closed | None = None) -> StoredParcel:

@@ -169,6 +169,29 @@ def test_a_door_found_open_at_restart_is_reported_once_and_watched_until_closed(
         thread.join(10)
     [payload] = left_open_events(sessions)
     assert payload["compartment"] == "A1" and payload["open_for_s"] >= 0
+    with sessions() as session:  # settled when the door closed, not at the next start
+        parcel = session.get(Parcel, stored.parcel_id)
+        assert (parcel.state, parcel.door_pending) == ("stored", None)
+
+
+def test_a_parcel_taken_while_its_door_stood_open_is_picked_up_when_the_door_closes(
+        parcels, locker, locker_bus, sessions) -> None:
+    bus = locker_bus[0]
+    stored = store_one(parcels, bus, s10("47312482"))
+    parcels.pickup.open_for_pickup(parcels.pickup.parcels_for_code(stored.pickup_code))
+    restarted = restart(sessions, locker)
+    thread, closed, _result, stop = watch_in_background(restarted, restarted.upkeep.reconcile().open_doors)
+    try:
+        bus.set_item(0, 1, False)
+        bus.close_door(0, 1)
+        thread.join(10)
+    finally:
+        stop.set()
+        thread.join(10)
+    assert closed == ["A1"]
+    with sessions() as session:
+        assert session.get(Parcel, stored.parcel_id).state == "picked_up"
+    assert [kind for kind, _ in outbox(sessions)].count("parcel.picked_up") == 1
 
 
 def test_a_door_the_stopped_run_already_reported_is_not_reported_again(parcels, locker, locker_bus, sessions) -> None:
