@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 from collections.abc import Iterator
@@ -15,18 +16,34 @@ OUTPUT_DIR = ROOT / "test-output"
 LONGEST_FIRST = ("tests/ui/test_screenshots.py",)  # about 4 minutes, four times the next longest
 
 
-@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups
+# The PostgreSQL variant of a test, by its id: the database_url fixture's param "postgres",
+# alone ("[postgres]") or with others ("[postgres-bearer]"). The scheduler below sees only ids.
+POSTGRES_ID = re.compile(r"[\[-]postgres[\]-]")
+
+
 def pytest_collection_modifyitems(items: list) -> None:
     """The longest tests start first: under pytest-xdist, one collected last would run alone
-    at the end while the other worker sits idle.
-
-    The PostgreSQL tests all run on one worker: the change feed serves a row only once every
-    transaction older than it has ended, cluster-wide (sync/server/feed.py), so a test holding
-    a write transaction open on one worker would hold back another worker's feed."""
+    at the end while the other worker sits idle."""
     items.sort(key=lambda item: item.nodeid.split("::")[0] not in LONGEST_FIRST)
-    for item in items:
-        if item.get_closest_marker("postgres"):
-            item.add_marker(pytest.mark.xdist_group("postgres"))
+    for item in items:  # the scheduler's rule must match the marker, or a test runs unguarded
+        if bool(item.get_closest_marker("postgres")) != bool(POSTGRES_ID.search(item.nodeid)):
+            raise pytest.UsageError(f"{item.nodeid}: marked postgres or named so, but not both")
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config, log):
+    """Every PostgreSQL test on one worker. The change feed serves a row only once every write
+    transaction older than it has ended, across the whole cluster (sync/server/feed.py), so a
+    transaction open in one worker's test held back another worker's pull (a flake in CI).
+    (pytest-xdist's own `xdist_group` marks do nothing under pytest 9: they rename the node
+    ids, which pytest 9 no longer lets a plugin do.)"""
+    from xdist.scheduler import LoadScopeScheduling
+
+    class PostgresOnOneWorker(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return "postgres" if POSTGRES_ID.search(nodeid) else nodeid
+
+    return PostgresOnOneWorker(config, log)
 
 
 @contextmanager
