@@ -40,7 +40,8 @@ RUNS = 9  # the machine is shared: medians of more runs are steadier
 CODE = "246810"
 PANEL = (1280, 800)  # both windows: same size, same place
 TAP_AT = (PANEL[0] // 2, PANEL[1] // 2)  # the attract screen's one big button covers this
-HELLO = """
+# Both baseline apps open a PANEL-sized window at the screen's corner, as the kiosk does.
+WINDOW_AT_ORIGIN = """
 import os, sys
 os.environ["KIVY_NO_ARGS"] = "1"
 from kivy.config import Config
@@ -49,6 +50,8 @@ Config.set("graphics", "height", "%d")
 Config.set("graphics", "position", "custom")
 Config.set("graphics", "left", "0")
 Config.set("graphics", "top", "0")
+""" % PANEL
+HELLO = WINDOW_AT_ORIGIN + """
 from kivy.app import App
 from kivy.clock import Clock
 from kivy.uix.button import Button
@@ -59,22 +62,14 @@ class Hello(App):
         button.bind(on_press=lambda *_: Clock.schedule_once(lambda dt: open(sys.argv[1], "w").write("tapped"), 0))
         return button
 Hello().run()
-""" % PANEL
+"""
 
 
 # The same-run baseline for frames: a bare Kivy app whose tap switches between a start button
 # and a keypad screen (stock ScreenManager, Label, Buttons), timed by the kiosk's own frame
 # instrument so that both are measured alike.
-HELLO_FRAMES = """
-import os, sys
+HELLO_FRAMES = WINDOW_AT_ORIGIN + """
 from pathlib import Path
-os.environ["KIVY_NO_ARGS"] = "1"
-from kivy.config import Config
-Config.set("graphics", "width", "%d")
-Config.set("graphics", "height", "%d")
-Config.set("graphics", "position", "custom")
-Config.set("graphics", "left", "0")
-Config.set("graphics", "top", "0")
 from kivy.app import App
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.button import Button
@@ -103,7 +98,7 @@ class Hello(App):
         FrameStats(Path(sys.argv[1]), lambda: manager.current)
         return manager
 Hello().run()
-""" % PANEL
+"""
 
 
 @contextmanager
