@@ -46,6 +46,20 @@ def pytest_xdist_make_scheduler(config, log):
     return PostgresOnOneWorker(config, log)
 
 
+@pytest.fixture
+def central(tmp_path: Path):
+    """The central server on a throwaway SQLite file, with one service point, for the kiosk
+    CLI and provisioning tests (tests/sync has its own, on SQLite and on PostgreSQL)."""
+    from sync.server.db import upgrade
+    from tests.sync.helpers import Central  # the server's modules load only where used
+
+    server = Central(f"sqlite:///{tmp_path / 'central.db'}")
+    upgrade(server.database_url)
+    server.add_service_point()
+    yield server.start()
+    server.close()
+
+
 @contextmanager
 def xvfb_display() -> Iterator[str]:
     """A private Xvfb server for as long as the block runs; yields its DISPLAY (":N")."""

@@ -6,10 +6,8 @@ systemd it is ready (a real notify socket), keeps pinging the watchdog, and sync
 """
 from __future__ import annotations
 
-import os
 import socket
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -20,22 +18,12 @@ from kiosk.config import load_config
 from kiosk.services.runtime import open_database
 from kiosk.store.models import StaffCard as KioskStaff
 from sync.outbox import enqueue
-from sync.server.db import upgrade
 from sync.server.models import Device, EventRow, Token
 from tests.e2e.system import KIOSK, Processes, wait_until
 from tests.sync.helpers import Central
 
 pytestmark = [pytest.mark.e2e, pytest.mark.ui]
 ROOT = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture
-def central(tmp_path: Path):
-    server = Central(f"sqlite:///{tmp_path / 'central.db'}")
-    upgrade(server.database_url)
-    server.add_service_point()
-    yield server.start()
-    server.close()
 
 
 @pytest.fixture

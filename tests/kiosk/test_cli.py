@@ -29,16 +29,6 @@ def test_every_command_has_help(path: tuple[str, ...]) -> None:
     assert (command.help or "").strip(), f"kiosk {' '.join(path)} has no help text"
 
 
-@pytest.fixture
-def central(tmp_path: Path):
-    server = Central(f"sqlite:///{tmp_path / 'central.db'}")
-    from sync.server.db import upgrade
-    upgrade(server.database_url)
-    server.add_service_point()
-    yield server.start()
-    server.close()
-
-
 @pytest.fixture(scope="module")
 def locker_port():
     with SimulatorSet(devices=("locker",)) as sims:

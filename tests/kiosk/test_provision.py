@@ -16,18 +16,8 @@ from click.testing import CliRunner
 from hardware.sim.runner import SimulatorSet
 from kiosk.cli.main import cli
 from kiosk.config import load_config
-from sync.server.db import upgrade
 from sync.server.models import Device
-from tests.sync.helpers import SP, Central
-
-
-@pytest.fixture
-def central(tmp_path: Path):
-    server = Central(f"sqlite:///{tmp_path / 'central.db'}")
-    upgrade(server.database_url)
-    server.add_service_point()
-    yield server.start()
-    server.close()
+from tests.sync.helpers import SP
 
 
 @pytest.fixture(scope="module")
