@@ -26,7 +26,7 @@ def rule(role: str, port) -> str:
     """One udev line for PORT (a pyserial ListPortInfo) as /dev/servicepunkt/ROLE."""
     if port.vid is None:
         raise NoUsbDevice(f"{port.device} is not a USB device")
-    match = [f'SUBSYSTEM=="tty"', f'ATTRS{{idVendor}}=="{port.vid:04x}"', f'ATTRS{{idProduct}}=="{port.pid:04x}"']
+    match = ['SUBSYSTEM=="tty"', f'ATTRS{{idVendor}}=="{port.vid:04x}"', f'ATTRS{{idProduct}}=="{port.pid:04x}"']
     if port.serial_number:
         match.append(f'ATTRS{{serial}}=="{port.serial_number}"')
     elif port.location:

@@ -59,7 +59,9 @@ class SimPanel(BoxLayout):
         try:
             action()
         except OSError as error:
-            Clock.schedule_once(lambda _dt: setattr(self.status, "text", f"simulators unreachable: {error}"))
+            # The text now: Python unbinds `error` when the except block ends, before the callback runs.
+            text = f"simulators unreachable: {error}"
+            Clock.schedule_once(lambda _dt: setattr(self.status, "text", text))
 
     def _refresh(self) -> None:
         self._in_background(lambda: self._show(self.control.state()))

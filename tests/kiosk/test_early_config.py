@@ -3,16 +3,13 @@ the whole file to the schema until the first screen answers. The two readings mu
 from __future__ import annotations
 
 import copy
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from kiosk.config import parse_config
-from kiosk.early_config import ConfigError, read_config_file, ui_config
+from kiosk.early_config import ui_config
 
 LOCKER = {"port": "/dev/ttyUSB0", "compartments": [{"id": "A1", "board": 0, "lock": 1, "size": "S"}]}
 VALID = [

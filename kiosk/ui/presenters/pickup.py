@@ -6,7 +6,7 @@ open raises an alarm until it closes; too many wrong codes pause the keypad, sho
 from __future__ import annotations
 
 import threading
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING
 
 from kiosk.services.codes import CODE_LENGTH
 from kiosk.services.errors import N_
