@@ -39,7 +39,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import (
     DDL,
@@ -135,7 +135,8 @@ def boot_id() -> str:
 
 def read_clock() -> p.Clock:
     wall_ms = time.time_ns() // 1_000_000
-    return p.Clock(
+    # Built without validation (once per enqueue): both readings are >= 0, the id <= 64 chars.
+    return p.Clock.model_construct(
         wall_ms=max(wall_ms, 0),
         clock_synced=wall_ms >= CLOCK_PLAUSIBLE_AFTER_MS,
         boot_id=boot_id(),
@@ -147,8 +148,7 @@ def _utc_naive_now() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
 
 
-@dataclass(frozen=True)
-class QueuedEvent:
+class QueuedEvent(NamedTuple):  # a tuple: made in every enqueue, cheaper than a dataclass
     """What enqueue() wrote: the outbox row's values, its seq assigned."""
 
     seq: int

@@ -16,6 +16,7 @@ def _database(obj):
     try:
         yield config, sessions
     finally:
+        sessions.close()
         engine.dispose()
 
 

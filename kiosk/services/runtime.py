@@ -74,7 +74,7 @@ def build_runtime(config: KioskConfig) -> KioskRuntime:
     from kiosk.services.usage import UsageRecorder
 
     engine, sessions = open_database(config)
-    closers: list[Callable[[], None]] = [engine.dispose]
+    closers: list[Callable[[], None]] = [engine.dispose, sessions.close]  # run last to first
     worker = build_sync_worker(config, sessions)
     if worker is not None:
         closers.append(worker.stop)
