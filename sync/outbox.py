@@ -208,9 +208,17 @@ event.listen(OutboxBase.metadata, "after_create", DDL(SEQ_FLOOR_TRIGGER).execute
 _INSERT_EVENT = insert(OutboxEvent.__table__)
 
 
+# session.info key: the Connection whose transaction the Session is joined to, where a session
+# factory runs transactions that way (kiosk.store.db.KioskSessions). enqueue() writes there,
+# so a transaction that only enqueues never starts the Session's own transaction.
+JOINED_CONNECTION = "joined_connection"
+
+
 def _insert(session: Session, row: tuple[Any, ...]) -> int:
     """Insert the values of _COLUMNS, in that order; returns the new row's seq."""
-    connection = session.connection()  # begins the caller's transaction if it has not yet
+    connection = session.info.get(JOINED_CONNECTION)
+    if connection is None:
+        connection = session.connection()  # begins the caller's transaction if it has not yet
     if connection.dialect.name != "sqlite":
         return connection.execute(_INSERT_EVENT, dict(zip(_COLUMNS, row))).inserted_primary_key[0]
     # The text SQLAlchemy's SQLite DATETIME writes and reads ("2026-11-27 20:14:29.000000").

@@ -11,6 +11,8 @@ from alembic.config import Config
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
+from sync.outbox import JOINED_CONNECTION
+
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 
 
@@ -36,15 +38,23 @@ def session_factory(engine: Engine) -> KioskSessions:
 
 
 class KioskSessions(sessionmaker[Session]):
-    """A sessionmaker whose begin() reuses one Session and connection per thread.
+    """A sessionmaker whose begin() keeps one Session and connection per thread and runs each
+    transaction on that connection, with the Session joined to it.
 
-    Every parcel stored or picked up commits through begin(), and making a Session, checking
-    a connection out of the pool and handing both back cost more than SQLite's whole commit
-    on fast storage (bench/sync figure 4). So each thread keeps its own: the identity map is
-    emptied when each transaction ends, exactly as closing a Session would, so no row read
-    in one transaction is served stale in the next. A begin() nested in another on the same
-    thread gets a Session of its own, as before. Calling the factory still makes a new
-    Session.
+    Every parcel stored or picked up commits through begin(), and on fast storage making a
+    Session, checking a connection out of the pool and running the Session's own
+    transaction cost more than SQLite's whole commit (bench/sync figure 4). So:
+
+    - each thread keeps its Session and connection; the identity map is emptied when each
+      transaction ends, exactly as closing a Session would, so no row read in one
+      transaction is served stale in the next;
+    - the transaction is the connection's. The Session joins it when the caller first uses
+      it ("rollback_only": its commit flushes, its rollback rolls the whole transaction
+      back), and enqueue() writes on the connection itself (outbox.JOINED_CONNECTION), so
+      a transaction that only enqueues an event never starts the Session's machinery.
+
+    A begin() nested in another on the same thread gets a Session of its own, as before.
+    Calling the factory still makes a new, ordinary Session.
     """
 
     def __init__(self, engine: Engine, **options) -> None:
@@ -64,8 +74,10 @@ class KioskSessions(sessionmaker[Session]):
         session = self._thread_session()
         self._local.busy = True
         try:
-            with session.begin():
+            with session.info[JOINED_CONNECTION].begin():  # commits unless an error escapes
                 yield session
+                if session.in_transaction():  # the caller used the Session: flush its changes
+                    session.commit()
         except BaseException:
             self._drop_thread_session()  # a broken connection must not serve the next one
             raise
@@ -88,14 +100,16 @@ class KioskSessions(sessionmaker[Session]):
             connection = self._engine.connect()
             with self._held_lock:
                 self._held.append(connection)
-            session = self._local.session = Session(bind=connection, **self._options)
+            session = Session(bind=connection, join_transaction_mode="rollback_only", **self._options)
+            session.info[JOINED_CONNECTION] = connection
+            self._local.session = session
         return session
 
     def _drop_thread_session(self) -> None:
         session = self._local.__dict__.pop("session", None)
         if session is None:
             return
-        connection = session.bind
+        connection = session.info[JOINED_CONNECTION]
         session.close()
         with self._held_lock:
             if connection in self._held:

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from kiosk.store import db
-from sync.outbox import SyncState, get_state, set_state
+from sync.outbox import OutboxEvent, SyncState, enqueue, get_state, set_state
 
 
 @pytest.fixture
@@ -90,3 +90,45 @@ def test_close_ends_every_threads_connection(sessions):
     assert main.closed and held.closed
     with sessions.begin() as session:  # a new one is opened on demand
         assert get_state(session, "k") == "v"
+
+
+def _outbox_types(sessions) -> list[str]:
+    with sessions() as session:
+        return session.scalars(select(OutboxEvent.type).order_by(OutboxEvent.seq)).all()
+
+
+USAGE = {"kind": "video", "service_id": "fk", "language": "sv", "duration_s": 60, "large_text": False,
+         "high_contrast": False, "speech": False, "outcome": "done"}
+
+
+def test_an_event_on_its_own_is_written_without_starting_the_sessions_transaction(sessions):
+    with sessions.begin() as session:
+        enqueue(session, type="usage.visit", payload=USAGE)
+        assert not session.in_transaction()  # the connection's transaction holds the row
+    assert _outbox_types(sessions) == ["usage.visit"]
+
+
+def test_the_sessions_rows_and_the_event_commit_together(sessions):
+    with sessions.begin() as session:
+        set_state(session, "parcel", "stored")
+        enqueue(session, type="usage.visit", payload=USAGE)
+        assert session.in_transaction()
+    with sessions.begin() as session:
+        assert get_state(session, "parcel") == "stored"
+    assert _outbox_types(sessions) == ["usage.visit"]
+
+
+@pytest.mark.parametrize("session_first", [True, False], ids=["session-then-event", "event-then-session"])
+def test_an_error_loses_the_sessions_rows_and_the_event_alike(sessions, session_first):
+    with pytest.raises(RuntimeError), sessions.begin() as session:
+        if session_first:
+            set_state(session, "parcel", "stored")
+            session.flush()
+        enqueue(session, type="usage.visit", payload=USAGE)
+        if not session_first:
+            set_state(session, "parcel", "stored")
+            session.flush()
+        raise RuntimeError("door jammed")
+    assert _outbox_types(sessions) == []
+    with sessions.begin() as session:
+        assert get_state(session, "parcel") is None
