@@ -22,7 +22,7 @@ from kivy.uix.gridlayout import GridLayout  # noqa: E402
 from kivy.uix.label import Label  # noqa: E402
 
 from hardware.protocols.barcode import s10_check_digit  # noqa: E402
-from hardware.sim.control import SimControl  # noqa: E402
+from hardware.sim.control import SimControl, SimControlError  # noqa: E402
 
 UNKNOWN_CARD = "0BADCAFE"
 
@@ -58,7 +58,7 @@ class SimPanel(BoxLayout):
     def _safely(self, action) -> None:
         try:
             action()
-        except OSError as error:
+        except SimControlError as error:  # what SimControl raises when the simulators are gone
             # The text now: Python unbinds `error` when the except block ends, before the callback runs.
             text = f"simulators unreachable: {error}"
             Clock.schedule_once(lambda _dt: setattr(self.status, "text", text))
