@@ -335,6 +335,7 @@ class SyncModel(RuleBasedStateMachine):
 
     def _check_after_quiescence(self) -> None:
         self.world.reset_link()  # link faults off; delayed requests were delivered already
+        self.kiosk.be_patient()
         drain(self.kiosk.worker, self.kiosk.sessions)
         self._round(CLEAN_ROUND)  # a full round after the push drained: pull catches up
         assert self.last_round.ok, self.kiosk.worker.status().last_error
