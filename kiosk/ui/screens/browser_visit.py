@@ -7,6 +7,7 @@ from kiosk.ui.presenters.base import Message
 from kiosk.ui.presenters.browser_visit import IN_BROWSER, STARTING
 from kiosk.ui.screens.base import KioskScreen
 from kiosk.ui.widgets.controls import Tile
+from kiosk.ui.widgets.tiles import TileGrid  # noqa: F401 - the kv rules use it
 
 
 class BrowserVisitScreen(KioskScreen):

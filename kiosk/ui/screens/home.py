@@ -1,6 +1,7 @@
 from kiosk.ui.presenters import texts
 from kiosk.ui.screens.base import KioskScreen
 from kiosk.ui.widgets.controls import Tile
+from kiosk.ui.widgets.tiles import TileGrid  # noqa: F401 - the kv rules use it
 
 
 class HomeScreen(KioskScreen):
