@@ -132,6 +132,13 @@ def left_open_events(sessions) -> list[dict]:
     return [payload for kind, payload in outbox(sessions) if kind == "door.left_open"]
 
 
+def stored_and_opened(parcels, bus):
+    """A parcel stored in A1 (COMPARTMENTS[0]), its door then opened for the pickup."""
+    stored = store_one(parcels, bus, s10("47312482"))
+    parcels.pickup.open_for_pickup(parcels.pickup.parcels_for_code(stored.pickup_code))
+    return stored
+
+
 def watch_in_background(service, compartment_ids):
     """The app's worker: watches the doors reconcile found open, each closing handed over."""
     closed, result, stop = [], [], threading.Event()
@@ -151,8 +158,7 @@ def wait_for(condition, what: str) -> None:
 def test_a_door_found_open_at_restart_is_reported_once_and_watched_until_closed(
         parcels, locker, locker_bus, sessions) -> None:
     bus = locker_bus[0]
-    stored = store_one(parcels, bus, s10("47312482"))
-    parcels.pickup.open_for_pickup(parcels.pickup.parcels_for_code(stored.pickup_code))
+    stored = stored_and_opened(parcels, bus)
     restarted = restart(sessions, locker)
     report = restarted.upkeep.reconcile()
     assert report.open_doors == ["A1"] and left_open_events(sessions) == []  # reconcile itself reports nothing
@@ -177,8 +183,7 @@ def test_a_door_found_open_at_restart_is_reported_once_and_watched_until_closed(
 def test_a_parcel_taken_while_its_door_stood_open_is_picked_up_when_the_door_closes(
         parcels, locker, locker_bus, sessions) -> None:
     bus = locker_bus[0]
-    stored = store_one(parcels, bus, s10("47312482"))
-    parcels.pickup.open_for_pickup(parcels.pickup.parcels_for_code(stored.pickup_code))
+    stored = stored_and_opened(parcels, bus)
     restarted = restart(sessions, locker)
     thread, closed, _result, stop = watch_in_background(restarted, restarted.upkeep.reconcile().open_doors)
     try:
@@ -195,10 +200,8 @@ def test_a_parcel_taken_while_its_door_stood_open_is_picked_up_when_the_door_clo
 
 
 def test_a_door_the_stopped_run_already_reported_is_not_reported_again(parcels, locker, locker_bus, sessions) -> None:
-    stored = store_one(parcels, locker_bus[0], s10("47312482"))
-    found = parcels.pickup.parcels_for_code(stored.pickup_code)
-    parcels.pickup.open_for_pickup(found)
-    parcels.doors.report_left_open(found[0].compartment, 60)  # past the grace time, then the kiosk died
+    stored = stored_and_opened(parcels, locker_bus[0])
+    parcels.doors.report_left_open(COMPARTMENTS[0], 60)  # past the grace time, then the kiosk died
     restarted = restart(sessions, locker)
     thread, closed, result, stop = watch_in_background(restarted, restarted.upkeep.reconcile().open_doors)
     locker_bus[0].close_door(0, 1)
@@ -207,5 +210,5 @@ def test_a_door_the_stopped_run_already_reported_is_not_reported_again(parcels, 
     assert closed == ["A1"] and len(left_open_events(sessions)) == 1
     # A new opening of the same door left open is a new report.
     parcels.pickup.open_for_pickup(parcels.pickup.parcels_for_code(stored.pickup_code))
-    parcels.doors.report_left_open(found[0].compartment, 60)
+    parcels.doors.report_left_open(COMPARTMENTS[0], 60)
     assert len(left_open_events(sessions)) == 2
