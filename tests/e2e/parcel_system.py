@@ -94,6 +94,12 @@ class ParcelSystem:
                 return False
         wait_until(tapped, "the staff card to reach the kiosk", timeout=40)
 
+    def open_staff_receive(self) -> None:
+        """From the first screen: the staff badge, then the receive screen."""
+        self.ui.wait_screen("attract", timeout=60)
+        self.staff_mode()
+        self.ui.tap_until_screen("staff-receive", "staff_receive")
+
     def store(self, tracking: str, *, phone: str | None = None) -> tuple[int | None, str]:
         """Staff scans (types a phone if asked), puts the parcel in and closes the door:
         returns (lock, code), lock None when the parcel stays at the counter."""

@@ -82,9 +82,7 @@ def test_qr_pickup_door_left_open_and_a_door_that_does_not_open(tmp_path, x_disp
 def test_counter_pickup_returns_and_the_wrong_code_pause(tmp_path, x_display, processes, output_dir):
     system = start_parcel_system(tmp_path, x_display, processes, output_dir, compartments=1)
     sim, ui = system.sim, system.ui
-    ui.wait_screen("attract", timeout=60)
-    system.staff_mode()
-    ui.tap_until_screen("staff-receive", "staff_receive")
+    system.open_staff_receive()
     first, second = s10("33333333"), s10("44444444")
     system.pre_advise(first)
     system.pre_advise(second)

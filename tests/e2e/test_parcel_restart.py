@@ -15,9 +15,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.ui]
 def test_killed_mid_pickup_then_restarted_settles_from_the_sensors(tmp_path, x_display, processes, output_dir):
     system = start_parcel_system(tmp_path, x_display, processes, output_dir)
     sim, ui = system.sim, system.ui
-    ui.wait_screen("attract", timeout=60)
-    system.staff_mode()
-    ui.tap_until_screen("staff-receive", "staff_receive")
+    system.open_staff_receive()
     taken, left = s10("55555555"), s10("66666666")
     system.pre_advise(taken)
     system.pre_advise(left)
@@ -56,9 +54,7 @@ def test_killed_mid_pickup_then_restarted_settles_from_the_sensors(tmp_path, x_d
 def test_a_door_still_open_after_a_restart_is_shown_until_it_is_closed(tmp_path, x_display, processes, output_dir):
     system = start_parcel_system(tmp_path, x_display, processes, output_dir)
     sim, ui = system.sim, system.ui
-    ui.wait_screen("attract", timeout=60)
-    system.staff_mode()
-    ui.tap_until_screen("staff-receive", "staff_receive")
+    system.open_staff_receive()
     tracking = s10("77777777")
     system.pre_advise(tracking)
     lock, code = system.store(tracking)
