@@ -1,6 +1,7 @@
 """The kiosk's SQLite database: durable settings on every connection, schema through Alembic."""
 from __future__ import annotations
 
+import fcntl
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -125,4 +126,23 @@ def alembic_config(engine: Engine) -> Config:
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
-    command.upgrade(alembic_config(engine), revision)
+    """Migrate, one process at a time: SQLite runs DDL outside any transaction, so a kiosk
+    starting while a `kiosk …` command opens the same new file would both create the
+    tables, and one would fail ("table parcels already exists"). The second waits for the
+    first and then finds nothing to do."""
+    with _migration_lock(engine):
+        command.upgrade(alembic_config(engine), revision)
+
+
+@contextmanager
+def _migration_lock(engine: Engine) -> Iterator[None]:
+    database = engine.url.database
+    if not database or database == ":memory:":
+        yield
+        return
+    with open(f"{database}.migrating", "a") as lock_file:  # beside the database, kept: never shared
+        fcntl.flock(lock_file, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock_file, fcntl.LOCK_UN)

@@ -2,6 +2,7 @@
 indexes and AUTOINCREMENT, and a seq is still never handed out twice."""
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 from alembic import command
@@ -56,3 +57,27 @@ def test_0004_downgrade_gives_autoincrement_back_its_counter(tmp_path: Path) -> 
         connection.execute(text(INSERT), {"id": "after-downgrade"})
     assert outbox_seqs(engine) == [1, 2, 4]
     engine.dispose()
+
+
+def test_concurrent_upgrades_of_a_new_file_all_succeed(tmp_path):
+    """A kiosk starting while a `kiosk …` command opens the same new database: both migrate."""
+    for round_ in range(5):
+        path = tmp_path / f"kiosk{round_}.db"
+        engines = [db.create_kiosk_engine(path) for _ in range(4)]
+        start, errors = threading.Barrier(len(engines)), []
+
+        def migrate(engine):
+            start.wait()
+            try:
+                db.upgrade(engine)
+            except Exception as error:  # noqa: BLE001 - collected for the assertion
+                errors.append(error)
+
+        threads = [threading.Thread(target=migrate, args=(engine,)) for engine in engines]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(60)
+        for engine in engines:
+            engine.dispose()
+        assert errors == []
