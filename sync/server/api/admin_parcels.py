@@ -1,19 +1,18 @@
 """Admin API for coordinators' tools: parcels with their delivery state, one parcel in full,
-and the overdue list (parcels to return). Bearer token from KIOSK_CENTRAL_ADMIN_TOKEN; when
-none is configured the admin API is off (403)."""
+and the overdue list (parcels to return). A named admin token (admin_tokens.py) as Bearer."""
 from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 
 from sync import protocol as p
-from sync.server.api.deps import EnvironmentAdminAuth, NowDep, SessionDep
+from sync.server.api.deps import NowDep, SessionDep, authenticated_admin
 from sync.server.errors import AdminError, ApiError
 from sync.server.parcels import query as parcels_query
 
 router = APIRouter(prefix=p.API_PREFIX + "/admin", tags=["admin: parcels"],
-                   dependencies=[EnvironmentAdminAuth])
+                   dependencies=[Depends(authenticated_admin)])
 
 
 @router.get("/parcels")

@@ -8,6 +8,7 @@ from datetime import timedelta
 from fastapi import FastAPI
 from fastapi.middleware.gzip import GZipMiddleware
 
+from sync.server import admin_tokens
 from sync.server.api import (
     admin_directory,
     admin_parcels,
@@ -41,12 +42,16 @@ def create_app(
     """The central server app on `database_url`, whose schema must already be upgraded.
 
     `clock` returns timezone-aware UTC; tests pass a fake one to expire codes and tokens.
+    `admin_token` (KIOSK_CENTRAL_ADMIN_TOKEN) bootstraps the admin API, see admin_tokens.py.
     With `notify`, the notifier thread runs while the app does. The engine is disposed of
     when the app shuts down.
     """
     engine = make_engine(database_url)
     state = ServerState(sessions=make_session_factory(engine), clock=clock, token_ttl=token_ttl,
-                        enroll_limiter=enroll_limiter or FailureLimiter(), admin_token=admin_token)
+                        enroll_limiter=enroll_limiter or FailureLimiter())
+    if admin_token:
+        with state.sessions.begin() as session:
+            admin_tokens.bootstrap(session, admin_token, state.now())
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
