@@ -4,9 +4,11 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
+from functools import partial
 
 from fastapi import FastAPI
 from fastapi.middleware.gzip import GZipMiddleware
+from sqlalchemy import Engine
 
 from sync.server import admin_tokens
 from sync.server.api import (
@@ -19,6 +21,7 @@ from sync.server.api import (
 )
 from sync.server.api.deps import ServerState
 from sync.server.api.error_handlers import install_error_handlers
+from sync.server.api.openapi import install_openapi
 from sync.server.clock import Clock, utcnow
 from sync.server.db.engine import make_engine, make_session_factory
 from sync.server.kiosks.auth import DEFAULT_TOKEN_TTL
@@ -50,27 +53,39 @@ def create_app(
     state = ServerState(sessions=make_session_factory(engine), clock=clock, token_ttl=token_ttl,
                         enroll_limiter=enroll_limiter or FailureLimiter())
     if admin_token:
-        with state.sessions.begin() as session:
-            admin_tokens.bootstrap(session, admin_token, state.now())
-
-    @asynccontextmanager
-    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        thread = None
-        if notify is not None:
-            thread = NotifierThread(Notifier(state.sessions, notify, state.now)).start()
-        try:
-            yield
-        finally:
-            if thread is not None:
-                thread.stop()
-            engine.dispose()
-
-    app = FastAPI(title="kiosk-central", lifespan=lifespan, docs_url=None, redoc_url=None)
+        _bootstrap_admin_token(state, engine, admin_token)
+    app = FastAPI(title="kiosk-central", docs_url=None, redoc_url=None,
+                  lifespan=partial(_running, state=state, engine=engine, notify=notify))
     app.state.server = state
     # Format-1 batch replies and change pages carry a row per event or change: gzip makes them
     # several times smaller on a slow link (format-2 replies are small already).
     app.add_middleware(GZipMiddleware, minimum_size=512)
     install_error_handlers(app)
+    install_openapi(app)
     for router in ROUTERS:
         app.include_router(router)
     return app
+
+
+def _bootstrap_admin_token(state: ServerState, engine: Engine, token: str) -> None:
+    try:
+        with state.sessions.begin() as session:
+            admin_tokens.bootstrap(session, token, state.now())
+    except Exception:
+        engine.dispose()  # no app will run to dispose of it
+        raise
+
+
+@asynccontextmanager
+async def _running(_app: FastAPI, *, state: ServerState, engine: Engine,
+                   notify: NotifySettings | None) -> AsyncIterator[None]:
+    """While the app runs: the notifier thread (with `notify`); afterwards the engine is disposed of."""
+    thread = None
+    if notify is not None:
+        thread = NotifierThread(Notifier(state.sessions, notify, state.now)).start()
+    try:
+        yield
+    finally:
+        if thread is not None:
+            thread.stop()
+        engine.dispose()
