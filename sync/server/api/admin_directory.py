@@ -28,9 +28,20 @@ from fastapi import APIRouter, Body, Depends, Query, Response
 from sqlalchemy.orm import Session
 
 from sync import protocol as p
+from sync.server.api.contract.responses import (
+    ADMIN_AUTH,
+    INVALID_REQUEST,
+    JSON_BODY,
+    errors,
+)
+from sync.server.api.contract.schemas import (
+    Appointment,
+    BookedAppointment,
+    DirectoryEntryView,
+    EntryVersion,
+    Removed,
+)
 from sync.server.api.deps import NowDep, SessionDep, authenticated_admin
-from sync.server.api.responses import ADMIN_AUTH, INVALID_REQUEST, JSON_BODY, errors
-from sync.server.api.schemas import Appointment, BookedAppointment, DirectoryEntryView, EntryVersion, Removed
 from sync.server.api.text_guard import BODY_TEXT, URL_TEXT
 from sync.server.db.directory import DirectoryEntry
 from sync.server.directory import opening_hours_admin as directory_exceptions

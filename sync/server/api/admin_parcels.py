@@ -7,9 +7,9 @@ from typing import Any
 from fastapi import APIRouter, Depends
 
 from sync import protocol as p
+from sync.server.api.contract.responses import ADMIN_AUTH, INVALID_REQUEST, errors
+from sync.server.api.contract.schemas import OverdueList, ParcelDetail, ParcelList
 from sync.server.api.deps import NowDep, SessionDep, authenticated_admin
-from sync.server.api.responses import ADMIN_AUTH, INVALID_REQUEST, errors
-from sync.server.api.schemas import OverdueList, ParcelDetail, ParcelList
 from sync.server.api.text_guard import URL_TEXT
 from sync.server.errors import AdminError, ApiError
 from sync.server.parcels import query as parcels_query

@@ -19,9 +19,9 @@ from sync.server.api import (
     enroll,
     pages,
 )
+from sync.server.api.contract.openapi import install_openapi
 from sync.server.api.deps import ServerState
 from sync.server.api.error_handlers import install_error_handlers
-from sync.server.api.openapi import install_openapi
 from sync.server.clock import Clock, utcnow
 from sync.server.db.engine import make_engine, make_session_factory
 from sync.server.kiosks.auth import DEFAULT_TOKEN_TTL

@@ -25,9 +25,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 
 from sync import protocol as p
+from sync.server.api.contract.responses import CARRIER_AUTH, errors, json_body, ref
+from sync.server.api.contract.schemas import Ok, SmsDeliveryReport
 from sync.server.api.deps import CarrierAuth, NowDep, SessionFactoryDep
-from sync.server.api.responses import CARRIER_AUTH, errors, json_body, ref
-from sync.server.api.schemas import Ok, SmsDeliveryReport
 from sync.server.api.text_guard import BODY_TEXT, URL_TEXT, refuse_nul_in_json
 from sync.server.db.parcels import Carrier, Notification
 from sync.server.errors import ApiError, summarise_validation

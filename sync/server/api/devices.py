@@ -19,8 +19,8 @@ from sync.server.api.bodies import (
     parse_compact_batch,
     read_body,
 )
+from sync.server.api.contract.responses import DEVICE_AUTH, INVALID_REQUEST, errors, ref
 from sync.server.api.deps import DeviceAuth, NowDep, SessionDep, SessionFactoryDep
-from sync.server.api.responses import DEVICE_AUTH, INVALID_REQUEST, errors, ref
 from sync.server.api.text_guard import URL_TEXT
 from sync.server.db.kiosks import DeviceAlert, ServicePointConfig
 from sync.server.errors import ApiError

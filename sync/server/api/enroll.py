@@ -10,9 +10,9 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from sync import protocol as p
+from sync.server.api.contract.responses import JSON_BODY, KIOSK_IDENTITY, errors
+from sync.server.api.contract.schemas import Health
 from sync.server.api.deps import NowDep, SessionDep, StateDep
-from sync.server.api.responses import JSON_BODY, KIOSK_IDENTITY, errors
-from sync.server.api.schemas import Health
 from sync.server.api.text_guard import BODY_TEXT, URL_TEXT
 from sync.server.errors import ApiError
 from sync.server.kiosks import auth

@@ -4,8 +4,8 @@ from __future__ import annotations
 from fastapi import APIRouter
 from fastapi.responses import HTMLResponse
 
+from sync.server.api.contract.responses import errors, html
 from sync.server.api.deps import SessionDep
-from sync.server.api.responses import errors, html
 from sync.server.api.text_guard import URL_TEXT
 from sync.server.parcels import page
 

@@ -13,8 +13,8 @@ from pydantic.json_schema import models_json_schema
 
 from sync import batchcodec
 from sync import protocol as p
-from sync.server.api.responses import INVALID_REQUEST, ref
-from sync.server.api.schemas import SmsDeliveryReport
+from sync.server.api.contract.responses import INVALID_REQUEST, ref
+from sync.server.api.contract.schemas import SmsDeliveryReport
 from sync.server.parcels import carriers
 
 DESCRIPTION = ("The central server of Servicepunkt: the kiosks' sync API (docs/protocol.md), carriers' "

@@ -2,7 +2,7 @@
 ErrorBody {error, detail[, high_seq]}, and each status names the `error` codes it carries.
 
 The sets below are shared by the operations of one audience; an operation adds its own codes
-with `errors({status: "code: when", ...}, *shared)`. The schemathesis test (tests/sync/
+with `errors(*shared, {status: "`code`: when", ...})`. The schemathesis test (tests/sync/
 test_openapi_fuzz.py) fails on any status an operation returns that is not listed here.
 """
 from __future__ import annotations
@@ -60,7 +60,8 @@ def errors(*code_sets: Codes) -> dict[int | str, dict[str, Any]]:
     for codes in (ANY_OPERATION, *code_sets):
         for status, text in codes.items():
             merged.setdefault(status, []).append(text)
-    return {status: {"model": p.ErrorBody, "description": " ".join(texts)}
+    # The media type is spelt out: FastAPI would give a `model` the route's own (text/html on pages).
+    return {status: {"description": " ".join(texts), "content": {"application/json": {"schema": ref(p.ErrorBody)}}}
             for status, texts in sorted(merged.items())}
 
 
