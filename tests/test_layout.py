@@ -116,7 +116,8 @@ def test_the_size_rule_catches_a_flat_pile(tmp_path: Path) -> None:
 
 def module_level_imports(path: Path, module: str, known: set[str]) -> set[str]:
     """The modules of `known` that loading `module` imports: statements at module level, also
-    inside a module-level `if`/`try`, never inside a function (a deferred import is how a
+    inside a module-level `if`/`try` (`if TYPE_CHECKING:` included: two modules that need each
+    other's types are still one tangle), never inside a function (a deferred import is how a
     module reaches a later layer on purpose, and runs no code at load time).
     `from a import b` imports the module a.b when there is one, else (a name in) a."""
     package = module if path.name == "__init__.py" else module.rpartition(".")[0]
