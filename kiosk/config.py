@@ -9,15 +9,18 @@ import os
 import tempfile
 from pathlib import Path
 from typing import Any, Literal
+from zoneinfo import ZoneInfo
 
 import tomli_w
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 # The file's reading, its errors and the window's defaults are pydantic-free, for `kiosk run`.
 from kiosk.early_config import (  # noqa: F401  (re-exported: the rest of kiosk imports them from here)
     CONFIG_ENV_VAR, DEFAULT_CONFIG_PATH, DIM_LEVEL_RANGE, LANGUAGES, MIN_IDLE_TIMEOUT_S, TIME_OF_DAY_PATTERN,
     ConfigError, DisplayView, PanelView, UiConfig, config_path, read_config_file,
 )
+from sync.directory_terms import DIRECTORY_TIMEZONE
+from sync.timetext import service_point_zone
 
 SizeClass = Literal["S", "M", "L"]
 
@@ -117,6 +120,18 @@ class KioskConfig(Section):
     printer: PrinterSettings | None = None
     panel: PanelSettings = PanelSettings()
     display: DisplaySettings = DisplaySettings()
+    # The service point's zone: the technician CLI shows times in it ("14:05 CET").
+    timezone: str = Field(default=DIRECTORY_TIMEZONE, description="IANA name, e.g. Europe/Stockholm")
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, name: str) -> str:
+        service_point_zone(name)  # ValueError, reported as this key's error
+        return name
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return service_point_zone(self.timezone)
 
     @property
     def database_path(self) -> Path:

@@ -85,6 +85,21 @@ class EnrollResponse(WireModel):
     scopes: list[str]
 
 
+class EnrollCheckRequest(WireModel):
+    """Would /enroll accept this code from this key? Asked by `kiosk provision --dry-run`;
+    the code stays unused."""
+
+    code: str = Field(min_length=4, max_length=64)
+    public_key: str | None = Field(default=None, description="the key enrollment would use; none = a new key")
+
+
+class EnrollCheckResponse(WireModel):
+    device_id: str
+    service_point_id: str
+    service_point_name: str
+    expires_at: datetime
+
+
 class ChallengeRequest(WireModel):
     device_id: str = Field(min_length=1, max_length=64)
 

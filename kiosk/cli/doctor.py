@@ -2,11 +2,14 @@
 
 Exit code = the sum of the failed checks' bits, so a script can tell them apart:
 1 config, 2 locker, 4 card reader, 8 scanner, 16 printer, 32 the `--open` compartment.
+A port another program holds open (the running kiosk app) fails its check without a byte sent,
+naming that program: two readers on one port steal each other's replies, which would look like
+a broken device.
 """
 from __future__ import annotations
 
 from enum import IntFlag
-from typing import Sequence
+from collections.abc import Callable, Sequence
 
 import click
 
@@ -16,6 +19,7 @@ from hardware.errors import HardwareError
 from hardware.manager import DeviceManager
 from hardware.probe import identify_pn532
 from hardware.transport import SerialPort
+from kiosk.cli.detect import DetectError, ensure_free
 from kiosk.config import Compartment, ConfigError, load_config
 from kiosk.services.devices import device_settings
 
@@ -84,10 +88,11 @@ def _open(manager: DeviceManager, address: LockAddress) -> str:
     return f"{address} opened and reads open"
 
 
-def _check(name: str, flag: Failed, run) -> Failed:
+def _check(name: str, flag: Failed, run: Callable[[], str], role: str, port: str) -> Failed:
     try:
+        ensure_free(role, port)  # a second reader on a port steals the replies: no check at all
         detail = run()
-    except (HardwareError, ValueError) as error:
+    except (DetectError, HardwareError, ValueError) as error:
         click.echo(f"FAIL  {name}: {error}")
         return flag
     click.echo(f"ok    {name}: {detail}")
@@ -140,11 +145,12 @@ def _run_checks(manager: DeviceManager, compartments: Sequence[Compartment], ope
     failed = Failed(0)
     for kind, (name, flag, run) in checks.items():
         if kind in manager.drivers:
-            failed |= _check(name, flag, run)
+            failed |= _check(name, flag, run, kind, manager.settings[kind].port)
         else:
             click.echo(f"-     {name}: not configured")
     if open_address is not None:
         if "locker" not in manager.drivers:
             return failed | Failed.OPEN
-        failed |= _check(f"open {open_address}", Failed.OPEN, lambda: _open(manager, open_address))
+        failed |= _check(f"open {open_address}", Failed.OPEN, lambda: _open(manager, open_address),
+                         "locker", manager.settings["locker"].port)
     return failed

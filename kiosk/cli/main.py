@@ -59,7 +59,16 @@ def cli(ctx: click.Context, config_file: Path | None, verbose: bool) -> None:
     """Servicepunkt kiosk: run the touchscreen app and look after the kiosk."""
     logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO,
                         format=LOG_FORMAT)
+    if not verbose and ctx.invoked_subcommand != "run":
+        _quiet_migrations()
     ctx.obj = KioskContext(config_path(config_file))
+
+
+def _quiet_migrations() -> None:
+    """Commands that open the database migrate it first; Alembic's INFO lines about that
+    ("Context impl SQLiteImpl.") bury a command's answer. `kiosk run` keeps them for its log
+    file, where they say when the schema changed; -v shows them everywhere."""
+    logging.getLogger("alembic").setLevel(logging.WARNING)
 
 
 @cli.command()

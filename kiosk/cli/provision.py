@@ -29,6 +29,7 @@ from kiosk.cli import detect, locker_map
 from kiosk.cli.detect import ROLE_NAMES, ROLES, DetectError, Found
 from kiosk.cli.locker_map import LockerMapError, default_compartments  # noqa: F401  (re-exported)
 from kiosk.config import LANGUAGES, ConfigError, KioskConfig, load_config, parse_config, write_config
+from sync.timetext import local_text, service_point_zone
 
 DEFAULT_DATA_DIR = Path("/var/lib/servicepunkt")
 PANELS = {  # name: (width px, height px, width mm, height mm) of the panels we support
@@ -152,10 +153,11 @@ def provision(obj, interactive: bool | None, dry_run: bool, re_enroll: bool, **o
     compartments = _compartments(plan, found, existing)
     if plan.calibrate:
         plan.hook_closed_bit = _calibrated(found["locker"], compartments)
-    planned = _config(plan, _Pending(service_point_id=plan.service_point or _Pending.service_point_id),
-                      found, compartments)  # every config error before the code is spent
+    _config(plan, _Pending(service_point_id=plan.service_point or _Pending.service_point_id),
+            found, compartments)  # every config error before the code is spent
     if dry_run:
-        _dry_run(plan, planned, found, compartments, obj.config_path)
+        answer = _kept_enrollment(plan, existing, re_enroll) or _checked_code(plan)
+        _dry_run(plan, _config(plan, answer, found, compartments), found, compartments, obj.config_path)
         return
     if interactive:
         click.echo(_summary_devices(found, compartments))
@@ -226,10 +228,15 @@ def _defaults(existing: KioskConfig | None) -> dict:
 def _detected_ports(plan: Plan, wanted: set[str]) -> dict[str, str]:
     if not wanted:
         return {}
-    click.echo("Probing serial ports …")
-    found = detect.detect(detect.candidate_ports(plan.detect_in), wanted)
+    ports = detect.candidate_ports(plan.detect_in)
+    click.echo(f"Probing {len(ports)} serial {'port' if len(ports) == 1 else 'ports'} …")
+    found = detect.detect(ports, wanted)
     for item in found.values():
         click.echo(f"  found {ROLE_NAMES[item.role]} on {item.port}: {item.detail}")
+    missing = [ROLE_NAMES[role] for role in ROLES if role in wanted and role not in found]
+    if missing:  # silence here read as "still probing" or as a crash
+        click.echo(f"  not found: {', '.join(missing)}"
+                   + ("" if ports else " (no serial ports to probe: is anything plugged in?)"))
     return {role: item.port for role, item in found.items()}
 
 
@@ -405,10 +412,14 @@ def _enroll(plan: Plan):
         raise ProvisionError(f"enrollment failed: {_enroll_problem(error)}") from None
     except SyncError as error:
         raise ProvisionError(f"enrollment failed: {error}") from None
-    if plan.service_point and answer.service_point_id.upper() != plan.service_point.upper():
-        raise ProvisionError(f"enrollment failed: this code belongs to {answer.service_point_id} "
-                             f"({answer.service_point_name}), not {plan.service_point}; nothing was written")
+    _same_service_point(plan, answer.service_point_id, answer.service_point_name)
     return answer
+
+
+def _same_service_point(plan: Plan, service_point_id: str, name: str) -> None:
+    if plan.service_point and service_point_id.upper() != plan.service_point.upper():
+        raise ProvisionError(f"enrollment failed: this code belongs to {service_point_id} "
+                             f"({name}), not {plan.service_point}; nothing was written")
 
 
 def _enroll_with(plan: Plan, key_path: Path, install_id: str):
@@ -443,15 +454,30 @@ def _verify_server(config: KioskConfig) -> None:
         raise ProvisionError(f"the server enrolled this kiosk but refuses its sign-in: {error}") from None
 
 
-def _server_reachable(url: str) -> str:
-    import requests
+def _checked_code(plan: Plan) -> _Enrolled:
+    """The dry run's enrollment: the server checks the code (and the service point it is for)
+    as /enroll would, without spending it."""
+    if not plan.code:
+        raise ProvisionError("an enrollment code is needed (--code): this kiosk is not enrolled with that server")
+    from sync.client import check_enrollment_code
+    from sync.devicekey import load_device_key, public_key_b64
+    from sync.errors import EnrollmentRefused, ServerUnreachable, SyncError
 
+    key_path = plan.data_dir / "device_key"  # a re-run enrolls with the key it has
+    public_key = public_key_b64(load_device_key(key_path)) if key_path.exists() else None
     try:
-        response = requests.get(f"{url}/healthz", timeout=5)
-        response.raise_for_status()
-    except requests.RequestException as error:
-        raise ProvisionError(f"cannot reach the central server at {url}: {error}") from None
-    return "reachable"
+        answer = check_enrollment_code(plan.server, plan.code, public_key=public_key)
+    except EnrollmentRefused as error:
+        raise ProvisionError(f"enrollment would fail: {_enroll_problem(error)}") from None
+    except ServerUnreachable as error:
+        raise ProvisionError(f"cannot reach the central server at {plan.server}: {error}") from None
+    except SyncError as error:
+        raise ProvisionError(f"the central server could not check the code: {error}") from None
+    _same_service_point(plan, answer.service_point_id, answer.service_point_name)
+    zone = service_point_zone()
+    click.echo(f"Enrollment code accepted for {answer.service_point_id} ({answer.service_point_name}), "
+               f"unused, valid until {local_text(answer.expires_at, zone)}.")
+    return _Enrolled(answer.device_id, answer.service_point_id, answer.service_point_name)
 
 
 # --- the config and the summary ---------------------------------------------------------------
@@ -491,7 +517,6 @@ class _Pending:
 def _dry_run(plan: Plan, config: KioskConfig, found: dict[str, Found], compartments, config_path: Path) -> None:
     import tomli_w
 
-    _server_reachable(plan.server)
     click.echo(f"Dry run: nothing enrolled, nothing written. Central server {plan.server}: reachable.")
     click.echo(_summary_devices(found, compartments))
     click.echo(f"Would write {config_path} (mode 0600):\n")

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import click
 
+from sync.timetext import local_text
+
 STATES = ("pending", "rejected", "conflict", "accepted", "duplicate")
 
 
@@ -17,9 +19,8 @@ def queue(obj, states: tuple[str, ...], limit: int) -> None:
     from kiosk.cli.sync_commands import _database
     from sync.queue_ops import events_in_state
 
-    with _database(obj) as (_config, sessions), sessions() as session:
-        rows = [(e.seq, e.state, e.type, e.attempts, e.created_at.isoformat(timespec="seconds"),
-                 e.last_error or "")
+    with _database(obj) as (config, sessions), sessions() as session:
+        rows = [(e.seq, e.state, e.type, e.attempts, local_text(e.created_at, config.zone), e.last_error or "")
                 for e in events_in_state(session, states or ("pending", "rejected", "conflict"), limit)]
     if not rows:
         click.echo("no events")

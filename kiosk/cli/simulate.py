@@ -9,6 +9,7 @@ line. End of stdin does not stop it (it may run with stdin closed); SIGINT/SIGTE
 """
 from __future__ import annotations
 
+import inspect
 import json
 import shutil
 import signal
@@ -55,7 +56,14 @@ def _read_stdin(sims: SimulatorSet) -> None:
             click.echo(json.dumps(_answer(sims, line)))
 
 
-@click.command(epilog=COMMANDS_HELP)
+def verbatim_tables(text: str) -> str:
+    """TEXT for click's help, with its indented paragraphs (the command table) kept as written:
+    click rewraps every paragraph into one flowing line unless it starts with \\b."""
+    paragraphs = inspect.cleandoc(text).split("\n\n")
+    return "\n\n".join(f"\b\n{p}" if p.startswith(" ") else p for p in paragraphs)
+
+
+@click.command(epilog=verbatim_tables(COMMANDS_HELP or ""))
 @click.argument("devices", nargs=-1, type=click.Choice(DEVICES))
 @click.option("--boards", type=click.IntRange(1, 16), help="Lock boards on the bus [default: from config, or 1].")
 @click.option("--locks", type=click.IntRange(1, 24), default=16, show_default=True, help="Locks per board.")

@@ -3,8 +3,12 @@ from __future__ import annotations
 
 from contextlib import contextmanager
 from dataclasses import asdict
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 import click
+
+from sync.timetext import NONE, local_text
 
 
 @contextmanager
@@ -31,15 +35,24 @@ def status(obj) -> None:
     """Show queue depth, oldest pending event, last success and last error."""
     from sync.outbox import queue_status
 
-    with _database(obj) as (_config, sessions), sessions() as session:
+    with _database(obj) as (config, sessions), sessions() as session:
         report = asdict(queue_status(session))
     for key, value in report.items():
-        click.echo(f"{key.replace('_', ' ')}: {'-' if value is None else value}")
+        click.echo(f"{key.replace('_', ' ')}: {_shown(key, value, config.zone)}")
     if report["revoked"]:
         click.echo("REVOKED: the central server refuses this kiosk; its queue is kept. "
                    "Ask a coordinator, then re-provision.")
     if report["alert"]:
         click.echo(f"ALERT: {report['alert']}")
+
+
+def _shown(key: str, value: object, zone: ZoneInfo) -> str:
+    """A status value as the technician reads it: times in the service point's zone."""
+    if value is None:
+        return NONE
+    if key.endswith("_at") and isinstance(value, datetime | str):
+        return local_text(value, zone)
+    return str(value)
 
 
 @sync.command()

@@ -1,7 +1,8 @@
-"""Helpers shared by the kiosk-central command modules: the clock, a password-free URL for
-messages, and one transaction per command."""
+"""Helpers shared by the kiosk-central command modules: the clock, times as coordinators read
+them, a password-free URL for messages, and one transaction per command."""
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -14,10 +15,24 @@ from sqlalchemy.orm import Session
 
 from sync.server.db import make_engine, make_session_factory, normalise_url
 from sync.server.errors import AdminError
+from sync.timetext import local_text, service_point_zone
 
 
 def now() -> datetime:
     return datetime.now(UTC)
+
+
+TIMEZONE_ENV = "KIOSK_CENTRAL_TIMEZONE"
+
+
+def local_time(moment: datetime | None) -> str:
+    """MOMENT as the coordinators read it: "2026-12-07 23:10:37 CET", in the service points'
+    zone (Europe/Stockholm, or $KIOSK_CENTRAL_TIMEZONE)."""
+    try:
+        zone = service_point_zone(os.environ.get(TIMEZONE_ENV))
+    except ValueError as exc:
+        raise click.ClickException(f"{TIMEZONE_ENV}: {exc}") from None
+    return local_text(moment, zone)
 
 
 def safe_url(database_url: str) -> str:

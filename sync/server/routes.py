@@ -6,6 +6,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import TypeVar
 
 from fastapi import APIRouter, Request
 from sqlalchemy import text
@@ -18,6 +19,7 @@ from sync.server.ratelimit import FailureLimiter
 
 log = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
+T = TypeVar("T")
 
 
 def utcnow() -> datetime:
@@ -66,7 +68,12 @@ def _auth_router(ctx: ServerContext) -> APIRouter:
 
     @router.post("/enroll", response_model=p.EnrollResponse)
     def enroll(req: p.EnrollRequest, request: Request) -> p.EnrollResponse:
-        return _limited_enroll(ctx, req, request.client.host if request.client else "?")
+        return _limited_enroll(ctx, _client(request), lambda session, now: auth.enroll(session, req, now))
+
+    @router.post("/enroll/check", response_model=p.EnrollCheckResponse)
+    def enroll_check(req: p.EnrollCheckRequest, request: Request) -> p.EnrollCheckResponse:
+        # Limited like /enroll: otherwise it would be a free oracle for guessing codes.
+        return _limited_enroll(ctx, _client(request), lambda session, now: auth.check_code(session, req, now))
 
     @router.post("/auth/challenge", response_model=p.ChallengeResponse)
     def challenge(req: p.ChallengeRequest) -> p.ChallengeResponse:
@@ -93,8 +100,12 @@ def _auth_router(ctx: ServerContext) -> APIRouter:
     return router
 
 
-def _limited_enroll(ctx: ServerContext, req: p.EnrollRequest, client: str) -> p.EnrollResponse:
-    """Enrollment, refused with 429 once a client has failed too often (a guessing script)."""
+def _client(request: Request) -> str:
+    return request.client.host if request.client else "?"
+
+
+def _limited_enroll(ctx: ServerContext, client: str, attempt: Callable[[Session, datetime], T]) -> T:
+    """An enrollment attempt, refused with 429 once a client has failed too often (a guessing script)."""
     now = ctx.now()
     wait = ctx.enroll_limiter.retry_after(client, now)
     if wait is not None:
@@ -102,7 +113,7 @@ def _limited_enroll(ctx: ServerContext, req: p.EnrollRequest, client: str) -> p.
                        {"Retry-After": str(wait)})
     try:
         with ctx.sessions.begin() as session:
-            return auth.enroll(session, req, now)
+            return attempt(session, now)
     except ApiError as exc:
         if 400 <= exc.status < 500:
             ctx.enroll_limiter.failed(client, now)
