@@ -3,16 +3,19 @@ from __future__ import annotations
 
 import os
 import time
+from typing import TYPE_CHECKING
 
 import click
 
 from hardware.errors import HardwareError
 from hardware.probe import probe as probe_port
 from hardware.transport import SerialPort
-from kiosk.cli.main import KioskContext
 from kiosk.cli.table import table
 from kiosk.config import ConfigError, load_config
 from kiosk.services.devices import device_settings
+
+if TYPE_CHECKING:
+    from kiosk.cli.main import KioskContext
 
 
 def _configured(obj: KioskContext) -> dict[str, str]:

@@ -8,8 +8,9 @@ a broken device.
 """
 from __future__ import annotations
 
-from enum import IntFlag
 from collections.abc import Callable, Sequence
+from enum import IntFlag
+from typing import TYPE_CHECKING
 
 import click
 
@@ -22,6 +23,9 @@ from hardware.transport import SerialPort
 from kiosk.cli.detect import DetectError, ensure_free
 from kiosk.config import Compartment, ConfigError, load_config
 from kiosk.services.devices import device_settings
+
+if TYPE_CHECKING:
+    from kiosk.cli.main import KioskContext
 
 
 class Failed(IntFlag):
@@ -99,7 +103,7 @@ def _check(name: str, flag: Failed, run: Callable[[], str], role: str, port: str
     return Failed(0)
 
 
-def _address(_ctx, _param, value: str | None) -> LockAddress | None:
+def _address(_ctx: click.Context, _param: click.Parameter, value: str | None) -> LockAddress | None:
     if value is None:
         return None
     try:
@@ -114,7 +118,7 @@ def _address(_ctx, _param, value: str | None) -> LockAddress | None:
               help="Also open compartment B:L (board:lock) and verify the door reads open.")
 @click.option("--no-print", is_flag=True, help="Skip the test print.")
 @click.pass_obj
-def doctor(obj, open_address: LockAddress | None, no_print: bool) -> None:
+def doctor(obj: KioskContext, open_address: LockAddress | None, no_print: bool) -> None:
     """Check every configured device (and print a test receipt). Exit code: see `kiosk doctor --help`.
 
     \b

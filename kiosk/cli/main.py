@@ -5,13 +5,18 @@ from __future__ import annotations
 import importlib
 import logging
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from kiosk import __version__
 from kiosk.cli.logs import LOG_FORMAT, file_handler
+
 # Not kiosk.config: that is pydantic, which `kiosk run` leaves until its window answers.
 from kiosk.early_config import CONFIG_ENV_VAR, ConfigError, config_path, read_config_file, ui_config
+
+if TYPE_CHECKING:
+    from kiosk.config import KioskConfig
 
 # name: (module under kiosk.cli, attribute) that defines it. Imported only when that command runs
 # (or for --help): `kiosk run` at boot should not pay for the serial probe, the simulators or the demo.
@@ -40,7 +45,7 @@ class KioskContext:
     def __init__(self, path: Path) -> None:
         self.config_path = path
 
-    def load(self):
+    def load(self) -> KioskConfig:
         from kiosk.config import load_config
 
         try:
@@ -87,7 +92,7 @@ def run(obj: KioskContext) -> None:
         raise click.ClickException(str(error)) from None
 
 
-def _validated(raw: dict, path: Path):
+def _validated(raw: dict[str, Any], path: Path) -> KioskConfig:
     from kiosk.config import parse_config
 
     return parse_config(raw, source=str(path))

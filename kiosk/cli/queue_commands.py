@@ -1,9 +1,14 @@
 """`kiosk queue`: the events waiting for, or refused by, the central server."""
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
 
 from sync.timetext import local_text
+
+if TYPE_CHECKING:
+    from kiosk.cli.main import KioskContext
 
 STATES = ("pending", "rejected", "conflict", "accepted", "duplicate")
 
@@ -14,7 +19,7 @@ STATES = ("pending", "rejected", "conflict", "accepted", "duplicate")
 @click.option("--limit", default=50, show_default=True, type=click.IntRange(1, 10_000),
               help="Show at most this many (the newest).")
 @click.pass_obj
-def queue(obj, states: tuple[str, ...], limit: int) -> None:
+def queue(obj: KioskContext, states: tuple[str, ...], limit: int) -> None:
     """List queued events; rejected and conflict ones say why the server refused them."""
     from kiosk.cli.sync_commands import _database
     from sync.queue_ops import events_in_state

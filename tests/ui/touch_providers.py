@@ -25,9 +25,9 @@ def main(sysfs: str, mode: str) -> None:
     from kivy.base import EventLoop, _runTouchApp_prepare
     from kivy.config import Config
 
-    real_glob = probesysfs.glob  # type: ignore[attr-defined]
-    probesysfs.glob = lambda pattern: real_glob(pattern.replace("/sys/class/input", sysfs))  # type: ignore[attr-defined]
-    EventLoop.start = lambda: None  # type: ignore[method-assign]
+    real_glob = probesysfs.glob  # the probe's only look at the machine: /sys/class/input/event*
+    probesysfs.glob = lambda pattern: real_glob(pattern.replace("/sys/class/input", sysfs))
+    EventLoop.start = lambda: None  # create the providers, do not start them
     _runTouchApp_prepare()
     providers = [{"provider": type(p).__name__, "device": p.device} for p in EventLoop.input_providers]
     print(json.dumps({"input": dict(Config.items("input")), "providers": providers}))
