@@ -584,7 +584,7 @@ def summary(config: KioskConfig, found: dict[str, Found], config_path: Path) -> 
     panel, server, locker = config.panel, _server_of(config), _locker_of(config)
     rows = [
         "=" * 72,
-        f"  SERVICEPUNKT KIOSK PROVISIONED   {datetime.now().astimezone():%Y-%m-%d %H:%M %Z}   v{__version__}",
+        f"  SERVICEPUNKT KIOSK PROVISIONED   {datetime.now(config.zone):%Y-%m-%d %H:%M %Z}   v{__version__}",
         "=" * 72,
         f"  {'service point':<16}{config.service_point_name} ({server.service_point_id})",
         f"  {'device id':<16}{server.device_id}",

@@ -2,6 +2,7 @@
 list says "none", and times are the service points' local time with the zone named."""
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 
 import pytest
@@ -60,3 +61,15 @@ def test_an_unknown_zone_is_named(central_cli) -> None:
     central_cli("service-point", "add", "SP-A", "--name", "A")
     output = central_cli("service-point", "list", env={"KIOSK_CENTRAL_TIMEZONE": "Europe/Nowhere"}, ok=False)
     assert "KIOSK_CENTRAL_TIMEZONE: unknown time zone 'Europe/Nowhere'" in output
+
+
+def test_a_booking_is_shown_in_local_time(central_cli, tmp_path) -> None:
+    from tests.sync.test_directory import FK
+
+    central_cli("service-point", "add", "SP-A", "--name", "A")
+    (tmp_path / "fk.json").write_text(json.dumps(FK))
+    central_cli("directory", "put", "video", str(tmp_path / "fk.json"))
+    booked = central_cli("directory", "book", "--service", "forsakringskassan", "--service-point", "SP-A",
+                         "--start", "2027-01-04T09:00:00+00:00")  # a Monday, 10:00 in Sweden
+    assert "2027-01-04 10:00:00 CET for 30 min" in booked, booked
+    assert "forsakringskassan 2027-01-04 10:00:00 CET -> 2027-01-04 10:30:00 CET" in central_cli("directory", "list")
