@@ -284,7 +284,7 @@ def _ask(options: dict[str, Any], existing: KioskConfig | None) -> Plan:
 
 
 def _ask_locker(plan: Plan, existing: KioskConfig | None) -> None:
-    kept = existing is not None and existing.locker is not None and plan.keep_map
+    kept = False
     if existing is not None and existing.locker is not None and plan.keep_map:
         plan.keep_map = kept = click.confirm(
             f"Keep the current locker map ({locker_map.describe(existing.locker.compartments)})?", default=True)
