@@ -7,15 +7,16 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import click
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
+from sync import protocol as p
 from sync.server.db import make_engine, make_session_factory, normalise_url
 from sync.server.errors import AdminError
-from sync.timetext import local_text, service_point_zone
 
 
 def now() -> datetime:
@@ -27,12 +28,17 @@ TIMEZONE_ENV = "KIOSK_CENTRAL_TIMEZONE"
 
 def local_time(moment: datetime | None) -> str:
     """MOMENT as the coordinators read it: "2026-12-07 23:10:37 CET", in the service points'
-    zone (Europe/Stockholm, or $KIOSK_CENTRAL_TIMEZONE)."""
+    zone (Europe/Stockholm, or $KIOSK_CENTRAL_TIMEZONE); "none" for None. (The kiosk's CLI has
+    the same in sync/timetext.py; the server shares only sync.protocol with the kiosk.)"""
+    if moment is None:
+        return "none"
+    name = os.environ.get(TIMEZONE_ENV) or p.DIRECTORY_TIMEZONE
     try:
-        zone = service_point_zone(os.environ.get(TIMEZONE_ENV))
-    except ValueError as exc:
-        raise click.ClickException(f"{TIMEZONE_ENV}: {exc}") from None
-    return local_text(moment, zone)
+        zone = ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise click.ClickException(f"{TIMEZONE_ENV}: unknown time zone {name!r}; use an IANA name "
+                                   "such as Europe/Stockholm") from None
+    return f"{moment.astimezone(zone):%Y-%m-%d %H:%M:%S %Z}"
 
 
 def safe_url(database_url: str) -> str:
