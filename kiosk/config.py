@@ -26,8 +26,8 @@ from kiosk.early_config import DisplayView as DisplayView
 from kiosk.early_config import PanelView as PanelView
 from kiosk.early_config import UiConfig as UiConfig
 from kiosk.early_config import config_path as config_path
+from kiosk.timetext import service_point_zone
 from sync.directory_terms import DIRECTORY_TIMEZONE
-from sync.timetext import service_point_zone
 
 SizeClass = Literal["S", "M", "L"]
 Language = Literal["sv", "en", "fi", "fit", "se", "smj"]

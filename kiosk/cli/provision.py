@@ -41,7 +41,7 @@ from kiosk.config import (
     parse_config,
     write_config,
 )
-from sync.timetext import local_text, service_point_zone
+from kiosk.timetext import local_text, service_point_zone
 
 if TYPE_CHECKING:
     from kiosk.cli.main import KioskContext

@@ -5,7 +5,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from sync.timetext import local_text
+from kiosk.timetext import local_text
 
 if TYPE_CHECKING:
     from kiosk.cli.main import KioskContext

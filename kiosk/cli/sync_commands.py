@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 import click
 
-from sync.timetext import NONE, local_text
+from kiosk.timetext import NONE, local_text
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session

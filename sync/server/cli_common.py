@@ -29,7 +29,7 @@ TIMEZONE_ENV = "KIOSK_CENTRAL_TIMEZONE"
 def local_time(moment: datetime | None) -> str:
     """MOMENT as the coordinators read it: "2026-12-07 23:10:37 CET", in the service points'
     zone (Europe/Stockholm, or $KIOSK_CENTRAL_TIMEZONE); "none" for None. (The kiosk's CLI has
-    the same in sync/timetext.py; the server shares only sync.protocol with the kiosk.)"""
+    the same in kiosk/timetext.py; the server shares only sync.protocol with the kiosk.)"""
     if moment is None:
         return "none"
     name = os.environ.get(TIMEZONE_ENV) or p.DIRECTORY_TIMEZONE
