@@ -4,13 +4,18 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test setup system venv dist dist-check bench screenshots clean
+.PHONY: demo test check setup system venv dist dist-check bench screenshots clean
 
 demo: setup
 	$(BIN)/kiosk demo
 
-test: setup
+test: check
 	$(BIN)/python -m pytest
+
+# The quality gate: lint, then types (the configuration of both is in pyproject.toml).
+check: setup
+	$(BIN)/ruff check .
+	$(BIN)/mypy
 
 setup: system venv
 

@@ -17,21 +17,23 @@ from __future__ import annotations
 import dataclasses
 import logging
 import threading
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping
+from typing import Any, TypeVar, cast
 
 from hardware.devices._worker import call_safely
-from hardware.devices.card_reader import PN532Reader
-from hardware.devices.locker import KerongLocker, LockAddress
+from hardware.devices.card_reader import CardReader, PN532Reader
+from hardware.devices.locker import CompartmentState, KerongLocker, LockAddress, Locker
 from hardware.devices.models import PRINTER_MODELS
-from hardware.devices.printer import EscPosPrinter, PrintReport, Receipt
+from hardware.devices.printer import EscPosPrinter, PrintReport, Receipt, ReceiptPrinter
 from hardware.devices.rdm6300_reader import Rdm6300Reader
-from hardware.devices.scanner import SerialScanner
+from hardware.devices.scanner import BarcodeScanner, SerialScanner
 from hardware.devices.wkly_locker import WklyLocker
 from hardware.errors import HardwareError
 
 log = logging.getLogger(__name__)
 GONE_AFTER = 3
+D = TypeVar("D")
 
 
 @dataclass(frozen=True)
@@ -98,6 +100,19 @@ class DeviceManager:
     def driver(self, kind: str) -> Any:
         return self.drivers.get(kind)
 
+    # Each kind's driver by the interface of its class (DRIVERS builds only those for a kind).
+    def locker(self) -> Locker | None:
+        return cast("Locker | None", self.drivers.get("locker"))
+
+    def card_reader(self) -> CardReader | None:
+        return cast("CardReader | None", self.drivers.get("card_reader"))
+
+    def scanner(self) -> BarcodeScanner | None:
+        return cast("BarcodeScanner | None", self.drivers.get("scanner"))
+
+    def printer(self) -> ReceiptPrinter | None:
+        return cast("ReceiptPrinter | None", self.drivers.get("printer"))
+
     def listen(self) -> None:
         """Start card readers and scanners with callbacks that publish events."""
         for kind, driver in self.drivers.items():
@@ -122,10 +137,16 @@ class DeviceManager:
             call_safely(driver.stop if kind in ("card_reader", "scanner") else driver.close)
 
     def open(self, address: LockAddress) -> None:
-        self.drivers["locker"].open(address)  # once: the driver confirms or reports
+        self._configured(self.locker(), "locker").open(address)  # once: the driver confirms or reports
 
     def print_receipt(self, receipt: Receipt) -> PrintReport:
-        return self.drivers["printer"].print_receipt(receipt)  # once, never re-sent
+        return self._configured(self.printer(), "printer").print_receipt(receipt)  # once, never re-sent
+
+    @staticmethod
+    def _configured(driver: D | None, kind: str) -> D:
+        if driver is None:
+            raise KeyError(kind)  # what the dict lookup raised before: no such device configured
+        return driver
 
     def poll_once(self) -> None:
         for kind, driver in self.drivers.items():
@@ -166,7 +187,8 @@ class DeviceManager:
         elif kind == "printer" and state != previous:
             self._publish("printer_status", kind, status=state)
 
-    def _door_events(self, before: dict, after: dict) -> None:
+    def _door_events(self, before: dict[int, dict[int, CompartmentState]],
+                     after: dict[int, dict[int, CompartmentState]]) -> None:
         for board, locks in after.items():
             for lock, now in locks.items():
                 was = before.get(board, {}).get(lock)

@@ -1,20 +1,24 @@
 """Which device is on this port? Harmless queries, one protocol after another.
 
 Order matters: first it only listens (an RDM6300 with a card talks unasked). A printer
-prints whatever it does not understand, so it is asked next, with DLE EOT 1 (a real-time status query it answers and never prints). The PN532
-wake-up and the lock-board status queries follow; each of those devices ignores the
-others' frames (no matching start code). Nothing here unlocks or prints.
+prints whatever it does not understand, so it is asked next, with DLE EOT 1 (a real-time
+status query it answers and never prints). The PN532 wake-up and the lock-board status
+queries follow; each of those devices ignores the others' frames (no matching start code).
+Nothing here unlocks or prints.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
+from typing import TypeVar
 
 from hardware.errors import HardwareError
 from hardware.protocols import escpos_status, kerong, pn532, rdm6300, wkly
 from hardware.transport import Channel, FrameReader, SerialPort
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -23,7 +27,7 @@ class ProbeResult:
     detail: str
 
 
-def _ask(url: str, baudrate: int, request: bytes, read: Callable[[Channel], object]) -> object:
+def _ask(url: str, baudrate: int, request: bytes, read: Callable[[Channel], T]) -> T:
     with SerialPort(url, device="probe", baudrate=baudrate) as port:
         return port.exchange(request, read)
 
@@ -43,13 +47,13 @@ def identify_escpos(url: str, timeout: float = 0.3, baudrate: int = 19200) -> Pr
 
 
 def identify_pn532(url: str, timeout: float = 0.3, baudrate: int = 115200) -> ProbeResult | None:
-    def read(channel: Channel):
+    def read(channel: Channel) -> pn532.Event | None:
         reader = FrameReader(channel, pn532.PN532Decoder())
         return reader.expect(lambda e: isinstance(e, pn532.Frame)
                              and e.is_response_to(pn532.CMD_GET_FIRMWARE_VERSION), timeout)
     request = pn532.WAKEUP + pn532.sam_configuration() + pn532.get_firmware_version()
     frame = _ask(url, baudrate, request, read)
-    if frame is None:
+    if not isinstance(frame, pn532.Frame):
         return None
     fw = pn532.parse_firmware_version(frame)
     return ProbeResult("pn532", f"PN532 card reader, IC {fw.ic:#04x} firmware {fw.ver}.{fw.rev}")
@@ -57,7 +61,7 @@ def identify_pn532(url: str, timeout: float = 0.3, baudrate: int = 115200) -> Pr
 
 def identify_kerong(url: str, timeout: float = 0.3, baudrate: int = 19200) -> ProbeResult | None:
     def read(channel: Channel) -> list[int]:
-        reader, boards = FrameReader(channel, kerong.KerongDecoder()), []
+        reader, boards = FrameReader(channel, kerong.KerongDecoder()), list[int]()
         while (frame := reader.expect(lambda f: f.cmd in (kerong.REPLY_ALL, kerong.REPLY_STATUS),
                                       timeout)) is not None:
             boards.append(frame.board)
@@ -77,7 +81,7 @@ def identify_wkly(url: str, timeout: float = 0.5, baudrate: int = 9600,
 
 
 def _wkly_board(url: str, board: int, timeout: float, baudrate: int) -> bool:
-    def read(channel: Channel):
+    def read(channel: Channel) -> wkly.WklyFrame | None:
         return FrameReader(channel, wkly.WklyDecoder()).expect(
             lambda f: f.addr == board and f.cmd == wkly.CMD_QUERY_ALL, timeout)
     return _ask(url, baudrate, wkly.encode_query_all(board), read) is not None
@@ -85,7 +89,7 @@ def _wkly_board(url: str, board: int, timeout: float, baudrate: int) -> bool:
 
 def listen_rdm6300(url: str, timeout: float = 0.5, baudrate: int = 9600) -> ProbeResult | None:
     """An RDM6300 cannot be asked; it is recognised only while a card is on it."""
-    def read(channel: Channel):
+    def read(channel: Channel) -> rdm6300.Tag | None:
         return FrameReader(channel, rdm6300.Rdm6300Decoder()).next(timeout)
     tag = _ask(url, baudrate, b"", read)
     return None if tag is None else ProbeResult("rdm6300", f"RDM6300 reader, card {tag.uid_hex}")

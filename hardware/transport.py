@@ -11,13 +11,15 @@ of its own.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import select
 import termios
 import threading
 import time
 from collections import deque
-from typing import Callable, Generic, Protocol, TypeVar
+from collections.abc import Callable
+from typing import Generic, Protocol, TypeVar
 
 import serial
 
@@ -35,7 +37,7 @@ WRITE_TIMEOUT_S = 1.0
 IO_ERRORS = (serial.SerialException, OSError, termios.error)
 
 
-def open_serial(url: str, *, device: str, baudrate: int) -> serial.SerialBase:
+def open_serial(url: str, *, device: str, baudrate: int) -> serial.Serial:
     """Open `url` or raise DeviceUnavailable naming the device and port."""
     try:
         port = serial.serial_for_url(
@@ -54,7 +56,7 @@ class Decoder(Protocol[F]):
 class Channel:
     """The open port as a `read_reply` callback sees it, while the port lock is held."""
 
-    def __init__(self, ser: serial.SerialBase, device: str, url: str) -> None:
+    def __init__(self, ser: serial.Serial, device: str, url: str) -> None:
         self._ser = ser
         self.device = device
         self.url = url
@@ -108,6 +110,9 @@ class Channel:
             data = self._ser.read(max(1, self._ser.in_waiting))
             if data or time.monotonic() >= deadline:
                 return data
+
+    def flush_input(self) -> None:
+        self._ser.reset_input_buffer()
 
     def timeout(self, what: str) -> DeviceTimeout:
         return DeviceTimeout(self.device, self.url, what)
@@ -184,7 +189,7 @@ class SerialPort:
         self.device = device
         self.baudrate = baudrate
         self._lock = threading.Lock()
-        self._serial: serial.SerialBase | None = None
+        self._serial: serial.Serial | None = None
         self._open_channel: Channel | None = None
 
     @property
@@ -202,7 +207,7 @@ class SerialPort:
             channel = self._channel()
             try:
                 if flush_input:
-                    self._serial.reset_input_buffer()
+                    channel.flush_input()
                 if request:
                     channel.write(request)
                 return read_reply(channel)
@@ -241,7 +246,5 @@ class SerialPort:
     def _drop(self) -> None:
         ser, self._serial, self._open_channel = self._serial, None, None
         if ser is not None:
-            try:
+            with contextlib.suppress(*IO_ERRORS):  # already gone (unplugged): nothing to release
                 ser.close()
-            except IO_ERRORS:
-                pass  # already gone (unplugged); nothing left to release

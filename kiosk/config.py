@@ -8,18 +8,29 @@ from __future__ import annotations
 import os
 import tempfile
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, cast
+from zoneinfo import ZoneInfo
 
 import tomli_w
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic_core import ErrorDetails
 
 # The file's reading, its errors and the window's defaults are pydantic-free, for `kiosk run`.
-from kiosk.early_config import (  # noqa: F401  (re-exported: the rest of kiosk imports them from here)
-    CONFIG_ENV_VAR, DEFAULT_CONFIG_PATH, DIM_LEVEL_RANGE, LANGUAGES, MIN_IDLE_TIMEOUT_S, TIME_OF_DAY_PATTERN,
-    ConfigError, DisplayView, PanelView, UiConfig, config_path, read_config_file,
-)
+# `X as X`: re-exported (the rest of kiosk imports them from here).
+from kiosk.early_config import CONFIG_ENV_VAR as CONFIG_ENV_VAR
+from kiosk.early_config import DEFAULT_CONFIG_PATH as DEFAULT_CONFIG_PATH
+from kiosk.early_config import DIM_LEVEL_RANGE, MIN_IDLE_TIMEOUT_S, TIME_OF_DAY_PATTERN, read_config_file
+from kiosk.early_config import LANGUAGES as LANGUAGES
+from kiosk.early_config import ConfigError as ConfigError
+from kiosk.early_config import DisplayView as DisplayView
+from kiosk.early_config import PanelView as PanelView
+from kiosk.early_config import UiConfig as UiConfig
+from kiosk.early_config import config_path as config_path
+from kiosk.timetext import service_point_zone
+from sync.directory_terms import DIRECTORY_TIMEZONE
 
 SizeClass = Literal["S", "M", "L"]
+Language = Literal["sv", "en", "fi", "fit", "se", "smj"]
 
 
 class Section(BaseModel):
@@ -58,7 +69,7 @@ class LockerSettings(SerialDevice):
     compartments: tuple[Compartment, ...] = Field(min_length=1)
 
     @model_validator(mode="after")
-    def _unique_compartments(self) -> "LockerSettings":
+    def _unique_compartments(self) -> LockerSettings:
         ids = [c.id for c in self.compartments]
         locks = [(c.board, c.lock) for c in self.compartments]
         if len(set(ids)) != len(ids):
@@ -96,7 +107,7 @@ class DisplaySettings(Section):
     backlight: str | None = Field(default=None, description="e.g. /sys/class/backlight/rpi_backlight")
 
     @model_validator(mode="after")
-    def _whole_period(self) -> "DisplaySettings":
+    def _whole_period(self) -> DisplaySettings:
         if (self.dim_from is None) != (self.dim_until is None):
             raise ValueError("dim_from and dim_until go together")
         if self.dim_from is not None and self.dim_from == self.dim_until:
@@ -107,7 +118,8 @@ class DisplaySettings(Section):
 class KioskConfig(Section):
     data_dir: Path
     service_point_name: str = Field(default=UiConfig.service_point_name, min_length=1)
-    language: Literal["sv", "en", "fi", "fit", "se", "smj"] = UiConfig.language
+    # The window's default, one of these (early_config keeps it as a plain str).
+    language: Language = cast("Language", UiConfig.language)
     fullscreen: bool = UiConfig.fullscreen
     idle_timeout_s: float = Field(default=UiConfig.idle_timeout_s, ge=MIN_IDLE_TIMEOUT_S)
     server: ServerSettings | None = None
@@ -117,6 +129,18 @@ class KioskConfig(Section):
     printer: PrinterSettings | None = None
     panel: PanelSettings = PanelSettings()
     display: DisplaySettings = DisplaySettings()
+    # The service point's zone: the technician CLI shows times in it ("14:05 CET").
+    timezone: str = Field(default=DIRECTORY_TIMEZONE, description="IANA name, e.g. Europe/Stockholm")
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, name: str) -> str:
+        service_point_zone(name)  # ValueError, reported as this key's error
+        return name
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return service_point_zone(self.timezone)
 
     @property
     def database_path(self) -> Path:
@@ -149,7 +173,7 @@ def parse_config(raw: dict[str, Any], *, source: str = "config") -> KioskConfig:
         raise ConfigError(f"{source}: " + "; ".join(_describe(e) for e in error.errors())) from None
 
 
-def _describe(error: dict[str, Any]) -> str:
+def _describe(error: ErrorDetails) -> str:
     key = ".".join(str(part) for part in error["loc"]) or "(top level)"
     return f"{key}: {error['msg']}"
 

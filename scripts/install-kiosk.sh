@@ -5,6 +5,12 @@
 #   sudo scripts/install-kiosk.sh                 # from a source checkout (pip into a venv)
 #   sudo scripts/install-kiosk.sh --bundle dist/kiosk   # the PyInstaller one-folder build
 #   scripts/install-kiosk.sh --root /tmp/stage --no-system  # lay out the files only (tests, images)
+#   sudo scripts/install-kiosk.sh --bundle dist/kiosk --rotation 90   # a panel mounted turned
+#
+# --rotation 0|90|180|270: turn the picture clockwise by that much, and the touch with it (the
+# official Touch Display 2 is 720x1280 portrait: 90 or 270 for landscape). --display-output NAME:
+# the output to turn (default: the first connected DSI output, else the first connected one).
+# Without --rotation a re-run keeps the rotation set before (0 on a first install).
 #
 # What it does: Debian packages; a `kiosk` user that logs in to the desktop automatically; the
 # app in /opt/servicepunkt; /usr/local/bin/kiosk; /etc/servicepunkt (config, private to the
@@ -18,18 +24,31 @@ root=""
 bundle=""
 system=1
 user=kiosk
+rotation=""
+display_output=""
 
-usage() { sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
+usage() { sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
 while [ $# -gt 0 ]; do
   case "$1" in
     --root) root="$2"; shift 2 ;;
     --bundle) bundle="$(cd "$2" && pwd)"; shift 2 ;;
     --no-system) system=0; shift ;;
     --user) user="$2"; shift 2 ;;
+    --rotation) rotation="$2"; shift 2 ;;
+    --display-output) display_output="$2"; shift 2 ;;
     -h|--help) usage 0 ;;
     *) echo "unknown option: $1" >&2; usage 2 ;;
   esac
 done
+
+case "$rotation" in
+  ""|0|90|180|270) ;;
+  *) echo "--rotation: 0, 90, 180 or 270 (degrees clockwise), not '$rotation'" >&2; exit 2 ;;
+esac
+if ! [[ "$display_output" =~ ^[A-Za-z0-9_-]*$ ]]; then
+  echo "--display-output: an output name as 'xrandr --query' lists it, e.g. DSI-1" >&2
+  exit 2
+fi
 
 if [ "$system" = 1 ] && [ "$(id -u)" -ne 0 ]; then
   echo "run as root: sudo $0 $*" >&2
@@ -51,7 +70,10 @@ install_packages() {
 
 create_user() {
   id "$user" >/dev/null 2>&1 || useradd --create-home --shell /bin/bash "$user"
-  usermod -aG dialout,video,input,render,audio,systemd-journal "$user"
+  usermod -aG dialout,video,render,audio,systemd-journal "$user"
+  # Not in `input`: the touchscreen is read by the X server alone (docs/technician.md, "Touch
+  # and rotation"); a kiosk user who may open /dev/input/event* lets a second reader in.
+  gpasswd -d "$user" input >/dev/null 2>&1 || true
 }
 
 install_app() {
@@ -91,6 +113,58 @@ install_files() {
   fi
 }
 
+# X output rotation (xrandr's word) and libinput's CalibrationMatrix "a b c d e f 0 0 1", which
+# maps the panel's own touch coordinates (0..1, unturned) to the turned screen's:
+# x' = a*x + b*y + c, y' = d*x + e*y + f.
+rotation_settings() {
+  case "$1" in
+    0) echo "normal|1 0 0 0 1 0 0 0 1" ;;
+    90) echo "right|0 1 0 -1 0 1 0 0 1" ;;
+    180) echo "inverted|-1 0 1 0 -1 1 0 0 1" ;;
+    270) echo "left|0 -1 1 1 0 0 0 0 1" ;;
+  esac
+}
+
+# The picture is turned by LightDM's display-setup script (as root, when the X server starts,
+# the way Raspberry Pi OS's own screen configuration does it), the touch by X's libinput
+# driver: one place for every program on the screen, the kiosk app and Chromium alike.
+install_rotation() {
+  local setup="$root/usr/local/lib/servicepunkt/display-setup"
+  local touch="$root/etc/X11/xorg.conf.d/90-servicepunkt-touch.conf"
+  if [ -z "$rotation" ] && [ -f "$setup" ] && [ -f "$touch" ]; then
+    return  # a re-run keeps the rotation chosen before
+  fi
+  local degrees="${rotation:-0}" settings xrandr matrix
+  settings="$(rotation_settings "$degrees")"
+  xrandr="${settings%%|*}"
+  matrix="${settings#*|}"
+  mkdir -p "$(dirname "$setup")" "$(dirname "$touch")"
+  cat > "$setup" <<SETUP
+#!/bin/sh
+# Written by install-kiosk.sh --rotation $degrees: the picture turned $degrees degrees clockwise.
+# LightDM runs this as root when the X server starts (display-setup-script).
+output="$display_output"
+if [ -z "\$output" ]; then
+  connected="\$(xrandr --query | awk '/ connected/ {print \$1}')"
+  output="\$(printf '%s\n' "\$connected" | grep -m1 '^DSI' || printf '%s\n' "\$connected" | head -n1)"
+fi
+[ -n "\$output" ] && xrandr --output "\$output" --rotate $xrandr
+exit 0
+SETUP
+  chmod 755 "$setup"
+  cat > "$touch" <<TOUCH
+# Written by install-kiosk.sh --rotation $degrees: touches turned with the picture, so a tap
+# lands under the finger. Re-run the script with another --rotation to change it.
+Section "InputClass"
+    Identifier "servicepunkt touchscreen rotation"
+    MatchIsTouchscreen "on"
+    MatchDriver "libinput"
+    Option "CalibrationMatrix" "$matrix"
+EndSection
+TOUCH
+  chmod 644 "$touch"
+}
+
 configure_system() {
   # X11, not Wayland: the X server's blanking can be turned off and SDL/xdotool work as tested.
   command -v raspi-config >/dev/null && raspi-config nonint do_wayland W1 || true
@@ -111,6 +185,7 @@ if [ "$system" = 1 ]; then
 fi
 install_app
 install_files
+install_rotation
 if [ "$system" = 1 ]; then
   configure_system
   echo "Installed. Next: sudo kiosk provision   (see docs/technician.md), then reboot."

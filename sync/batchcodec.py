@@ -39,6 +39,7 @@ import json
 import zlib
 from collections.abc import Sequence
 from datetime import datetime
+from itertools import pairwise
 from typing import Any, Literal
 from uuid import UUID
 
@@ -141,7 +142,7 @@ def compact_document(events: Sequence[p.Event], sent_clock: p.Clock | None) -> d
         "boot": boot,
         "synced": "".join("1" if event.clock.clock_synced else "0" for event in events),
         "wall": _deltas(walls),
-        "skew": _deltas([event.clock.mono_ms - wall for event, wall in zip(events, walls)]),
+        "skew": _deltas([event.clock.mono_ms - wall for event, wall in zip(events, walls, strict=True)]),
     }
     if sent_clock is not None:
         document["sent"] = sent_clock.model_dump()
@@ -156,7 +157,7 @@ def _hash_prefix(event: p.Event) -> bytes:
 
 
 def _deltas(values: list[int]) -> list[int]:
-    return [b - a for a, b in zip([0, *values], values)]
+    return [b - a for a, b in pairwise([0, *values])]
 
 
 def _b64(raw: bytes) -> str:
@@ -228,7 +229,7 @@ def _payload(doc: CompactBatch, row: list[Any], i: int) -> tuple[str, dict[str, 
     type_, keys = doc.kinds[row[0]]
     _require(len(row) == 1 + len(keys), f"rows[{i}]: {len(row) - 1} values for {len(keys)} keys")
     _require(len(set(keys)) == len(keys), f"kinds[{row[0]}]: a key twice")
-    return type_, dict(zip(keys, row[1:]))
+    return type_, dict(zip(keys, row[1:], strict=True))
 
 
 def _sums(deltas: list[int]) -> list[int]:
@@ -260,7 +261,8 @@ def _first_error(exc: ValidationError) -> str:
 # --- the reply ----------------------------------------------------------------------------
 
 def compact_reply(response: p.BatchResponse) -> BatchReplyV2:
-    others = [(i, r.status, r.reason) for i, r in enumerate(response.results) if r.status != "accepted"]
+    others: list[tuple[int, p.EventStatus, str | None]] = [
+        (i, r.status, r.reason) for i, r in enumerate(response.results) if r.status != "accepted"]
     return BatchReplyV2(n=len(response.results), acked_through=response.acked_through,
                         server_time=response.server_time, others=others)
 

@@ -146,11 +146,32 @@ def enroll(
     with _new_http() as http:
         response = _send(http, "POST", _api_url(server_url, "/enroll"), timeout,
                          json=request.model_dump(mode="json"))
+    _check_enrollment(response)
+    return _parse(p.EnrollResponse, response)
+
+
+def check_enrollment_code(
+    server_url: str,
+    code: str,
+    *,
+    public_key: str | None = None,
+    timeout: Any = DEFAULT_TIMEOUT,
+) -> p.EnrollCheckResponse:
+    """Whether enrolling with CODE (and PUBLIC_KEY, base64; None for a key not made yet) would
+    be accepted, and for which service point, without spending the code."""
+    request = p.EnrollCheckRequest(code=code, public_key=public_key)
+    with _new_http() as http:
+        response = _send(http, "POST", _api_url(server_url, "/enroll/check"), timeout,
+                         json=request.model_dump(mode="json"))
+    _check_enrollment(response)
+    return _parse(p.EnrollCheckResponse, response)
+
+
+def _check_enrollment(response: requests.Response) -> None:
     if response.status_code in (404, 409, 410):
         body = _error_body(response)
         raise EnrollmentRefused(response.status_code, body.detail, body.error)
     _check(response)
-    return _parse(p.EnrollResponse, response)
 
 
 # --- the client -----------------------------------------------------------------------------

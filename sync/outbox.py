@@ -39,7 +39,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
 
 from sqlalchemy import (
     DDL,
@@ -49,12 +49,14 @@ from sqlalchemy import (
     Integer,
     MetaData,
     String,
+    Table,
     Text,
     event,
     func,
     insert,
     select,
 )
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
 from sync import protocol as p
@@ -204,8 +206,9 @@ BEGIN
     INSERT INTO sync_state (key, value) VALUES ('{SEQ_FLOOR}', OLD.seq)
     ON CONFLICT (key) DO UPDATE SET value = max(CAST(value AS INTEGER), OLD.seq);
 END"""
-event.listen(OutboxBase.metadata, "after_create", DDL(SEQ_FLOOR_TRIGGER).execute_if(dialect="sqlite"))
-_INSERT_EVENT = insert(OutboxEvent.__table__)
+event.listen(OutboxBase.metadata, "after_create",
+             DDL(SEQ_FLOOR_TRIGGER).execute_if(dialect="sqlite"))  # type: ignore[no-untyped-call]
+_INSERT_EVENT = insert(cast(Table, OutboxEvent.__table__))
 
 
 # session.info key: the Connection whose transaction the Session is joined to, where a session
@@ -216,14 +219,22 @@ JOINED_CONNECTION = "joined_connection"
 
 def _insert(session: Session, row: tuple[Any, ...]) -> int:
     """Insert the values of _COLUMNS, in that order; returns the new row's seq."""
-    connection = session.info.get(JOINED_CONNECTION)
-    if connection is None:
-        connection = session.connection()  # begins the caller's transaction if it has not yet
+    joined: Connection | None = session.info.get(JOINED_CONNECTION)
+    # session.connection() begins the caller's transaction if it has not yet
+    connection = joined if joined is not None else session.connection()
     if connection.dialect.name != "sqlite":
-        return connection.execute(_INSERT_EVENT, dict(zip(_COLUMNS, row))).inserted_primary_key[0]
+        inserted = connection.execute(_INSERT_EVENT, dict(zip(_COLUMNS, row, strict=True))).inserted_primary_key
+        return int(inserted[0]) if inserted is not None else _missing_seq()
     # The text SQLAlchemy's SQLite DATETIME writes and reads ("2026-11-27 20:14:29.000000").
     created_at = row[-1].isoformat(" ", "microseconds")
-    return connection.connection.driver_connection.execute(_INSERT_SQL, (*row[:-1], created_at)).lastrowid
+    driver = connection.connection.driver_connection
+    if driver is None:
+        raise RuntimeError("the SQLite connection is closed")
+    return int(driver.execute(_INSERT_SQL, (*row[:-1], created_at)).lastrowid)
+
+
+def _missing_seq() -> int:
+    raise RuntimeError("the database returned no seq for the new outbox row")
 
 
 def to_wire(row: OutboxEvent) -> p.Event:

@@ -12,11 +12,20 @@ import json
 import re
 from collections.abc import Mapping
 from datetime import date, datetime
-from typing import Annotated, Any, Literal
+from itertools import pairwise
+from typing import Annotated, Any, Literal, TypeVar
 from urllib.parse import urlsplit
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from sync.directory_terms import DIRECTORY_TIMEZONE, E_SERVICE_CATEGORIES  # noqa: F401  (part of the wire format)
 
@@ -85,6 +94,21 @@ class EnrollResponse(WireModel):
     scopes: list[str]
 
 
+class EnrollCheckRequest(WireModel):
+    """Would /enroll accept this code from this key? Asked by `kiosk provision --dry-run`;
+    the code stays unused."""
+
+    code: str = Field(min_length=4, max_length=64)
+    public_key: str | None = Field(default=None, description="the key enrollment would use; none = a new key")
+
+
+class EnrollCheckResponse(WireModel):
+    device_id: str
+    service_point_id: str
+    service_point_name: str
+    expires_at: datetime
+
+
 class ChallengeRequest(WireModel):
     device_id: str = Field(min_length=1, max_length=64)
 
@@ -124,7 +148,7 @@ class KeyRotationResponse(WireModel):
 
 
 def rotation_message(device_id: str, nonce: str, new_public_key: str) -> bytes:
-    return f"rotate-key\n{device_id}\n{nonce}\n{new_public_key}".encode("utf-8")
+    return f"rotate-key\n{device_id}\n{nonce}\n{new_public_key}".encode()
 
 
 class Clock(WireModel):
@@ -417,9 +441,11 @@ APPOINTMENT_EARLY_MINUTES = 10
 
 _SLUG = Field(min_length=1, max_length=64, pattern=r"^[a-z0-9][a-z0-9-]*$")
 Texts = dict[LanguageCode, str]
+TextsT = TypeVar("TextsT", bound=Mapping[Any, str])  # the validators hand back what they got
+HoursT = TypeVar("HoursT", bound=Mapping[Any, list[str]])
 
 
-def _swedish_required(texts: Mapping[str, str], what: str) -> Mapping[str, str]:
+def _swedish_required(texts: TextsT, what: str) -> TextsT:
     if not texts.get("sv", "").strip():
         raise ValueError(f"{what} needs a Swedish text (sv), the kiosk's fallback language")
     if any(not value.strip() or len(value) > 400 for value in texts.values()):
@@ -427,7 +453,7 @@ def _swedish_required(texts: Mapping[str, str], what: str) -> Mapping[str, str]:
     return texts
 
 
-def _spans_in_order(hours: Mapping[str, list[str]]) -> Mapping[str, list[str]]:
+def _spans_in_order(hours: HoursT) -> HoursT:
     for day, spans in hours.items():
         for span in spans:
             start, end = span.split("-")
@@ -449,12 +475,12 @@ class VideoServiceData(WireModel):
 
     @field_validator("name", "description")
     @classmethod
-    def _texts(cls, texts: Texts, info) -> Texts:
-        return _swedish_required(texts, info.field_name)
+    def _texts(cls, texts: Texts, info: ValidationInfo) -> Texts:
+        return _swedish_required(texts, info.field_name or "text")
 
     @field_validator("opening_hours")
     @classmethod
-    def _hours(cls, hours):
+    def _hours(cls, hours: dict[Weekday, list[str]]) -> dict[Weekday, list[str]]:
         return _spans_in_order(hours)
 
 
@@ -467,7 +493,7 @@ class OpeningException(WireModel):
     hours: list[Annotated[str, Field(pattern=OPENING_SPAN_PATTERN)]] = Field(max_length=8)
 
     @model_validator(mode="after")
-    def _sane(self) -> "OpeningException":
+    def _sane(self) -> OpeningException:
         if self.last < self.first:
             raise ValueError(f"{self.first}..{self.last}: the last day is before the first")
         if (self.last - self.first).days >= MAX_EXCEPTION_DAYS:
@@ -482,7 +508,7 @@ class OpeningException(WireModel):
 def overlapping(exceptions: list[OpeningException]) -> tuple[OpeningException, OpeningException] | None:
     """Two exceptions sharing a day, if any (which of them would hold is unclear)."""
     ordered = sorted(exceptions, key=lambda e: e.first)
-    for earlier, later in zip(ordered, ordered[1:]):
+    for earlier, later in pairwise(ordered):
         if later.first <= earlier.last:
             return earlier, later
     return None
@@ -495,7 +521,7 @@ class OpeningExceptionsData(WireModel):
     days: list[OpeningException] = Field(max_length=MAX_OPENING_EXCEPTIONS)
 
     @model_validator(mode="after")
-    def _no_overlap(self) -> "OpeningExceptionsData":
+    def _no_overlap(self) -> OpeningExceptionsData:
         clash = overlapping(self.days)
         if clash:
             raise ValueError(f"exceptions {clash[0].first}..{clash[0].last} and "
@@ -516,11 +542,11 @@ class EServiceData(WireModel):
 
     @field_validator("title", "description")
     @classmethod
-    def _texts(cls, texts: Texts, info) -> Texts:
-        return _swedish_required(texts, info.field_name)
+    def _texts(cls, texts: Texts, info: ValidationInfo) -> Texts:
+        return _swedish_required(texts, info.field_name or "text")
 
     @model_validator(mode="after")
-    def _starts_inside(self) -> "EServiceData":
+    def _starts_inside(self) -> EServiceData:
         host = (urlsplit(self.start_url).hostname or "").lower()
         if not any(host == domain or host.endswith("." + domain) for domain in self.allowed_domains):
             raise ValueError(f"start_url host {host!r} is not in allowed_domains")
@@ -541,4 +567,4 @@ class AppointmentData(WireModel):
 
 
 def booking_code_sha256(salt: str, code: str) -> str:
-    return hashlib.sha256(f"{salt}:{code.strip()}".encode("utf-8")).hexdigest()
+    return hashlib.sha256(f"{salt}:{code.strip()}".encode()).hexdigest()

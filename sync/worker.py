@@ -37,7 +37,7 @@ MAX_PAGES_PER_ROUND = 100  # bounds one round; the next round goes on from the s
 
 def backoff_delay(failures: int, rand: Callable[[], float] = random.random) -> float:
     """Full jitter: uniform in [0, min(cap, base * 2**failures))."""
-    return rand() * min(BACKOFF_CAP_S, BACKOFF_BASE_S * 2 ** min(failures, 16))
+    return rand() * min(BACKOFF_CAP_S, BACKOFF_BASE_S * 2.0 ** min(failures, 16))
 
 
 @dataclass(frozen=True)

@@ -83,3 +83,87 @@ def test_install_script_is_valid_bash_and_rejects_unknown_options() -> None:
     assert result.returncode == 0, result.stderr
     usage = subprocess.run([str(ROOT / "scripts" / "install-kiosk.sh"), "--bogus"], capture_output=True, text=True)
     assert usage.returncode == 2 and "unknown option: --bogus" in usage.stderr
+
+
+# --- the panel's rotation: the picture (xrandr, at X start) and the touch (libinput) together --
+
+def install(stage: Path, tmp_path: Path, *options: str) -> subprocess.CompletedProcess[str]:
+    bundle = tmp_path / "dist" / "kiosk"
+    bundle.mkdir(parents=True, exist_ok=True)
+    (bundle / "kiosk").write_text("#!/bin/sh\n")
+    return subprocess.run([str(ROOT / "scripts" / "install-kiosk.sh"), "--root", str(stage), "--no-system",
+                           "--bundle", str(bundle), *options], capture_output=True, text=True, timeout=60)
+
+
+def calibration_matrix(stage: Path) -> list[float]:
+    snippet = (stage / "etc/X11/xorg.conf.d/90-servicepunkt-touch.conf").read_text()
+    assert 'MatchIsTouchscreen "on"' in snippet and 'MatchDriver "libinput"' in snippet
+    [line] = [line for line in snippet.splitlines() if '"CalibrationMatrix"' in line]
+    return [float(number) for number in line.split('"')[3].split()]
+
+
+def shown_at(point: tuple[float, float], degrees: int) -> tuple[float, float]:
+    """Where on the unturned panel (0..1, y down) a point of the screen's picture appears once
+    the picture is turned DEGREES clockwise: each quarter turn takes (x, y) to (1 - y, x)."""
+    x, y = point
+    for _ in range(degrees // 90):
+        x, y = 1 - y, x
+    return x, y
+
+
+def rotated_output(stage: Path, tmp_path: Path) -> str:
+    """What the display-setup script asks of xrandr, with a fake xrandr on PATH that lists an
+    HDMI output and the Touch Display's DSI output."""
+    fake = tmp_path / "bin"
+    fake.mkdir(exist_ok=True)
+    log = tmp_path / "xrandr.log"
+    (fake / "xrandr").write_text(
+        "#!/bin/sh\n"
+        'if [ "$1" = --query ]; then printf "HDMI-1 disconnected\\nDSI-1 connected 720x1280+0+0\\n"; exit 0; fi\n'
+        f'echo "$@" >> {log}\n')
+    (fake / "xrandr").chmod(0o755)
+    setup = stage / "usr/local/lib/servicepunkt/display-setup"
+    result = subprocess.run(["sh", str(setup)], env={"PATH": f"{fake}:/usr/bin:/bin"},
+                            capture_output=True, text=True, timeout=30)
+    assert result.returncode == 0, result.stderr
+    return log.read_text().strip()
+
+
+@pytest.mark.parametrize("degrees,xrandr", [(0, "normal"), (90, "right"), (180, "inverted"), (270, "left")])
+def test_rotation_turns_the_picture_and_the_touch_together(tmp_path: Path, degrees: int, xrandr: str) -> None:
+    stage = tmp_path / "stage"
+    result = install(stage, tmp_path, "--rotation", str(degrees))
+    assert result.returncode == 0, result.stderr
+    assert rotated_output(stage, tmp_path) == f"--output DSI-1 --rotate {xrandr}"
+    a, b, c, d, e, f, *last_row = calibration_matrix(stage)
+    assert last_row == [0, 0, 1]
+    for corner in ((0, 0), (1, 0), (0, 1), (1, 1)):  # a finger where the picture's corner shows
+        x, y = shown_at(corner, degrees)
+        assert (a * x + b * y + c, d * x + e * y + f) == corner, (degrees, corner)
+
+
+def test_a_rerun_keeps_the_rotation_and_a_named_output_is_used(tmp_path: Path) -> None:
+    stage = tmp_path / "stage"
+    assert install(stage, tmp_path, "--rotation", "270", "--display-output", "DSI-2").returncode == 0
+    assert install(stage, tmp_path).returncode == 0  # an update, no --rotation
+    assert calibration_matrix(stage) == [0, -1, 1, 1, 0, 0, 0, 0, 1]
+    assert rotated_output(stage, tmp_path) == "--output DSI-2 --rotate left"
+
+
+@pytest.mark.parametrize("options,message", [
+    (("--rotation", "45"), "--rotation: 0, 90, 180 or 270"),
+    (("--display-output", "DSI-1; reboot"), "--display-output: an output name"),
+])
+def test_a_bad_rotation_setting_is_refused_before_anything_is_written(tmp_path: Path, options, message) -> None:
+    stage = tmp_path / "stage"
+    result = install(stage, tmp_path, *options)
+    assert result.returncode == 2 and message in result.stderr
+    assert not stage.exists()
+
+
+def test_lightdm_runs_the_display_setup_and_the_app_cannot_read_raw_input() -> None:
+    lightdm = configparser.ConfigParser(interpolation=None)
+    lightdm.read(DEPLOY / "lightdm-servicepunkt.conf")
+    assert lightdm["Seat:*"]["display-setup-script"] == "/usr/local/lib/servicepunkt/display-setup"
+    assert "input" not in unit(KIOSK_UNIT)["Service"]["SupplementaryGroups"].split()
+    assert ",input," not in (ROOT / "scripts" / "install-kiosk.sh").read_text()

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import logging
 import threading
-from typing import Callable
+from collections.abc import Callable
+from typing import Self
 
 from hardware.errors import HardwareError
+from hardware.transport import SerialPort
 
 log = logging.getLogger(__name__)
 
@@ -98,8 +100,15 @@ class ListeningDevice:
     `self._port` (a SerialPort) and implements `_connect()` and `_step()`."""
 
     device_name = "device"
+    _port: SerialPort
     _worker: DeviceThread | None = None
     _retry_s: float = 1.0
+
+    def _connect(self) -> None:
+        raise NotImplementedError
+
+    def _step(self) -> None:
+        raise NotImplementedError
 
     @property
     def port(self) -> str:
@@ -133,7 +142,7 @@ class ListeningDevice:
     def _disconnect(self) -> None:
         self._port.close()
 
-    def __enter__(self):
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc_info: object) -> None:

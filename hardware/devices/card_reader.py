@@ -7,7 +7,8 @@
 from __future__ import annotations
 
 import threading
-from typing import Callable, Protocol, TypeVar
+from collections.abc import Callable
+from typing import Protocol, TypeVar
 
 from hardware.devices._worker import ErrorCallback, ListeningDevice, call_safely
 from hardware.errors import DeviceRefused, FrameError, ProtocolError
@@ -155,7 +156,7 @@ class PN532Reader(ListeningDevice):
         targets = self._parse(pn532.parse_passive_targets, frame)
         return targets[0].uid_hex if targets else None
 
-    def _expect_ack(self, reader: FrameReader) -> None:
+    def _expect_ack(self, reader: FrameReader[pn532.Event]) -> None:
         # The PN532 ACKs a command before it answers it, so a response ahead of our ACK
         # is a late answer to an earlier command (a card that came just as we aborted):
         # skipped, never taken for this command's answer.

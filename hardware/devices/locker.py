@@ -9,11 +9,18 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable, Protocol
+from typing import Protocol
 
-from hardware.errors import (DeviceRefused, DeviceTimeout, DeviceUnavailable, HardwareError,
-                             OutcomeUnknown, ProtocolError)
+from hardware.errors import (
+    DeviceRefused,
+    DeviceTimeout,
+    DeviceUnavailable,
+    HardwareError,
+    OutcomeUnknown,
+    ProtocolError,
+)
 from hardware.protocols import kerong
 from hardware.transport import Channel, FrameReader, SerialPort
 

@@ -10,10 +10,12 @@ sends once, then re-reads the status and reports what it says happened.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal, Protocol
+from typing import TYPE_CHECKING, Literal, Protocol, TypeVar
 
 import serial
 
@@ -34,6 +36,7 @@ def _escpos_errors() -> tuple[type[Exception], ...]:
     return (Error,)
 
 PRINTER = "receipt printer"
+T = TypeVar("T")
 DEFAULT_MODEL = PRINTER_MODELS["epson-tm-t88"]
 
 
@@ -159,7 +162,7 @@ class EscPosPrinter:
         decoder = st.StatusDecoder()
         for n in self.model.status_queries * sets:
             decoder.expect(n)
-        wanted, replies = len(self.model.status_queries), []
+        wanted, replies = len(self.model.status_queries), list[st.StatusReply]()
         deadline = time.monotonic() + self._timeout
         while len(replies) < wanted * sets and time.monotonic() < deadline:
             had_one = len(replies) >= wanted
@@ -170,11 +173,12 @@ class EscPosPrinter:
 
     # --- the port --------------------------------------------------------------------
 
-    def _io(self, action):
+    def _io(self, action: Callable[[], T]) -> T:
         """Run `action` on the open port; an I/O error closes it (reopened next call)."""
+        errors: tuple[type[BaseException], ...] = (*IO_ERRORS, *_escpos_errors())
         try:
             return action()
-        except (*IO_ERRORS, *_escpos_errors()) as exc:
+        except errors as exc:
             self._drop()
             raise DeviceUnavailable(PRINTER, self.url, str(exc)) from exc
 
@@ -191,7 +195,5 @@ class EscPosPrinter:
     def _drop(self) -> None:
         printer, self._escpos, self._overdue = self._escpos, None, False
         if printer is not None and printer.device is not None:
-            try:
+            with contextlib.suppress(*IO_ERRORS):
                 printer.device.close()  # not printer.close(): it flushes a dead port
-            except IO_ERRORS:
-                pass

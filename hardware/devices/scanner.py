@@ -7,8 +7,9 @@ own thread: the UI hands it to its main thread itself.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable, Protocol
+from typing import Protocol
 
 from hardware.devices._worker import ErrorCallback, ListeningDevice, call_safely
 from hardware.protocols import barcode

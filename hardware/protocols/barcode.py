@@ -52,10 +52,10 @@ class LineSplitter:
     def _feed_fixed(self, data: bytes) -> list[bytes]:
         *lines, rest = (self._buf + data).split(self._suffix)
         if lines and self._skipping:
-            lines[0], self._skipping = b"", False
+            lines[0], self._skipping = bytearray(), False
         self._buf = bytearray(rest)
         self._check_overflow()
-        return [line.strip(b"\r\n") for line in lines]
+        return [bytes(line.strip(b"\r\n")) for line in lines]
 
     def _feed_auto(self, data: bytes) -> list[bytes]:
         lines = []
@@ -106,7 +106,7 @@ def s10_check_digit(serial: str) -> int:
     """UPU S10 check digit of the 8-digit serial number."""
     if len(serial) != 8 or not serial.isdigit():
         raise ValueError(f"S10 serial must be 8 digits, got {serial!r}")
-    c = 11 - sum(int(d) * w for d, w in zip(serial, S10_WEIGHTS)) % 11
+    c = 11 - sum(int(d) * w for d, w in zip(serial, S10_WEIGHTS, strict=True)) % 11
     return {10: 0, 11: 5}.get(c, c)
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections import deque
 from dataclasses import dataclass
 from enum import Enum
+from typing import Any
 
 from hardware.errors import FrameError
 
@@ -90,7 +91,7 @@ def _paper(value: int) -> Paper:
 
 
 def merge(replies: list[StatusReply]) -> PrinterStatus:
-    fields: dict[str, object] = {}
+    fields: dict[str, Any] = {}  # PrinterStatus's keyword arguments
     for r in replies:
         if r.n == PRINTER:
             fields["online"] = not r.bit(BIT3)

@@ -182,7 +182,7 @@ class PN532Decoder:
         # path from a card touching the reader to the kiosk reacting.
         buf = self._buf
         buf += data
-        events = []
+        events: list[Event] = []
         while True:
             start = buf.find(START)
             skip = len(buf) - (buf[-1:] == b"\x00") if start < 0 else start

@@ -5,10 +5,14 @@ pty thread that answers frames. A protocol's bus adds its decoder and `_dispatch
 from __future__ import annotations
 
 import threading
+from collections.abc import Mapping
+from typing import Any
+
+from hardware.transport import Decoder
 
 
 class LockerBusSim:
-    def __init__(self, boards: dict, decoder) -> None:
+    def __init__(self, boards: Mapping[int, Any], decoder: Decoder[Any]) -> None:
         self.boards = boards  # board id -> board simulator with .locks and .lock(n)
         self.decoder = decoder
         self._lock = threading.Lock()  # the harness thread and the control API both touch state
@@ -26,12 +30,12 @@ class LockerBusSim:
     def set_item(self, board: int, lock: int, present: bool) -> None:
         self._set(board, lock, item_present=present)
 
-    def snapshot(self) -> list[dict]:
+    def snapshot(self) -> list[dict[str, Any]]:
         with self._lock:
             return [{"board": board_id, "lock": n, "door_closed": s.door_closed, "item_present": s.item_present}
                     for board_id, b in self.boards.items() for n, s in b.locks.items()]
 
-    def board(self, board: int):
+    def board(self, board: int) -> Any:
         if board not in self.boards:
             raise ValueError(f"no board {board} on the bus")
         return self.boards[board]
@@ -42,5 +46,5 @@ class LockerBusSim:
             for name, value in state.items():
                 setattr(target, name, value)
 
-    def _dispatch(self, frame) -> bytes:
+    def _dispatch(self, frame: Any) -> bytes:
         raise NotImplementedError

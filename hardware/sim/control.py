@@ -68,13 +68,14 @@ class SimControl:
     def replug(self, device: str) -> dict[str, Any]:
         return self.command(f"replug {device}")
 
-    def _call(self, method: str, path: str, body: dict | None = None) -> dict[str, Any]:
+    def _call(self, method: str, path: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
         data = None if body is None else json.dumps(body).encode("utf-8")
         request = urllib.request.Request(self.url + path, data=data, method=method,
                                          headers={"Content-Type": "application/json"})
         try:
             with self._opener.open(request, timeout=self.timeout) as response:
-                return json.loads(response.read())
+                answer: dict[str, Any] = json.loads(response.read())
+                return answer
         except urllib.error.HTTPError as exc:
             raise SimControlError(f"{method} {path}: {exc.code} {_error_text(exc)}") from exc
         except (urllib.error.URLError, OSError) as exc:
@@ -83,7 +84,7 @@ class SimControl:
 
 def _error_text(exc: urllib.error.HTTPError) -> str:
     try:
-        return json.loads(exc.read()).get("error", "")
+        return str(json.loads(exc.read()).get("error", ""))
     except (ValueError, AttributeError):
         return ""
     finally:

@@ -15,8 +15,11 @@ from __future__ import annotations
 
 import json
 import logging
-from http.server import BaseHTTPRequestHandler
-from typing import Any, Callable
+from collections.abc import Callable
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+from hardware.sim.commands import World
 
 log = logging.getLogger(__name__)
 
@@ -27,7 +30,7 @@ class BadRequest(ValueError):
     pass
 
 
-def _field(body: dict, name: str, kind: type, *, optional: bool = False) -> Any:
+def _field(body: dict[str, Any], name: str, kind: type, *, optional: bool = False) -> Any:
     if name not in body:
         if optional:
             return None
@@ -41,41 +44,53 @@ def _field(body: dict, name: str, kind: type, *, optional: bool = False) -> Any:
     raise BadRequest(f"field {name!r} must be {kind.__name__}, got {value!r}")
 
 
-def _card(sims, body: dict) -> None:
+def _card(sims: World, body: dict[str, Any]) -> None:
     sims.place_card(_field(body, "uid", str, optional=True))
 
 
-def _tap(sims, body: dict) -> None:
+def _tap(sims: World, body: dict[str, Any]) -> None:
     seconds = _field(body, "seconds", float, optional=True)
     sims.tap_card(_field(body, "uid", str), 1.0 if seconds is None else seconds)
 
 
-def _scan(sims, body: dict) -> None:
+def _scan(sims: World, body: dict[str, Any]) -> None:
     sims.scan(_field(body, "text", str))
 
 
-def _command(sims, body: dict) -> None:
+def _command(sims: World, body: dict[str, Any]) -> None:
     sims.command(_field(body, "command", str))
 
 
-def _door(sims, body: dict) -> None:
+def _door(sims: World, body: dict[str, Any]) -> None:
     sims.set_door(_field(body, "board", int), _field(body, "lock", int),
                   _field(body, "closed", bool))
 
 
-def _item(sims, body: dict) -> None:
+def _item(sims: World, body: dict[str, Any]) -> None:
     sims.set_item(_field(body, "board", int), _field(body, "lock", int),
                   _field(body, "present", bool))
 
 
-ACTIONS: dict[str, Callable[[Any, dict], None]] = {
+ACTIONS: dict[str, Callable[[World, dict[str, Any]], None]] = {
     "/card": _card, "/card/tap": _tap, "/scan": _scan,
     "/locker/door": _door, "/locker/item": _item, "/command": _command,
 }
 
 
+class ControlServer(ThreadingHTTPServer):
+    """The loopback server of one SimulatorSet; its handler reaches the set as `sims`."""
+
+    daemon_threads = False  # so server_close() joins request threads: no leftovers
+    block_on_close = True
+
+    def __init__(self, port: int, sims: World) -> None:
+        self.sims = sims
+        super().__init__(("127.0.0.1", port), ControlHandler)
+
+
 class ControlHandler(BaseHTTPRequestHandler):
     timeout = 5  # an idle client must not hold a request thread (and stop()) forever
+    server: ControlServer
 
     def do_GET(self) -> None:
         if self.path != "/state":
@@ -92,7 +107,7 @@ class ControlHandler(BaseHTTPRequestHandler):
             return self._reply(400, {"error": str(exc)})
         self._reply(200, {"ok": True, **self.server.sims.state()})
 
-    def _body(self) -> dict:
+    def _body(self) -> dict[str, Any]:
         length = int(self.headers.get("Content-Length") or 0)
         if length > MAX_BODY:
             raise BadRequest("request body too large")
@@ -107,7 +122,7 @@ class ControlHandler(BaseHTTPRequestHandler):
             raise BadRequest("body must be a JSON object")
         return body
 
-    def _reply(self, status: int, payload: dict) -> None:
+    def _reply(self, status: int, payload: dict[str, Any]) -> None:
         data = json.dumps(payload).encode("utf-8")
         self.send_response(status)
         self.send_header("Content-Type", "application/json")

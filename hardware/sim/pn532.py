@@ -9,9 +9,9 @@ with an ACK).
 from __future__ import annotations
 
 import threading
-from collections import deque
 import time
-from typing import Callable
+from collections import deque
+from collections.abc import Callable
 
 from hardware.protocols import pn532
 
@@ -95,10 +95,11 @@ class PN532Sim:
         return self._card
 
     def _answer_pending(self) -> bytes:
-        if not self._pending or self._current_card() is None:
+        card = self._current_card() if self._pending else None
+        if card is None:
             return b""
         self._pending = False
-        self._last_reply = encode_target_response(self._card)
+        self._last_reply = encode_target_response(card)
         return self._last_reply
 
     def _handle(self, event: pn532.Event) -> bytes:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import threading
 from collections import deque
 from dataclasses import dataclass, field
+from typing import Any
 
 from hardware.protocols import escpos_status as st
 from hardware.protocols.escpos_stream import CODE_PAGES, EscPosTokenizer, Token
@@ -72,7 +73,7 @@ class PrinterSim:
     def set_cutter_error(self, jammed: bool) -> None:
         self._change(cutter_error=jammed)
 
-    def snapshot(self) -> dict:
+    def snapshot(self) -> dict[str, Any]:
         with self._lock:
             return {"paper": self.paper.value, "cover_open": self.cover_open,
                     "online": self.online, "receipts": len(self.receipts),

@@ -14,6 +14,7 @@ import select
 import threading
 import time
 import tty
+from collections.abc import Callable
 from typing import Protocol
 
 log = logging.getLogger(__name__)
@@ -134,7 +135,7 @@ class PtyHarness:
             return
         plug.stopping.set()
         os.write(plug.wake_w, b"x")
-        if plug.thread is not threading.current_thread():
+        if plug.thread is not None and plug.thread is not threading.current_thread():
             plug.thread.join()  # (a simulator may unplug itself from this thread, mid-reply)
         with self._plug_lock:
             self._remove_link(plug.slave_path)
@@ -208,9 +209,8 @@ class PtyHarness:
 
     def _remove_link(self, slave_path: str) -> None:
         # Only remove the link if it still points at that pty (a newer plug may own it).
-        if self._link and os.path.islink(self._link):
-            if os.readlink(self._link) == slave_path:
-                os.unlink(self._link)
+        if self._link and os.path.islink(self._link) and os.readlink(self._link) == slave_path:
+            os.unlink(self._link)
 
 
 def _write_some(master: int, view: memoryview) -> int:
@@ -223,7 +223,7 @@ def _flip(data: bytes, offset: int) -> bytes:
     return data[:at] + bytes([data[at] ^ 0xFF]) + data[at + 1:]
 
 
-def wait_until(predicate, timeout: float = 2.0, interval: float = 0.01) -> bool:
+def wait_until(predicate: Callable[[], object], timeout: float = 2.0, interval: float = 0.01) -> bool:
     """Poll `predicate` until true or `timeout`; for tests and the control API."""
     deadline = time.monotonic() + timeout
     while not predicate():

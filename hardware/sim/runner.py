@@ -12,10 +12,10 @@ import json
 import os
 import tempfile
 import threading
-from http.server import ThreadingHTTPServer
+from typing import Any
 
 from hardware.sim.commands import execute
-from hardware.sim.control_api import ControlHandler
+from hardware.sim.control_api import ControlServer
 from hardware.sim.kerong import KerongBoardSim, KerongBus
 from hardware.sim.pn532 import PN532Sim
 from hardware.sim.printer import PrinterSim
@@ -27,22 +27,13 @@ from hardware.sim.wkly import WklyBoardSim, WklyBus
 SHUTDOWN_POLL_S = 0.05  # serve_forever's poll: how long stop() may wait for the loop
 
 
-class _ControlServer(ThreadingHTTPServer):
-    daemon_threads = False  # so server_close() joins request threads: no leftovers
-    block_on_close = True
-
-    def __init__(self, port: int, sims: SimulatorSet) -> None:
-        self.sims = sims
-        super().__init__(("127.0.0.1", port), ControlHandler)
-
-
 DEVICES = ("locker", "card_reader", "scanner", "printer")
 PROTOCOLS = {"locker": ("kerong", "wkly"), "card_reader": ("pn532", "rdm6300"),
              "scanner": ("serial",), "printer": ("escpos",)}
 
 
 def _locker_sim(protocol: str, boards: int, locks: int, hook_closed_bit: int,
-                reply_to_unlock: bool):
+                reply_to_unlock: bool) -> KerongBus | WklyBus:
     if protocol == "wkly":
         return WklyBus([WklyBoardSim(i, locks) for i in range(boards)])
     return KerongBus([KerongBoardSim(i, locks, hook_closed_bit=hook_closed_bit,
@@ -74,7 +65,7 @@ class SimulatorSet:
         self.harnesses: dict[str, PtyHarness] = {}
         self._control_port = control_port
         self._link_dir = link_dir
-        self._server: _ControlServer | None = None
+        self._server: ControlServer | None = None
         self._thread: threading.Thread | None = None
         self._command_lock = threading.Lock()  # stdin and HTTP may send at the same time
 
@@ -86,7 +77,7 @@ class SimulatorSet:
         try:
             for name in self.devices:
                 self.harnesses[name] = PtyHarness(sims[name], link=self._link(name))
-            self._server = _ControlServer(self._control_port, self)
+            self._server = ControlServer(self._control_port, self)
             self._thread = threading.Thread(target=self._server.serve_forever,
                                             args=(SHUTDOWN_POLL_S,),
                                             name="sim control API", daemon=True)
@@ -143,16 +134,16 @@ class SimulatorSet:
 
     # --- the outside world -------------------------------------------------------------
 
-    def state(self) -> dict:
+    def state(self) -> dict[str, Any]:
         return {"ports": self.ports, "lockers": self.bus.snapshot(), "card": self.card_sim.card,
                 "printer": self.printer_sim.snapshot(), "devices": self.describe()}
 
-    def describe(self) -> list[dict]:
+    def describe(self) -> list[dict[str, Any]]:
         """One entry per device: name, protocol, stable port, the pty behind it, plugged."""
         return [{"device": name, "protocol": self.protocols[name], "port": h.port,
                  "pty": h.pty_path, "plugged": h.plugged} for name, h in self.harnesses.items()]
 
-    def command(self, line: str) -> dict:
+    def command(self, line: str) -> dict[str, Any]:
         """Run one line of the control language (hardware.sim.commands)."""
         with self._command_lock:
             return execute(self, line)

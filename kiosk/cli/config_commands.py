@@ -9,12 +9,15 @@ from __future__ import annotations
 import json
 import tomllib
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 import tomli_w
 
 from kiosk.config import ConfigError, load_config, parse_config, write_config
+
+if TYPE_CHECKING:
+    from kiosk.cli.main import KioskContext
 
 
 @click.group("config")
@@ -25,7 +28,7 @@ def config_group() -> None:
 @config_group.command()
 @click.option("--defaults", is_flag=True, help="Also show settings left at their default values.")
 @click.pass_obj
-def show(obj, defaults: bool) -> None:
+def show(obj: KioskContext, defaults: bool) -> None:
     """Print the configuration (TOML) with the file it came from."""
     if defaults:
         data = obj.load().model_dump(mode="json", exclude_none=True)
@@ -38,7 +41,7 @@ def show(obj, defaults: bool) -> None:
 
 @config_group.command()
 @click.pass_obj
-def validate(obj) -> None:
+def validate(obj: KioskContext) -> None:
     """Check the configuration file; exit 1 and name each bad key if it is invalid."""
     try:
         config = load_config(obj.config_path)
@@ -54,7 +57,7 @@ def validate(obj) -> None:
 @click.argument("key")
 @click.argument("value")
 @click.pass_obj
-def set_value(obj, key: str, value: str) -> None:
+def set_value(obj: KioskContext, key: str, value: str) -> None:
     """Set KEY (dotted, e.g. locker.hook_closed_bit) to VALUE (TOML: 1, true, "text", [..])."""
     data = _raw(obj.config_path)
     try:
@@ -113,7 +116,7 @@ def _child(data: Any, part: str, *, create: bool) -> Any:
     return data[part]
 
 
-def _index(items: list, part: str) -> int:
+def _index(items: list[Any], part: str) -> int:
     if not part.isdigit() or int(part) >= len(items):
         raise KeyError(f"'{part}' is not an item number 0..{len(items) - 1}")
     return int(part)

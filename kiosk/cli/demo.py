@@ -17,8 +17,10 @@ import sys
 import tempfile
 import time
 import urllib.request
+from collections.abc import Callable
 from contextlib import ExitStack
 from pathlib import Path
+from types import FrameType
 
 import click
 
@@ -38,14 +40,13 @@ class Children:
 
     def __init__(self, logs: Path) -> None:
         self.logs = logs
-        self.running: list[subprocess.Popen] = []
+        self.running: list[subprocess.Popen[bytes]] = []
 
-    def start(self, name: str, args: list[str], env: dict | None = None) -> subprocess.Popen:
-        log = open(self.logs / f"{name}.log", "wb")
-        process = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                   env={**os.environ, **(env or {})}, start_new_session=True,
-                                   preexec_fn=stop_when_parent_dies)
-        log.close()
+    def start(self, name: str, args: list[str], env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
+        with open(self.logs / f"{name}.log", "wb") as log:  # the child keeps its own copy
+            process = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                       env={**os.environ, **(env or {})}, start_new_session=True,
+                                       preexec_fn=stop_when_parent_dies)
         self.running.append(process)
         return process
 
@@ -55,7 +56,7 @@ class Children:
         self.running.clear()
 
 
-def _stop(process: subprocess.Popen) -> None:
+def _stop(process: subprocess.Popen[bytes]) -> None:
     if process.poll() is not None:
         return
     process.send_signal(signal.SIGTERM)
@@ -69,10 +70,11 @@ def _stop(process: subprocess.Popen) -> None:
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+        port: int = probe.getsockname()[1]
+        return port
 
 
-def wait_for(condition, what: str, timeout: float = STARTUP_TIMEOUT_S) -> None:
+def wait_for(condition: Callable[[], object], what: str, timeout: float = STARTUP_TIMEOUT_S) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if condition():
@@ -84,7 +86,7 @@ def wait_for(condition, what: str, timeout: float = STARTUP_TIMEOUT_S) -> None:
 def http_ok(url: str) -> bool:
     try:
         with urllib.request.urlopen(url, timeout=1) as response:
-            return response.status == 200
+            return bool(response.status == 200)
     except OSError:
         return False
 
@@ -120,17 +122,18 @@ def start_central(children: Children, workdir: Path) -> tuple[str, str]:
     return url, code
 
 
-def start_simulators(children: Children, workdir: Path) -> dict:
+def start_simulators(children: Children, workdir: Path) -> dict[str, str]:
     ports_file = workdir / "ports.json"
     children.start("simulators", [sys.executable, "-m", "hardware.sim", "--boards", "1", "--control-port", "0",
                                   "--ports-file", str(ports_file),
                                   # fixed names, so a device the panel unplugs comes back where the kiosk looks
                                   "--link-dir", str(workdir / "dev")])
     wait_for(ports_file.exists, "the device simulators")
-    return json.loads(ports_file.read_text())
+    ports: dict[str, str] = json.loads(ports_file.read_text())
+    return ports
 
 
-def provision_kiosk(children: Children, workdir: Path, server: str, code: str, ports: dict) -> Path:
+def provision_kiosk(children: Children, workdir: Path, server: str, code: str, ports: dict[str, str]) -> Path:
     config = workdir / "kiosk.toml"
     run_cli([sys.executable, "-m", "kiosk.cli.main", "--config", str(config), "provision", "--server", server,
              "--code", code, "--data-dir", str(workdir / "data"), "--locker-port", ports["locker"],
@@ -139,7 +142,7 @@ def provision_kiosk(children: Children, workdir: Path, server: str, code: str, p
     return config
 
 
-def _interrupt(_signum, _frame) -> None:
+def _interrupt(_signum: int, _frame: FrameType | None) -> None:
     """SIGTERM and SIGHUP stop the demo the way Ctrl+C does, so the children are stopped too."""
     raise KeyboardInterrupt
 
@@ -151,7 +154,8 @@ def _interrupt(_signum, _frame) -> None:
 def demo(workdir: Path | None, no_panel: bool) -> None:
     """Run the whole system with simulated hardware (central server, simulators, kiosk, panel)."""
     throwaway = workdir is None
-    workdir = Path(tempfile.mkdtemp(prefix="servicepunkt-demo-")) if throwaway else workdir
+    if workdir is None:
+        workdir = Path(tempfile.mkdtemp(prefix="servicepunkt-demo-"))
     workdir.mkdir(parents=True, exist_ok=True)
     children = Children(workdir)
     # SIGINT too: a shell starts background jobs with SIGINT ignored, and Python keeps that.

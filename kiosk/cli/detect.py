@@ -138,7 +138,7 @@ def detect(ports: list[str], wanted: set[str]) -> dict[str, Found]:
         except HardwareError:
             continue
         role = ROLE_OF_PROTOCOL.get(result.protocol) if result else None
-        if role in wanted and role not in found:
+        if result is not None and role is not None and role in wanted and role not in found:
             found[role] = Found(role, port, result.protocol, result.detail)
     return found
 

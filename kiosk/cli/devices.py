@@ -3,17 +3,22 @@ from __future__ import annotations
 
 import os
 import time
+from typing import TYPE_CHECKING
 
 import click
 
 from hardware.errors import HardwareError
 from hardware.probe import probe as probe_port
 from hardware.transport import SerialPort
+from kiosk.cli.table import table
 from kiosk.config import ConfigError, load_config
 from kiosk.services.devices import device_settings
 
+if TYPE_CHECKING:
+    from kiosk.cli.main import KioskContext
 
-def _configured(obj) -> dict[str, str]:
+
+def _configured(obj: KioskContext) -> dict[str, str]:
     """Real path of each configured port -> device kind ({} without a config)."""
     try:
         config = load_config(obj.config_path)
@@ -29,22 +34,30 @@ def devices() -> None:
 
 @devices.command("list")
 @click.pass_obj
-def list_ports(obj) -> None:
+def list_ports(obj: KioskContext) -> None:
     """Serial ports with USB ids and serial numbers, and which configured device is on which."""
+    click.echo(table(PORT_HEADERS, port_rows(_configured(obj)),
+                     empty="none: no serial ports found, and none in the configuration"))
+
+
+PORT_HEADERS = ("PORT", "USB ID", "SERIAL", "DESCRIPTION", "CONFIGURED AS")
+
+
+def port_rows(configured: dict[str, str]) -> list[tuple[str, str, str, str, str]]:
+    """One row per port the system lists, then configured ports it does not (ptys, unplugged)."""
     from serial.tools import list_ports as ports
 
-    configured = _configured(obj)
-    seen = set()
+    rows, seen = [], set()
     for port in sorted(ports.comports(), key=lambda p: p.device):
         real = os.path.realpath(port.device)
         seen.add(real)
-        usb = f"{port.vid:04x}:{port.pid:04x}" if port.vid is not None else "-"
-        click.echo(f"{port.device}\t{usb}\t{port.serial_number or '-'}\t{port.description}"
-                   f"\t{configured.get(real, '')}")
+        usb = f"{port.vid:04x}:{port.pid:04x}" if port.vid is not None and port.pid is not None else "-"
+        rows.append((port.device, usb, port.serial_number or "-", port.description, configured.get(real, "-")))
     for real, kind in sorted(configured.items()):
         if real not in seen:  # ptys and missing devices are not in the system's list
             state = "present" if os.path.exists(real) else "MISSING"
-            click.echo(f"{real}\t-\t-\t({state}, not a USB/serial device)\t{kind}")
+            rows.append((real, "-", "-", f"({state}, not a USB/serial device)", kind))
+    return rows
 
 
 @devices.command()

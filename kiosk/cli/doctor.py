@@ -2,11 +2,15 @@
 
 Exit code = the sum of the failed checks' bits, so a script can tell them apart:
 1 config, 2 locker, 4 card reader, 8 scanner, 16 printer, 32 the `--open` compartment.
+A port another program holds open (the running kiosk app) fails its check without a byte sent,
+naming that program: two readers on one port steal each other's replies, which would look like
+a broken device.
 """
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from enum import IntFlag
-from typing import Sequence
+from typing import TYPE_CHECKING
 
 import click
 
@@ -16,8 +20,12 @@ from hardware.errors import HardwareError
 from hardware.manager import DeviceManager
 from hardware.probe import identify_pn532
 from hardware.transport import SerialPort
+from kiosk.cli.detect import DetectError, ensure_free
 from kiosk.config import Compartment, ConfigError, load_config
 from kiosk.services.devices import device_settings
+
+if TYPE_CHECKING:
+    from kiosk.cli.main import KioskContext
 
 
 class Failed(IntFlag):
@@ -84,17 +92,18 @@ def _open(manager: DeviceManager, address: LockAddress) -> str:
     return f"{address} opened and reads open"
 
 
-def _check(name: str, flag: Failed, run) -> Failed:
+def _check(name: str, flag: Failed, run: Callable[[], str], role: str, port: str) -> Failed:
     try:
+        ensure_free(role, port)  # a second reader on a port steals the replies: no check at all
         detail = run()
-    except (HardwareError, ValueError) as error:
+    except (DetectError, HardwareError, ValueError) as error:
         click.echo(f"FAIL  {name}: {error}")
         return flag
     click.echo(f"ok    {name}: {detail}")
     return Failed(0)
 
 
-def _address(_ctx, _param, value: str | None) -> LockAddress | None:
+def _address(_ctx: click.Context, _param: click.Parameter, value: str | None) -> LockAddress | None:
     if value is None:
         return None
     try:
@@ -109,7 +118,7 @@ def _address(_ctx, _param, value: str | None) -> LockAddress | None:
               help="Also open compartment B:L (board:lock) and verify the door reads open.")
 @click.option("--no-print", is_flag=True, help="Skip the test print.")
 @click.pass_obj
-def doctor(obj, open_address: LockAddress | None, no_print: bool) -> None:
+def doctor(obj: KioskContext, open_address: LockAddress | None, no_print: bool) -> None:
     """Check every configured device (and print a test receipt). Exit code: see `kiosk doctor --help`.
 
     \b
@@ -140,11 +149,12 @@ def _run_checks(manager: DeviceManager, compartments: Sequence[Compartment], ope
     failed = Failed(0)
     for kind, (name, flag, run) in checks.items():
         if kind in manager.drivers:
-            failed |= _check(name, flag, run)
+            failed |= _check(name, flag, run, kind, manager.settings[kind].port)
         else:
             click.echo(f"-     {name}: not configured")
     if open_address is not None:
         if "locker" not in manager.drivers:
             return failed | Failed.OPEN
-        failed |= _check(f"open {open_address}", Failed.OPEN, lambda: _open(manager, open_address))
+        failed |= _check(f"open {open_address}", Failed.OPEN, lambda: _open(manager, open_address),
+                         "locker", manager.settings["locker"].port)
     return failed

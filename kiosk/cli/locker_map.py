@@ -13,11 +13,13 @@ from __future__ import annotations
 
 import string
 import tomllib
+from collections.abc import Sequence
 from pathlib import Path
+from typing import cast
 
 from pydantic import ValidationError
 
-from kiosk.config import Compartment
+from kiosk.config import Compartment, SizeClass
 
 DEFAULT_SIZES = "SSMMMLLL"
 
@@ -33,7 +35,7 @@ def generated(boards: tuple[int, ...], locks_per_board: int, sizes: str = DEFAUL
     if len(boards) > len(string.ascii_uppercase):
         raise LockerMapError(f"{len(boards)} boards: at most 26 (labels A..Z)")
     return [Compartment(id=f"{string.ascii_uppercase[index]}{lock}", board=board, lock=lock,
-                        size=sizes[(lock - 1) % len(sizes)])
+                        size=cast(SizeClass, sizes[(lock - 1) % len(sizes)]))  # checked: S, M or L
             for index, board in enumerate(boards) for lock in range(1, locks_per_board + 1)]
 
 
@@ -65,7 +67,8 @@ def read(path: Path) -> list[Compartment]:
 def check(compartments: list[Compartment], answered: tuple[int, ...]) -> None:
     """One label per door, one door per lock, and every board the map uses answered on the bus
     (when we know which did)."""
-    labels, locks = {}, {}
+    labels: dict[str, Compartment] = {}
+    locks: dict[tuple[int, int], str] = {}  # (board, lock) -> compartment id
     for compartment in compartments:
         if compartment.id in labels:
             raise LockerMapError(f"label {compartment.id} is used for two compartments")
@@ -79,7 +82,7 @@ def check(compartments: list[Compartment], answered: tuple[int, ...]) -> None:
                              f"{', '.join(map(str, answered))} answered: check the board address switches")
 
 
-def describe(compartments: tuple[Compartment, ...] | list[Compartment]) -> str:
+def describe(compartments: Sequence[Compartment]) -> str:
     boards = sorted({c.board for c in compartments})
     sizes = {size: sum(1 for c in compartments if c.size == size) for size in "SML"}
     size_text = ", ".join(f"{count} {size}" for size, count in sizes.items() if count)

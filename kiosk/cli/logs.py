@@ -12,8 +12,12 @@ import subprocess
 from datetime import datetime, timedelta
 from logging.handlers import RotatingFileHandler
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
+
+if TYPE_CHECKING:
+    from kiosk.cli.main import KioskContext
 
 UNIT = "servicepunkt-kiosk.service"
 LOG_NAME = "kiosk.log"
@@ -54,7 +58,7 @@ def parse_since(text: str, now: datetime | None = None) -> datetime:
 @click.option("--since", default="1h", show_default=True, help="From when: 2h, 30min, 1d, today, '2026-11-27 14:00'.")
 @click.option("--file", "from_file", is_flag=True, help="Read the kiosk's log file even if the journal is there.")
 @click.pass_obj
-def logs(obj, since: str, from_file: bool) -> None:
+def logs(obj: KioskContext, since: str, from_file: bool) -> None:
     """Show what the kiosk app logged (systemd journal, else the kiosk's log file)."""
     start = parse_since(since)
     if not from_file and _from_journal(start):

@@ -5,13 +5,18 @@ from __future__ import annotations
 import importlib
 import logging
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from kiosk import __version__
 from kiosk.cli.logs import LOG_FORMAT, file_handler
+
 # Not kiosk.config: that is pydantic, which `kiosk run` leaves until its window answers.
 from kiosk.early_config import CONFIG_ENV_VAR, ConfigError, config_path, read_config_file, ui_config
+
+if TYPE_CHECKING:
+    from kiosk.config import KioskConfig
 
 # name: (module under kiosk.cli, attribute) that defines it. Imported only when that command runs
 # (or for --help): `kiosk run` at boot should not pay for the serial probe, the simulators or the demo.
@@ -40,7 +45,7 @@ class KioskContext:
     def __init__(self, path: Path) -> None:
         self.config_path = path
 
-    def load(self):
+    def load(self) -> KioskConfig:
         from kiosk.config import load_config
 
         try:
@@ -59,7 +64,16 @@ def cli(ctx: click.Context, config_file: Path | None, verbose: bool) -> None:
     """Servicepunkt kiosk: run the touchscreen app and look after the kiosk."""
     logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO,
                         format=LOG_FORMAT)
+    if not verbose and ctx.invoked_subcommand != "run":
+        _quiet_migrations()
     ctx.obj = KioskContext(config_path(config_file))
+
+
+def _quiet_migrations() -> None:
+    """Commands that open the database migrate it first; Alembic's INFO lines about that
+    ("Context impl SQLiteImpl.") bury a command's answer. `kiosk run` keeps them for its log
+    file, where they say when the schema changed; -v shows them everywhere."""
+    logging.getLogger("alembic").setLevel(logging.WARNING)
 
 
 @cli.command()
@@ -78,7 +92,7 @@ def run(obj: KioskContext) -> None:
         raise click.ClickException(str(error)) from None
 
 
-def _validated(raw: dict, path: Path):
+def _validated(raw: dict[str, Any], path: Path) -> KioskConfig:
     from kiosk.config import parse_config
 
     return parse_config(raw, source=str(path))

@@ -6,6 +6,8 @@ makes every closed door look open, so a technician should not have to guess.
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from hardware.devices.locker import KerongLocker
 from hardware.errors import HardwareError
 from kiosk.config import Compartment
@@ -15,7 +17,7 @@ class CalibrationError(Exception):
     """The doors do not agree, or the boards cannot be read; the message says which."""
 
 
-def closed_bit(port: str, compartments: list[Compartment]) -> int:
+def closed_bit(port: str, compartments: Sequence[Compartment]) -> int:
     """Read each board once; every mapped lock must show the same hook bit."""
     try:
         with KerongLocker(port) as locker:

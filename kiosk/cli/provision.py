@@ -18,9 +18,11 @@ import platform
 import sys
 import tempfile
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
 
 import click
 
@@ -28,7 +30,22 @@ from kiosk import __version__
 from kiosk.cli import detect, locker_map
 from kiosk.cli.detect import ROLE_NAMES, ROLES, DetectError, Found
 from kiosk.cli.locker_map import LockerMapError, default_compartments  # noqa: F401  (re-exported)
-from kiosk.config import LANGUAGES, ConfigError, KioskConfig, load_config, parse_config, write_config
+from kiosk.config import (
+    LANGUAGES,
+    Compartment,
+    ConfigError,
+    KioskConfig,
+    LockerSettings,
+    ServerSettings,
+    load_config,
+    parse_config,
+    write_config,
+)
+from kiosk.timetext import local_text, service_point_zone
+
+if TYPE_CHECKING:
+    from kiosk.cli.main import KioskContext
+    from sync.protocol import EnrollResponse
 
 DEFAULT_DATA_DIR = Path("/var/lib/servicepunkt")
 PANELS = {  # name: (width px, height px, width mm, height mm) of the panels we support
@@ -83,8 +100,11 @@ def _custom_panel(value: str) -> tuple[int, int, float, float] | None:
     return width_px, height_px, width_mm, height_mm
 
 
-def panel_settings(name: str) -> dict:
-    width_px, height_px, width_mm, height_mm = PANELS.get(name) or _custom_panel(name)
+def panel_settings(name: str) -> dict[str, float]:
+    size = PANELS.get(name) or _custom_panel(name)
+    if size is None:
+        raise click.BadParameter(f"{name!r}: not a panel size")  # _panel() checked it already
+    width_px, height_px, width_mm, height_mm = size
     return {"width_px": width_px, "height_px": height_px, "width_mm": width_mm, "height_mm": height_mm}
 
 
@@ -97,11 +117,11 @@ def _boards(value: str | None) -> tuple[int, ...]:
         raise click.BadParameter(f"{value!r}: board addresses as numbers, e.g. 0,1") from None
 
 
-def _validate_panel(_ctx, _param, value):
+def _validate_panel(_ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
     return None if value is None else _panel(value)
 
 
-def _validate_boards(_ctx, _param, value):
+def _validate_boards(_ctx: click.Context, _param: click.Parameter, value: str | None) -> tuple[int, ...]:
     return _boards(value)
 
 
@@ -127,7 +147,8 @@ def _validate_boards(_ctx, _param, value):
 @click.option("--detect-in", multiple=True, metavar="PORT", help="Also probe PORT when detecting (repeatable).")
 @click.option("--locker-map", type=click.Path(dir_okay=False, path_type=Path),
               help="TOML file with [[compartments]] id/board/lock/size, for an unusual cabinet.")
-@click.option("--boards", callback=_validate_boards, help="Board addresses, e.g. 0,1 [default: the boards that answer].")
+@click.option("--boards", callback=_validate_boards,
+              help="Board addresses, e.g. 0,1 [default: the boards that answer].")
 @click.option("--compartments", type=click.IntRange(1, 16), help="Compartments per board [default: 8].")
 @click.option("--sizes", help=f"Size classes S/M/L by lock, repeated [default: {locker_map.DEFAULT_SIZES}].")
 @click.option("--hook-closed-bit", type=click.Choice(("0", "1")),
@@ -141,7 +162,7 @@ def _validate_boards(_ctx, _param, value):
 @click.option("--re-enroll", is_flag=True, help="Enroll with --code even if this kiosk is enrolled already.")
 @click.option("--dry-run", is_flag=True, help="Check everything and show the config; enroll and write nothing.")
 @click.pass_obj
-def provision(obj, interactive: bool | None, dry_run: bool, re_enroll: bool, **options) -> None:
+def provision(obj: KioskContext, /, interactive: bool | None, dry_run: bool, re_enroll: bool, **options: Any) -> None:
     """Set up this kiosk: enroll with the central server, find and check the devices, write the config."""
     if interactive is None:
         interactive = sys.stdin.isatty()
@@ -152,16 +173,17 @@ def provision(obj, interactive: bool | None, dry_run: bool, re_enroll: bool, **o
     compartments = _compartments(plan, found, existing)
     if plan.calibrate:
         plan.hook_closed_bit = _calibrated(found["locker"], compartments)
-    planned = _config(plan, _Pending(service_point_id=plan.service_point or _Pending.service_point_id),
-                      found, compartments)  # every config error before the code is spent
+    _config(plan, _Pending(service_point_id=plan.service_point or _Pending.service_point_id),
+            found, compartments)  # every config error before the code is spent
     if dry_run:
-        _dry_run(plan, planned, found, compartments, obj.config_path)
+        answer = _kept_enrollment(plan, existing, re_enroll) or _checked_code(plan)
+        _dry_run(plan, _config(plan, answer, found, compartments), found, compartments, obj.config_path)
         return
     if interactive:
         click.echo(_summary_devices(found, compartments))
         click.confirm("Enroll with the server and write this configuration?", default=True, abort=True)
-    answer = _kept_enrollment(plan, existing, re_enroll) or _enroll(plan)
-    config = _config(plan, answer, found, compartments)
+    enrollment: Enrollment = _kept_enrollment(plan, existing, re_enroll) or _enroll(plan)
+    config = _config(plan, enrollment, found, compartments)
     _verify_server(config)
     try:
         write_config(config, obj.config_path)
@@ -180,10 +202,10 @@ def _existing_config(path: Path) -> KioskConfig | None:
         return None
 
 
-def _from_options(options: dict, existing: KioskConfig | None) -> Plan:
+def _from_options(options: dict[str, Any], existing: KioskConfig | None) -> Plan:
     enrolled = existing is not None and existing.server is not None
     missing = [name for name in ("server", "code") if not options[name] and not (enrolled and name == "code")]
-    if not options["server"] and enrolled:
+    if not options["server"] and existing is not None and existing.server is not None:
         options["server"] = existing.server.url
         missing.remove("server")
     if missing:
@@ -196,7 +218,7 @@ def _from_options(options: dict, existing: KioskConfig | None) -> Plan:
     return plan
 
 
-def _plan(options: dict, existing: KioskConfig | None) -> Plan:
+def _plan(options: dict[str, Any], existing: KioskConfig | None) -> Plan:
     ports = {role: options[f"{role}_port"] for role in ROLES if options[f"{role}_port"]}
     protocols = {role: options[f"{role}_protocol"] for role in ("locker", "card_reader")
                  if options[f"{role}_protocol"]}
@@ -213,7 +235,7 @@ def _plan(options: dict, existing: KioskConfig | None) -> Plan:
         keep_map=not any(options[name] for name in ("boards", "compartments", "sizes", "locker_map")))
 
 
-def _defaults(existing: KioskConfig | None) -> dict:
+def _defaults(existing: KioskConfig | None) -> dict[str, Any]:
     if existing is None:
         return {"data_dir": DEFAULT_DATA_DIR, "language": "sv", "panel": "10in", "hook_closed_bit": 1}
     panel = existing.panel
@@ -226,14 +248,19 @@ def _defaults(existing: KioskConfig | None) -> dict:
 def _detected_ports(plan: Plan, wanted: set[str]) -> dict[str, str]:
     if not wanted:
         return {}
-    click.echo("Probing serial ports …")
-    found = detect.detect(detect.candidate_ports(plan.detect_in), wanted)
+    ports = detect.candidate_ports(plan.detect_in)
+    click.echo(f"Probing {len(ports)} serial {'port' if len(ports) == 1 else 'ports'} …")
+    found = detect.detect(ports, wanted)
     for item in found.values():
         click.echo(f"  found {ROLE_NAMES[item.role]} on {item.port}: {item.detail}")
+    missing = [ROLE_NAMES[role] for role in ROLES if role in wanted and role not in found]
+    if missing:  # silence here read as "still probing" or as a crash
+        click.echo(f"  not found: {', '.join(missing)}"
+                   + ("" if ports else " (no serial ports to probe: is anything plugged in?)"))
     return {role: item.port for role, item in found.items()}
 
 
-def _ask(options: dict, existing: KioskConfig | None) -> Plan:
+def _ask(options: dict[str, Any], existing: KioskConfig | None) -> Plan:
     server_default = existing.server.url if existing and existing.server else None
     options["server"] = options["server"] or click.prompt("Central server URL", default=server_default)
     enrolled_there = existing and existing.server and existing.server.url == options["server"].rstrip("/")
@@ -257,8 +284,8 @@ def _ask(options: dict, existing: KioskConfig | None) -> Plan:
 
 
 def _ask_locker(plan: Plan, existing: KioskConfig | None) -> None:
-    kept = existing is not None and existing.locker is not None and plan.keep_map
-    if kept:
+    kept = False
+    if existing is not None and existing.locker is not None and plan.keep_map:
         plan.keep_map = kept = click.confirm(
             f"Keep the current locker map ({locker_map.describe(existing.locker.compartments)})?", default=True)
     if plan.map_file is None and not kept:
@@ -302,7 +329,7 @@ def _no_shared_ports(ports: dict[str, str]) -> None:
         by_port[real] = role
 
 
-def _compartments(plan: Plan, found: dict[str, Found], existing: KioskConfig | None):
+def _compartments(plan: Plan, found: dict[str, Found], existing: KioskConfig | None) -> list[Compartment]:
     answered = detect.boards_of(found["locker"]) if found["locker"].protocol in ("kerong", "wkly") else ()
     try:
         if plan.map_file is not None:
@@ -317,7 +344,7 @@ def _compartments(plan: Plan, found: dict[str, Found], existing: KioskConfig | N
     return compartments
 
 
-def _calibrated(locker: Found, compartments) -> int:
+def _calibrated(locker: Found, compartments: Sequence[Compartment]) -> int:
     from kiosk.cli.polarity import CalibrationError, closed_bit
 
     if locker.protocol != "kerong":
@@ -332,7 +359,7 @@ def _calibrated(locker: Found, compartments) -> int:
 
 
 def _same_bus(existing: KioskConfig, found: dict[str, Found]) -> bool:
-    return existing.locker.protocol == found["locker"].protocol
+    return existing.locker is not None and existing.locker.protocol == found["locker"].protocol
 
 
 def _check_writable(config_path: Path, data_dir: Path) -> None:
@@ -345,7 +372,7 @@ def _check_writable(config_path: Path, data_dir: Path) -> None:
             tempfile.TemporaryFile(dir=existing).close()
         except OSError as error:
             hint = " (run with sudo)" if isinstance(error, PermissionError) and os.geteuid() != 0 else ""
-            raise ProvisionError(f"{what} {directory}: cannot write there: {existing} {error.strerror}{hint}")
+            raise ProvisionError(f"{what} {directory}: cannot write there: {existing} {error.strerror}{hint}") from None
 
 
 def _nearest_existing(path: Path) -> Path:
@@ -353,6 +380,17 @@ def _nearest_existing(path: Path) -> Path:
     while not path.exists() and path != path.parent:
         path = path.parent
     return path
+
+
+class Enrollment(Protocol):
+    """What the config needs of an enrollment: the server's answer, a kept one, or the dry run's."""
+
+    @property
+    def device_id(self) -> str: ...
+    @property
+    def service_point_id(self) -> str: ...
+    @property
+    def service_point_name(self) -> str: ...
 
 
 @dataclass(frozen=True)
@@ -383,7 +421,7 @@ def _kept_enrollment(plan: Plan, existing: KioskConfig | None, re_enroll: bool) 
     return _Enrolled(existing.server.device_id, existing.server.service_point_id, existing.service_point_name)
 
 
-def _enroll(plan: Plan):
+def _enroll(plan: Plan) -> EnrollResponse:
     if not plan.code:
         raise ProvisionError("an enrollment code is needed (--code): this kiosk is not enrolled with that server")
     from sync.client import generate_device_key
@@ -405,20 +443,24 @@ def _enroll(plan: Plan):
         raise ProvisionError(f"enrollment failed: {_enroll_problem(error)}") from None
     except SyncError as error:
         raise ProvisionError(f"enrollment failed: {error}") from None
-    if plan.service_point and answer.service_point_id.upper() != plan.service_point.upper():
-        raise ProvisionError(f"enrollment failed: this code belongs to {answer.service_point_id} "
-                             f"({answer.service_point_name}), not {plan.service_point}; nothing was written")
+    _same_service_point(plan, answer.service_point_id, answer.service_point_name)
     return answer
 
 
-def _enroll_with(plan: Plan, key_path: Path, install_id: str):
+def _same_service_point(plan: Plan, service_point_id: str, name: str) -> None:
+    if plan.service_point and service_point_id.upper() != plan.service_point.upper():
+        raise ProvisionError(f"enrollment failed: this code belongs to {service_point_id} "
+                             f"({name}), not {plan.service_point}; nothing was written")
+
+
+def _enroll_with(plan: Plan, key_path: Path, install_id: str) -> EnrollResponse:
     from sync.client import enroll
 
     return enroll(plan.server, plan.code, key_path, install_id=install_id,
                   hw={"machine": platform.machine(), "kiosk_version": __version__})
 
 
-def _enroll_problem(error) -> str:
+def _enroll_problem(error: Exception) -> str:
     from sync.errors import EnrollmentRefused
 
     if isinstance(error, EnrollmentRefused):
@@ -436,29 +478,58 @@ def _verify_server(config: KioskConfig) -> None:
     """Sign in with the new key and fetch the service point's settings, as the app will."""
     from sync.client import SyncClient, SyncError
 
+    server = _server_of(config)
     try:
-        with SyncClient(config.server.url, config.server.device_id, config.device_key_path) as client:
+        with SyncClient(server.url, server.device_id, config.device_key_path) as client:
             client.config(None)
     except SyncError as error:
         raise ProvisionError(f"the server enrolled this kiosk but refuses its sign-in: {error}") from None
 
 
-def _server_reachable(url: str) -> str:
-    import requests
+def _server_of(config: KioskConfig) -> ServerSettings:
+    if config.server is None:  # _config() always writes one
+        raise ProvisionError("internal error: a provisioned config without [server]")
+    return config.server
 
+
+def _locker_of(config: KioskConfig) -> LockerSettings:
+    if config.locker is None:  # _config() always writes one
+        raise ProvisionError("internal error: a provisioned config without [locker]")
+    return config.locker
+
+
+def _checked_code(plan: Plan) -> _Enrolled:
+    """The dry run's enrollment: the server checks the code (and the service point it is for)
+    as /enroll would, without spending it."""
+    if not plan.code:
+        raise ProvisionError("an enrollment code is needed (--code): this kiosk is not enrolled with that server")
+    from sync.client import check_enrollment_code
+    from sync.devicekey import load_device_key, public_key_b64
+    from sync.errors import EnrollmentRefused, ServerUnreachable, SyncError
+
+    key_path = plan.data_dir / "device_key"  # a re-run enrolls with the key it has
+    public_key = public_key_b64(load_device_key(key_path)) if key_path.exists() else None
     try:
-        response = requests.get(f"{url}/healthz", timeout=5)
-        response.raise_for_status()
-    except requests.RequestException as error:
-        raise ProvisionError(f"cannot reach the central server at {url}: {error}") from None
-    return "reachable"
+        answer = check_enrollment_code(plan.server, plan.code, public_key=public_key)
+    except EnrollmentRefused as error:
+        raise ProvisionError(f"enrollment would fail: {_enroll_problem(error)}") from None
+    except ServerUnreachable as error:
+        raise ProvisionError(f"cannot reach the central server at {plan.server}: {error}") from None
+    except SyncError as error:
+        raise ProvisionError(f"the central server could not check the code: {error}") from None
+    _same_service_point(plan, answer.service_point_id, answer.service_point_name)
+    zone = service_point_zone()
+    click.echo(f"Enrollment code accepted for {answer.service_point_id} ({answer.service_point_name}), "
+               f"unused, valid until {local_text(answer.expires_at, zone)}.")
+    return _Enrolled(answer.device_id, answer.service_point_id, answer.service_point_name)
 
 
 # --- the config and the summary ---------------------------------------------------------------
 
-def _config(plan: Plan, answer, found: dict[str, Found], compartments) -> KioskConfig:
+def _config(plan: Plan, answer: Enrollment, found: dict[str, Found],
+            compartments: Sequence[Compartment]) -> KioskConfig:
     locker = found["locker"]
-    raw = {
+    raw: dict[str, Any] = {
         "data_dir": str(plan.data_dir.resolve()),
         "service_point_name": answer.service_point_name,
         "language": plan.language,
@@ -488,17 +559,17 @@ class _Pending:
     service_point_name: str = "Servicepunkt"
 
 
-def _dry_run(plan: Plan, config: KioskConfig, found: dict[str, Found], compartments, config_path: Path) -> None:
+def _dry_run(plan: Plan, config: KioskConfig, found: dict[str, Found], compartments: Sequence[Compartment],
+             config_path: Path) -> None:
     import tomli_w
 
-    _server_reachable(plan.server)
     click.echo(f"Dry run: nothing enrolled, nothing written. Central server {plan.server}: reachable.")
     click.echo(_summary_devices(found, compartments))
     click.echo(f"Would write {config_path} (mode 0600):\n")
     click.echo(tomli_w.dumps(config.model_dump(mode="json", exclude_none=True)))
 
 
-def _summary_devices(found: dict[str, Found], compartments) -> str:
+def _summary_devices(found: dict[str, Found], compartments: Sequence[Compartment]) -> str:
     lines = []
     for role in ROLES:
         item = found.get(role)
@@ -510,16 +581,16 @@ def _summary_devices(found: dict[str, Found], compartments) -> str:
 
 def summary(config: KioskConfig, found: dict[str, Found], config_path: Path) -> str:
     """The block a technician photographs for the installation record."""
-    panel = config.panel
+    panel, server, locker = config.panel, _server_of(config), _locker_of(config)
     rows = [
         "=" * 72,
-        f"  SERVICEPUNKT KIOSK PROVISIONED   {datetime.now().astimezone():%Y-%m-%d %H:%M %Z}   v{__version__}",
+        f"  SERVICEPUNKT KIOSK PROVISIONED   {datetime.now(config.zone):%Y-%m-%d %H:%M %Z}   v{__version__}",
         "=" * 72,
-        f"  {'service point':<16}{config.service_point_name} ({config.server.service_point_id})",
-        f"  {'device id':<16}{config.server.device_id}",
-        f"  {'central server':<16}OK    {config.server.url} (enrolled, signed in)",
-        _summary_devices(found, config.locker.compartments),
-        f"  {'sensor polarity':<16}hook bit {config.locker.hook_closed_bit} = door closed",
+        f"  {'service point':<16}{config.service_point_name} ({server.service_point_id})",
+        f"  {'device id':<16}{server.device_id}",
+        f"  {'central server':<16}OK    {server.url} (enrolled, signed in)",
+        _summary_devices(found, locker.compartments),
+        f"  {'sensor polarity':<16}hook bit {locker.hook_closed_bit} = door closed",
         f"  {'screen':<16}{panel.width_px}x{panel.height_px} px, {panel.width_mm:g}x{panel.height_mm:g} mm",
         f"  {'language':<16}{config.language}",
         f"  {'config':<16}{config_path}",

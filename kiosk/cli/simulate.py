@@ -9,18 +9,23 @@ line. End of stdin does not stop it (it may run with stdin closed); SIGINT/SIGTE
 """
 from __future__ import annotations
 
+import inspect
 import json
 import shutil
 import signal
 import sys
 import tempfile
 import threading
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from hardware.sim.commands import __doc__ as COMMANDS_HELP
 from hardware.sim.runner import DEVICES, SimulatorSet
 from kiosk.config import ConfigError, KioskConfig, load_config
+
+if TYPE_CHECKING:
+    from kiosk.cli.main import KioskContext
 
 
 def _configured(config: KioskConfig | None) -> tuple[tuple[str, ...], dict[str, str], int]:
@@ -34,14 +39,14 @@ def _configured(config: KioskConfig | None) -> tuple[tuple[str, ...], dict[str, 
     return devices, protocols, boards
 
 
-def _load(obj) -> KioskConfig | None:
+def _load(obj: KioskContext) -> KioskConfig | None:
     try:
         return load_config(obj.config_path)
     except ConfigError:
         return None  # no usable config: simulate everything with defaults
 
 
-def _answer(sims: SimulatorSet, line: str) -> dict:
+def _answer(sims: SimulatorSet, line: str) -> dict[str, Any]:
     try:
         state = sims.command(line)
     except ValueError as error:
@@ -55,15 +60,23 @@ def _read_stdin(sims: SimulatorSet) -> None:
             click.echo(json.dumps(_answer(sims, line)))
 
 
-@click.command(epilog=COMMANDS_HELP)
+def verbatim_tables(text: str) -> str:
+    """TEXT for click's help, with its indented paragraphs (the command table) kept as written:
+    click rewraps every paragraph into one flowing line unless it starts with \\b."""
+    paragraphs = inspect.cleandoc(text).split("\n\n")
+    return "\n\n".join(f"\b\n{p}" if p.startswith(" ") else p for p in paragraphs)
+
+
+@click.command(epilog=verbatim_tables(COMMANDS_HELP or ""))
 @click.argument("devices", nargs=-1, type=click.Choice(DEVICES))
 @click.option("--boards", type=click.IntRange(1, 16), help="Lock boards on the bus [default: from config, or 1].")
 @click.option("--locks", type=click.IntRange(1, 24), default=16, show_default=True, help="Locks per board.")
 @click.option("--control-port", type=click.IntRange(0, 65535), default=0, show_default=True,
               help="TCP port of the control endpoint on 127.0.0.1 (0 = any free port).")
-@click.option("--link-dir", type=click.Path(file_okay=False), help="Where the stable port links go [default: a temp dir].")
+@click.option("--link-dir", type=click.Path(file_okay=False),
+              help="Where the stable port links go [default: a temp dir].")
 @click.pass_obj
-def simulate(obj, devices: tuple[str, ...], boards: int | None, locks: int, control_port: int,
+def simulate(obj: KioskContext, devices: tuple[str, ...], boards: int | None, locks: int, control_port: int,
              link_dir: str | None) -> None:
     """Run device simulators (default: the configured devices) and take commands."""
     configured, protocols, config_boards = _configured(_load(obj))

@@ -8,12 +8,20 @@ plugged into) gives it one name for good; `--apply` then points the config at th
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from kiosk.cli.detect import ROLES, STABLE_NAMES_DIR
 from kiosk.config import parse_config, write_config
+
+if TYPE_CHECKING:
+    from serial.tools.list_ports_common import ListPortInfo
+
+    from kiosk.cli.main import KioskContext
+    from kiosk.config import KioskConfig
 
 RULES_PATH = Path("/etc/udev/rules.d/98-servicepunkt-devices.rules")
 
@@ -22,7 +30,7 @@ class NoUsbDevice(Exception):
     """The port is not a USB device we can name (a pty, a built-in UART, or unplugged)."""
 
 
-def rule(role: str, port) -> str:
+def rule(role: str, port: ListPortInfo) -> str:
     """One udev line for PORT (a pyserial ListPortInfo) as /dev/servicepunkt/ROLE."""
     if port.vid is None:
         raise NoUsbDevice(f"{port.device} is not a USB device")
@@ -37,7 +45,7 @@ def rule(role: str, port) -> str:
     return ", ".join(match + [f'SYMLINK+="servicepunkt/{role}"'])
 
 
-def rules_for(configured: dict[str, str], ports) -> tuple[list[str], list[str]]:
+def rules_for(configured: dict[str, str], ports: Iterable[ListPortInfo]) -> tuple[list[str], list[str]]:
     """(udev lines, problems) for {role: port path} given the system's serial ports."""
     by_real = {os.path.realpath(p.device): p for p in ports}
     lines, problems = [], []
@@ -58,7 +66,7 @@ def rules_for(configured: dict[str, str], ports) -> tuple[list[str], list[str]]:
               help=f"Write the rules (to {RULES_PATH} unless a path is given) and reload udev.")
 @click.option("--apply", is_flag=True, help=f"Point the config at {STABLE_NAMES_DIR}/<role>.")
 @click.pass_obj
-def stable_names(obj, rules_file: Path | None, apply: bool) -> None:
+def stable_names(obj: KioskContext, rules_file: Path | None, apply: bool) -> None:
     """udev rules giving each configured device a stable name (/dev/servicepunkt/locker, ...)."""
     from serial.tools import list_ports
 
@@ -92,7 +100,7 @@ def _write_rules(path: Path, text: str) -> None:
     click.echo(f"Rules written to {path}; udev reloaded.")
 
 
-def _apply(config_path: Path, config, roles: list[str]) -> None:
+def _apply(config_path: Path, config: KioskConfig, roles: list[str]) -> None:
     data = config.model_dump(mode="json", exclude_none=True)
     for role in roles:
         data[role]["port"] = f"{STABLE_NAMES_DIR}/{role}"

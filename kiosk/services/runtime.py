@@ -11,6 +11,9 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable
 
 if TYPE_CHECKING:
+    from hardware.devices.card_reader import CardReader
+    from hardware.devices.printer import ReceiptPrinter
+    from hardware.devices.scanner import BarcodeScanner
     from hardware.manager import DeviceManager
     from kiosk.config import KioskConfig
     from kiosk.services.parcels import ParcelService
@@ -28,12 +31,12 @@ class KioskRuntime:
     config: KioskConfig
     parcels: ParcelService
     staff: StaffDirectory
-    card_reader: Any | None  # hardware.devices.card_reader.CardReader
-    scanner: Any | None  # hardware.devices.scanner.BarcodeScanner
+    card_reader: CardReader | None
+    scanner: BarcodeScanner | None
     sync_worker: SyncWorker | None
     _closers: list[Callable[[], None]] = field(default_factory=list)
     devices: DeviceManager | None = None  # health polls and device events
-    printer: Any | None = None  # hardware.devices.printer.ReceiptPrinter
+    printer: ReceiptPrinter | None = None
     reconciled: Any | None = None  # kiosk.services.upkeep.Reconciled, after start()
     directory: Directory | None = None  # video services, e-services, bookings (scope directory)
     usage: UsageRecorder | None = None  # anonymous "usage.visit" events
@@ -88,8 +91,8 @@ def build_runtime(config: KioskConfig) -> KioskRuntime:
         item_sensors=config.locker.protocol in ITEM_SENSOR_PROTOCOLS,
         left_open_after_s=config.locker.door_left_open_s,
     )
-    return KioskRuntime(config, parcels, StaffDirectory(sessions), devices.driver("card_reader"),
-                        devices.driver("scanner"), worker, closers, devices, devices.driver("printer"),
+    return KioskRuntime(config, parcels, StaffDirectory(sessions), devices.card_reader(),
+                        devices.scanner(), worker, closers, devices, devices.printer(),
                         directory=Directory(sessions),
                         usage=UsageRecorder(sessions, worker.trigger if worker else (lambda: None)))
 

@@ -304,3 +304,32 @@ def test_calibration_with_a_door_open_is_refused(kiosk, central) -> None:
     assert result.exit_code != 0
     assert "door(s) A3 read differently from the others: close every door" in result.output
     assert kiosk.nothing_written()
+
+
+# --- the dry run asks the server about the code; detection says what it did not find ----------
+
+def test_the_dry_run_names_the_service_point_of_a_good_code_and_leaves_it_unused(kiosk, central, sims) -> None:
+    code = central.add_kiosk()
+    result = kiosk.provision(central.url, code, "--locker-port", sims.ports["locker"], "--dry-run")
+    assert result.exit_code == 0, result.output
+    assert "Enrollment code accepted for SP-KORPILOMBOLO (Korpilombolo Handel), unused, valid until" in result.output
+    assert 'service_point_name = "Korpilombolo Handel"' in result.output
+    assert all(d.public_key is None for d in central.rows(Device)) and kiosk.nothing_written()
+
+
+@pytest.mark.parametrize("code,extra,message", [
+    ("WRONG-CODE-1234", (), "enrollment would fail: the server refused the code (no such enrollment code"),
+    (None, ("--service-point", "SP-PAJALA"), "belongs to SP-KORPILOMBOLO (Korpilombolo Handel), not SP-PAJALA"),
+])
+def test_the_dry_run_refuses_a_code_enrolling_would_refuse(kiosk, central, sims, code, extra, message) -> None:
+    result = kiosk.provision(central.url, code or central.add_kiosk(), "--locker-port", sims.ports["locker"],
+                             "--dry-run", *extra)
+    assert result.exit_code != 0 and message in result.output, result.output
+    assert kiosk.nothing_written()
+
+
+def test_detect_that_finds_nothing_says_so(kiosk, sims) -> None:
+    result = kiosk.provision("http://127.0.0.1:9", "AAAA-BBBB", "--detect", "--detect-in", sims.ports["scanner"])
+    assert result.exit_code != 0
+    assert "not found: locker boards, card reader, receipt printer" in result.output, result.output
+    assert kiosk.nothing_written()

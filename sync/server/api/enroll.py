@@ -3,7 +3,9 @@ challenge/token/key-rotation exchange under /v1. The per-device endpoints are in
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import datetime
+from typing import TypeVar
 
 from fastapi import APIRouter, Request
 from sqlalchemy import text
@@ -19,6 +21,7 @@ from sync.server.kiosks import auth
 from sync.server.kiosks.ratelimit import FailureLimiter
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 health_router = APIRouter(tags=["health"], dependencies=[URL_TEXT])
 router = APIRouter(prefix=p.API_PREFIX, tags=["enrollment"], dependencies=[URL_TEXT, BODY_TEXT])
 
@@ -30,17 +33,29 @@ def healthz(session: SessionDep, now: NowDep) -> Health:
     return Health(status="ok", server_time=now.isoformat())
 
 
-@router.post("/enroll", response_model=p.EnrollResponse, responses=errors(JSON_BODY, {
+ENROLL_ERRORS = {
     404: "`unknown_code`: no such enrollment code; check for typing errors.",
     409: "`code_used`: the code was already used by another key.",
     410: "`code_expired` | `code_used` | `code_revoked` | `code_superseded`: ask for a new code.",
     422: "`invalid_public_key`: not base64 of a raw 32-byte Ed25519 key.",
     429: f"`{p.ERROR_RATE_LIMITED}`: too many failed enrollments from this client; wait `Retry-After` seconds.",
-}))
+}
+
+
+@router.post("/enroll", response_model=p.EnrollResponse, responses=errors(JSON_BODY, ENROLL_ERRORS))
 def enroll(req: p.EnrollRequest, request: Request, state: StateDep, session: SessionDep,
            now: NowDep) -> p.EnrollResponse:
-    client = request.client.host if request.client else "?"
-    return _limited_enroll(state.enroll_limiter, session, req, client, now)
+    return _limited_enroll(state.enroll_limiter, session, _client(request), now,
+                           lambda: auth.enroll(session, req, now))
+
+
+@router.post("/enroll/check", response_model=p.EnrollCheckResponse, responses=errors(JSON_BODY, ENROLL_ERRORS))
+def enroll_check(req: p.EnrollCheckRequest, request: Request, state: StateDep, session: SessionDep,
+                 now: NowDep) -> p.EnrollCheckResponse:
+    """Would /enroll accept this code (from this key)? The code stays unused. Limited like
+    /enroll: otherwise it would be a free oracle for guessing codes."""
+    return _limited_enroll(state.enroll_limiter, session, _client(request), now,
+                           lambda: auth.check_code(session, req, now))
 
 
 @router.post("/auth/challenge", response_model=p.ChallengeResponse,
@@ -71,16 +86,20 @@ def rotate_key(req: p.KeyRotationRequest, session: SessionDep, now: NowDep) -> p
     return outcome
 
 
-def _limited_enroll(limiter: FailureLimiter, session: Session, req: p.EnrollRequest, client: str,
-                    now: datetime) -> p.EnrollResponse:
-    """Enrollment, refused with 429 once a client has failed too often (a guessing script)."""
+def _client(request: Request) -> str:
+    return request.client.host if request.client else "?"
+
+
+def _limited_enroll(limiter: FailureLimiter, session: Session, client: str, now: datetime,
+                    attempt: Callable[[], T]) -> T:
+    """An enrollment attempt, refused with 429 once a client has failed too often (a guessing script)."""
     wait = limiter.retry_after(client, now)
     if wait is not None:
         raise ApiError(429, p.ERROR_RATE_LIMITED, "too many failed enrollment attempts; wait",
                        {"Retry-After": str(wait)})
     try:
         with session.begin():
-            return auth.enroll(session, req, now)
+            return attempt()
     except ApiError as exc:
         if 400 <= exc.status < 500:
             limiter.failed(client, now)

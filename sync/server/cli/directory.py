@@ -8,6 +8,7 @@ import json
 import click
 
 from sync import protocol as p
+from sync.server.cli.common import local_time as _local_time
 from sync.server.cli.common import now as _now
 from sync.server.cli.common import require_sqlite_file
 from sync.server.cli.common import transaction as _transaction
@@ -68,8 +69,8 @@ def list_(ctx: click.Context) -> None:
                 click.echo(f"{kind:<9} {row.entry_id:<24} v{row.version:<3} {points:<20} {title}")
         for appointment in d.list_appointments(session, now):
             click.echo(f"booking   {appointment.id} {appointment.service_point_id} "
-                       f"{appointment.service_id} {appointment.starts_at.isoformat()} "
-                       f"-> {appointment.ends_at.isoformat()}")
+                       f"{appointment.service_id} {_local_time(appointment.starts_at)} "
+                       f"-> {_local_time(appointment.ends_at)}")
 
 
 @directory.command("on-duty")
@@ -123,7 +124,7 @@ def book(ctx: click.Context, service_id: str, service_point_id: str, start: str,
     with _transaction(ctx) as session:
         appointment, code = d.book(session, booking, _now())
     click.echo(f"booked {appointment.id} at {appointment.service_point_id}, "
-               f"{appointment.starts_at.isoformat()} for {minutes} min")
+               f"{_local_time(appointment.starts_at)} for {minutes} min")
     click.echo(f"booking code: {code}")
 
 

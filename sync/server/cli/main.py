@@ -13,6 +13,7 @@ import click
 from sqlalchemy.exc import DBAPIError
 
 from sync.server.cli.admin_tokens import register as register_admin_token_commands
+from sync.server.cli.common import local_time as _local_time
 from sync.server.cli.common import now as _now
 from sync.server.cli.common import safe_url as _safe_url
 from sync.server.cli.common import transaction as _transaction
@@ -107,6 +108,21 @@ def service_point_add(ctx: click.Context, sp_id: str, name: str) -> None:
     click.echo(f"added service point {point.id} ({point.name})")
 
 
+@service_point.command("list")
+@click.pass_context
+def service_point_list(ctx: click.Context) -> None:
+    """List service points with their kiosks (not revoked)."""
+    with _transaction(ctx) as session:
+        rows = [(point.id, str(kiosks), _local_time(point.created_at), point.name)
+                for point, kiosks in admin.list_service_points(session)]
+    if not rows:
+        click.echo("none: no service points yet (add one with `kiosk-central service-point add`)")
+        return
+    click.echo("{:<24} {:>6}  {:<23}  {}".format("ID", "KIOSKS", "ADDED", "NAME"))
+    for row in rows:
+        click.echo("{:<24} {:>6}  {:<23}  {}".format(*row))
+
+
 @main.group()
 def staff() -> None:
     """Staff cards, sent to the kiosks of their service point."""
@@ -170,7 +186,7 @@ def kiosk_list(ctx: click.Context) -> None:
 def kiosk_alerts(ctx: click.Context, device_id: str | None) -> None:
     """Show alerts, e.g. a seq rewind (a kiosk's SD card was cloned or restored)."""
     with _transaction(ctx) as session:
-        rows = [(a.created_at.isoformat(timespec="seconds"), a.device_id, a.kind, a.detail)
+        rows = [(_local_time(a.created_at), a.device_id, a.kind, a.detail)
                 for a in admin.list_alerts(session, device_id)]
     if not rows:
         click.echo("no alerts")
@@ -267,8 +283,7 @@ def events_list(ctx: click.Context, device_id: str | None, limit: int) -> None:
     """List received events, oldest first."""
     with _transaction(ctx) as session:
         rows = [
-            (e.device_id, e.seq, e.type, e.status, e.received_at.isoformat(timespec="seconds"),
-             e.reason or "")
+            (e.device_id, e.seq, e.type, e.status, _local_time(e.received_at), e.reason or "")
             for e in admin.list_events(session, device_id=device_id, limit=limit)
         ]
     if not rows:

@@ -101,6 +101,15 @@ def add_kiosk(
     return device, code
 
 
+def list_service_points(session: Session) -> list[tuple[ServicePoint, int]]:
+    """Every service point with how many kiosks (not revoked) it has."""
+    kiosks = dict(session.execute(
+        select(Device.service_point_id, func.count()).where(Device.state != "revoked")
+        .group_by(Device.service_point_id)).all())
+    return [(point, kiosks.get(point.id, 0))
+            for point in session.scalars(select(ServicePoint).order_by(ServicePoint.id))]
+
+
 def list_kiosks(session: Session) -> list[Device]:
     return list(session.scalars(select(Device).order_by(Device.service_point_id, Device.name)))
 

@@ -31,8 +31,26 @@ def enroll(session: Session, req: p.EnrollRequest, now: datetime) -> p.EnrollRes
         security.parse_public_key(req.public_key)
     except ValueError as exc:
         raise ApiError(422, "invalid_public_key", str(exc)) from exc
+    code, device = _acceptable_code(session, req.code, req.public_key, now)
+    if code.used_at is None:
+        _claim(session, code, device, req, now)
+    return _enroll_response(session, device, now)
+
+
+def check_code(session: Session, req: p.EnrollCheckRequest, now: datetime) -> p.EnrollCheckResponse:
+    """What `enroll` would answer for this code and key, refusals included, changing nothing."""
+    code, device = _acceptable_code(session, req.code, req.public_key, now)
+    point = session.get_one(ServicePoint, device.service_point_id)
+    return p.EnrollCheckResponse(device_id=device.device_id, service_point_id=point.id,
+                                 service_point_name=point.name, expires_at=code.expires_at)
+
+
+def _acceptable_code(
+    session: Session, code_text: str, public_key: str | None, now: datetime
+) -> tuple[EnrollmentCode, Device]:
+    """The code and its kiosk if enrolling with PUBLIC_KEY may go ahead; else the refusal."""
     code = session.scalar(
-        select(EnrollmentCode).where(EnrollmentCode.code_hash == security.code_hash(req.code))
+        select(EnrollmentCode).where(EnrollmentCode.code_hash == security.code_hash(code_text))
     )
     if code is None:
         raise ApiError(404, "unknown_code", "no such enrollment code; check for typing errors")
@@ -41,20 +59,18 @@ def enroll(session: Session, req: p.EnrollRequest, now: datetime) -> p.EnrollRes
         raise ApiError(410, "code_revoked", "the kiosk this code was made for has been revoked")
     if code.consumed_at is not None:
         raise ApiError(410, "code_used", "this code has been used; ask for a new one")
-    if code.used_at is None:
-        _claim(session, code, device, req, now)
-    elif code.public_key != req.public_key:
+    if code.used_at is not None and code.public_key != public_key:
         raise ApiError(409, "code_used", "this code was already used by another key")
-    return _enroll_response(session, device, now)
+    if code.used_at is None and now >= code.expires_at:
+        raise ApiError(410, "code_expired", "this enrollment code has expired; ask for a new one")
+    if code.used_at is None and device.public_key is not None and device.public_key != public_key:
+        raise ApiError(410, "code_superseded", "this kiosk was already enrolled with another code")
+    return code, device
 
 
 def _claim(
     session: Session, code: EnrollmentCode, device: Device, req: p.EnrollRequest, now: datetime
 ) -> None:
-    if now >= code.expires_at:
-        raise ApiError(410, "code_expired", "this enrollment code has expired; ask for a new one")
-    if device.public_key is not None and device.public_key != req.public_key:
-        raise ApiError(410, "code_superseded", "this kiosk was already enrolled with another code")
     # Conditional UPDATE: of two concurrent enrollments only one claims the code.
     claimed = session.execute(
         update(EnrollmentCode)
