@@ -12,6 +12,7 @@ from datetime import timedelta
 import click
 from sqlalchemy.exc import DBAPIError
 
+from sync import __version__
 from sync.server import admin
 from sync.server.cli_common import now as _now
 from sync.server.cli_common import safe_url as _safe_url
@@ -22,6 +23,7 @@ from sync.server.directory_cli import register as register_directory_commands
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="kiosk-central")
 @click.option(
     "--database-url",
     envvar="DATABASE_URL",
