@@ -98,6 +98,10 @@ class DeviceManager:
     def driver(self, kind: str) -> Any:
         return self.drivers.get(kind)
 
+    def answered(self, kind: str) -> bool:
+        """Whether the device has answered a poll since start (the updater's health check)."""
+        return kind in self._last
+
     def listen(self) -> None:
         """Start card readers and scanners with callbacks that publish events."""
         for kind, driver in self.drivers.items():
