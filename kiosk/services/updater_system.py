@@ -231,7 +231,9 @@ def write_apt_source(root: Path, url: str, channel: str, key: bytes) -> list[Pat
     keyring.write_bytes(key)
     keyring.chmod(0o644)
     source.write_text(
-        "# The region's Servicepunkt repository (kiosk update source). The channel is the suite.\n"
-        f"Types: deb\nURIs: {url}\nSuites: {channel}\nComponents: main\nSigned-By: /{KEYRING_FILE}\n")
+        "# The region's Servicepunkt repository (kiosk update source). The channel is the first suite;\n"
+        "# <channel>-previous holds the release before, for the updater's rollback.\n"
+        f"Types: deb\nURIs: {url}\nSuites: {channel} {channel}-previous\nComponents: main\n"
+        f"Signed-By: /{KEYRING_FILE}\n")
     source.chmod(0o644)
     return [keyring, source]

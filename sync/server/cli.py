@@ -17,6 +17,7 @@ from sync.server import admin
 from sync.server.cli_common import now as _now
 from sync.server.cli_common import safe_url as _safe_url
 from sync.server.cli_common import transaction as _transaction
+from sync.server.apt_repo_cli import register as register_repo_commands
 from sync.server.cli_parcels import notify_settings_from_env, register_parcel_commands
 from sync.server.db import DEFAULT_DATABASE_URL
 from sync.server.directory_cli import register as register_directory_commands
@@ -275,6 +276,7 @@ def events_list(ctx: click.Context, device_id: str | None, limit: int) -> None:
 
 register_parcel_commands(main, service_point)
 register_directory_commands(main)
+register_repo_commands(main)
 
 cli = main  # the name the kiosk's tests and tools import
 

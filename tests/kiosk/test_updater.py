@@ -250,3 +250,45 @@ def test_health_file_round_trips_and_a_bad_one_reads_as_none(tmp_path: Path) -> 
     assert written.devices == {"locker": True, "printer": False, "scanner": False} and written.sync_ok is None
     (tmp_path / "health.json").write_text("{not json")
     assert read_health(tmp_path / "health.json") is None
+
+
+KEY = b"-----BEGIN PGP PUBLIC KEY BLOCK-----\n\nmDMEZ...\n-----END PGP PUBLIC KEY BLOCK-----\n"
+
+
+def test_update_source_installs_the_signed_by_source_and_key_under_a_root(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from kiosk.cli.main import cli
+    from kiosk.services.updater_system import channel_of
+
+    key = tmp_path / "region.asc"
+    key.write_bytes(KEY)
+    root = tmp_path / "root"
+    result = CliRunner().invoke(cli, ["update", "source", "--url", "https://apt.example.se/servicepunkt",
+                                      "--channel", "canary", "--key", str(key), "--root", str(root)])
+    assert result.exit_code == 0, result.output
+    source = root / "etc/apt/sources.list.d/servicepunkt.sources"
+    assert "Signed-By: /etc/apt/keyrings/servicepunkt.asc" in source.read_text()
+    assert "Suites: canary canary-previous" in source.read_text()
+    assert (root / "etc/apt/keyrings/servicepunkt.asc").read_bytes() == KEY
+    assert channel_of(source) == "canary"
+
+
+@pytest.mark.parametrize(("args", "key", "message"), [
+    (["--url", "ftp://x"], KEY, "http(s):// or file://"),
+    (["--url", "https://x", "--channel", "Beta!"], KEY, "channel must be"),
+    (["--url", "https://x"], b"not a key", "ASCII-armoured OpenPGP public key"),
+    (["--url", "https://x"], KEY + b"-----BEGIN PGP PRIVATE KEY BLOCK-----", "public key"),
+])
+def test_update_source_refuses_bad_input_and_writes_nothing(tmp_path: Path, args: list[str], key: bytes,
+                                                            message: str) -> None:
+    from click.testing import CliRunner
+
+    from kiosk.cli.main import cli
+
+    key_file = tmp_path / "region.asc"
+    key_file.write_bytes(key)
+    root = tmp_path / "root"
+    result = CliRunner().invoke(cli, ["update", "source", *args, "--key", str(key_file), "--root", str(root)])
+    assert result.exit_code == 1 and message in result.output
+    assert not root.exists()
