@@ -55,6 +55,18 @@ dist: setup
 dist-check: dist
 	SERVICEPUNKT_DIST=dist/kiosk $(BIN)/python -m pytest tests/test_dist.py
 
+# The Debian packages (dist/deb/): servicepunkt-kiosk (our code, all architectures),
+# servicepunkt-kiosk-runtime-<lock hash> for amd64 and arm64 (the locked dependencies, from
+# wheels; the arm64 ones are downloaded for the Pi), servicepunkt-central (amd64). A few minutes.
+deb: setup
+	@scripts/setup-deb-tools.sh
+	$(BIN)/python scripts/build_deb.py
+
+# Slow (a Debian 12 root made with mmdebstrap, the packages installed, upgraded and rolled back in
+# it through a signed repository): not part of `make test`. Installs the tools it needs.
+deb-check: deb
+	SERVICEPUNKT_DEB=dist/deb $(BIN)/python -m pytest -n0 -p no:randomly tests/deb
+
 bench: setup
 	$(BIN)/python -m bench
 

@@ -93,8 +93,11 @@ def load_settings(path: Path) -> UpdaterSettings:
 
 
 def in_window(now: time, start: time, end: time) -> bool:
-    """Whether a local time of day is in [start, end); a window may cross midnight."""
-    if start <= end:
+    """Whether a local time of day is in [start, end); a window may cross midnight, and one that
+    starts where it ends is the whole day (a kiosk in a room that is never open to the public)."""
+    if start == end:
+        return True
+    if start < end:
         return start <= now < end
     return now >= start or now < end
 

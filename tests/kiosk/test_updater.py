@@ -213,6 +213,7 @@ def test_window_may_cross_midnight() -> None:
     assert in_window(time(23, 30), time(23, 0), time(4, 0)) and in_window(time(1, 0), time(23, 0), time(4, 0))
     assert not in_window(time(12, 0), time(23, 0), time(4, 0))
     assert in_window(time(2, 0), time(2, 0), time(5, 0)) and not in_window(time(5, 0), time(2, 0), time(5, 0))
+    assert in_window(time(14, 0), time(0, 0), time(0, 0))  # the whole day
 
 
 def test_settings_file_is_read_and_bad_values_are_refused(tmp_path: Path) -> None:
