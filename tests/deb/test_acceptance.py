@@ -47,7 +47,10 @@ ROOT_PACKAGES = "python3.11,python3,libgl1,libegl1,libmtdev1,adduser"
 BASE = subprocess.run(["dpkg-deb", "-f", next(Path(DEBS).glob("servicepunkt-kiosk_*_all.deb")), "Version"],
                       capture_output=True, text=True, check=True).stdout.strip()
 NEXT, BROKEN = f"{BASE}+1", f"{BASE}+2"
-pytestmark = pytest.mark.deb
+# The root is made once and kept as a tarball in build/ (mmdebstrap takes minutes); each run
+# unpacks a fresh copy.
+ROOT_TARBALL = ROOT / "build" / "debian12-root.tar"
+pytestmark = [pytest.mark.deb, pytest.mark.timeout(2700)]
 
 
 def sh(*command: str | Path, check: bool = True, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
@@ -66,7 +69,13 @@ class DebianRoot:
         self.mounts: list[Path] = []
 
     def create(self) -> DebianRoot:
-        sh("mmdebstrap", "--mode=root", "--variant=apt", f"--include={ROOT_PACKAGES}", "bookworm", self.path, MIRROR)
+        if not ROOT_TARBALL.exists():
+            ROOT_TARBALL.parent.mkdir(parents=True, exist_ok=True)
+            partial = ROOT_TARBALL.with_suffix(".partial.tar")
+            sh("mmdebstrap", "--mode=root", "--variant=apt", f"--include={ROOT_PACKAGES}", "bookworm", partial, MIRROR)
+            partial.rename(ROOT_TARBALL)
+        self.path.mkdir()
+        sh("tar", "-C", self.path, "-xpf", ROOT_TARBALL)
         for source, target, options in ((None, "proc", ["-t", "proc", "proc"]), ("/dev", "dev", ["--bind", "/dev"]),
                                         ("/dev/pts", "dev/pts", ["--bind", "/dev/pts"])):
             sh("mount", *options, self.path / target)
