@@ -64,7 +64,9 @@ install_app() {
   else
     python3 -m venv "$opt/venv"
     "$opt/venv/bin/pip" install -q --upgrade pip
-    "$opt/venv/bin/pip" install -q "$here"
+    # The locked dependencies, checked against their hashes, then our code without resolving more.
+    "$opt/venv/bin/pip" install -q --require-hashes -r "$here/requirements/kiosk.txt"
+    "$opt/venv/bin/pip" install -q --no-deps "$here"
     real="/opt/servicepunkt/venv/bin/kiosk"
   fi
   # Root runs the commands as the kiosk user, so the files they make (the database, its WAL,
