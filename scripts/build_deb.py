@@ -146,9 +146,16 @@ def make_venv(prefix: Path, installed_at: str, lock: Path, arch: str) -> Path:
     return site
 
 
-def write_console_script(path: Path, python: str, module: str) -> None:
-    path.write_text(f"#!{python}\n# {path.name}: the entry point in pyproject.toml.\n"
-                    f"import sys\n\nfrom {module} import main\n\nsys.exit(main())\n")
+def entry_point(name: str) -> str:
+    """`module:function` of a console script in pyproject.toml's [project.scripts]."""
+    scripts = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["scripts"]
+    return str(scripts[name])
+
+
+def write_console_script(path: Path, python: str, target: str) -> None:
+    module, _, function = target.partition(":")
+    path.write_text(f"#!{python}\n# {path.name}: the entry point in pyproject.toml ({target}).\n"
+                    f"import sys\n\nfrom {module} import {function}\n\nsys.exit({function}())\n")
     path.chmod(0o755)
 
 
@@ -251,8 +258,8 @@ def central_package(wheel: Path, version: str, lock: Path, work: Path) -> Packag
     prefix = tree / "opt" / "servicepunkt" / "venv"
     site = make_venv(prefix, "/opt/servicepunkt/venv", lock, "amd64")
     pip_target(site, wheel)
-    for name, module in (("kiosk-central", "sync.server.cli"),):
-        write_console_script(prefix / "bin" / name, "/opt/servicepunkt/venv/bin/python", module)
+    write_console_script(prefix / "bin" / "kiosk-central", "/opt/servicepunkt/venv/bin/python",
+                         entry_point("kiosk-central"))
     (tree / "usr" / "bin").mkdir(parents=True)
     (tree / "usr" / "bin" / "kiosk-central").symlink_to("/opt/servicepunkt/venv/bin/kiosk-central")
     install(DEPLOY / "servicepunkt-central.service", tree / "lib/systemd/system/servicepunkt-central.service")
