@@ -63,9 +63,11 @@ deb: setup
 	$(BIN)/python scripts/build_deb.py
 
 # Slow (a Debian 12 root made with mmdebstrap, the packages installed, upgraded and rolled back in
-# it through a signed repository): not part of `make test`. Installs the tools it needs.
+# it through a signed repository): not part of `make test`. Needs root (chroot, mounts); installs
+# the tools it needs. lintian first: no errors allowed (the overrides say why /opt and the wheels).
 deb-check: deb
-	SERVICEPUNKT_DEB=dist/deb $(BIN)/python -m pytest -n0 -p no:randomly tests/deb
+	lintian --fail-on error --suppress-tags no-manual-page dist/deb/*.deb
+	SERVICEPUNKT_DEB=dist/deb $(BIN)/python -m pytest -n0 tests/deb
 
 bench: setup
 	$(BIN)/python -m bench

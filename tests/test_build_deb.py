@@ -3,6 +3,7 @@ seconds; the runtime and central packages download wheels and take minutes: make
 from __future__ import annotations
 
 import hashlib
+import importlib
 import subprocess
 import sys
 from pathlib import Path
@@ -11,7 +12,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "scripts"))
-import build_deb  # noqa: E402
+build_deb = importlib.import_module("build_deb")  # a script, not a package
 
 
 @pytest.fixture(scope="module")
