@@ -262,7 +262,15 @@ class Updater:
                 self._hold(state, failed, why, running=failed)
                 self.system.restart_app()
                 return f"kept {failed}: {why}"
-        self.apt.install(previous)
+        try:
+            self.apt.install(previous)
+        except UpdaterError as error:
+            # The repository no longer has it (the kiosk had missed a release): keep what is
+            # there, held, and say so; trying again every 15 minutes would change nothing.
+            why = f"{reason}; rollback to {previous} failed ({error})"
+            self._hold(state, failed, why, running=failed)
+            self.system.restart_app()
+            return f"kept {failed}: {why}"
         self.system.restart_app()
         self._hold(state, failed, reason, running=previous)
         return f"rolled back {failed} -> {previous}: {reason}"

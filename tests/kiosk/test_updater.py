@@ -202,6 +202,15 @@ def test_each_health_condition_is_required(health: dict, missing: str) -> None:
                                     devices={"locker": True}, sync_ok=True), "1.1", since=NOW) is None
 
 
+def test_a_previous_version_gone_from_the_repository_is_held_not_retried() -> None:
+    updater, apt, _system, data = make_updater(healthy={"1.0"})
+    apt.fail_install = "1.0"
+    outcome = updater.run()
+    assert outcome.startswith("kept 1.1") and "rollback to 1.0 failed" in outcome
+    assert data.state.held_version == "1.1" and data.state.pending_to is None
+    assert data.events[0][1]["to_version"] == "1.1"
+
+
 def test_an_interrupted_health_check_is_finished_by_the_next_run() -> None:
     updater, apt, _system, data = make_updater(healthy={"1.0"})
     data.state = UpdateState(pending_from="1.0", pending_to="1.1", pending_revision="0004")
