@@ -113,6 +113,10 @@ class DeviceManager:
     def printer(self) -> ReceiptPrinter | None:
         return cast("ReceiptPrinter | None", self.drivers.get("printer"))
 
+    def answered(self, kind: str) -> bool:
+        """Whether the device has answered a poll since start (the updater's health check)."""
+        return kind in self._last
+
     def listen(self) -> None:
         """Start card readers and scanners with callbacks that publish events."""
         for kind, driver in self.drivers.items():

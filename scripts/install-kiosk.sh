@@ -86,7 +86,9 @@ install_app() {
   else
     python3 -m venv "$opt/venv"
     "$opt/venv/bin/pip" install -q --upgrade pip
-    "$opt/venv/bin/pip" install -q "$here"
+    # The locked dependencies, checked against their hashes, then our code without resolving more.
+    "$opt/venv/bin/pip" install -q --require-hashes -r "$here/requirements/kiosk.txt"
+    "$opt/venv/bin/pip" install -q --no-deps "$here"
     real="/opt/servicepunkt/venv/bin/kiosk"
   fi
   # Root runs the commands as the kiosk user, so the files they make (the database, its WAL,
@@ -104,6 +106,8 @@ EOF
 install_files() {
   install -d -m 0700 "$root/etc/servicepunkt" "$root/var/lib/servicepunkt"
   install -D -m 0644 "$here/deploy/servicepunkt-kiosk.service" "$root/etc/systemd/system/servicepunkt-kiosk.service"
+  # The unit names the Debian package's /usr/bin/kiosk; this install's wrapper is in /usr/local/bin.
+  sed -i 's#^ExecStart=/usr/bin/kiosk #ExecStart=/usr/local/bin/kiosk #' "$root/etc/systemd/system/servicepunkt-kiosk.service"
   install -D -m 0644 "$here/deploy/99-servicepunkt.rules" "$root/etc/udev/rules.d/99-servicepunkt.rules"
   # Screen blanking off for the X server LightDM starts, and for the text console.
   install -D -m 0644 "$here/deploy/lightdm-servicepunkt.conf" "$root/etc/lightdm/lightdm.conf.d/50-servicepunkt.conf"

@@ -348,7 +348,32 @@ class VideoCallStarted(WireModel):
     booked: bool
 
 
+_DEB_VERSION = Field(min_length=1, max_length=64, pattern=r"^[0-9][A-Za-z0-9.+~:-]*$")
+_CHANNEL = Field(min_length=1, max_length=32, pattern=r"^[a-z][a-z0-9-]*$")
+
+
+class UpdateInstalled(WireModel):
+    """The kiosk's updater installed its channel's version and it came up healthy."""
+
+    from_version: str = _DEB_VERSION
+    to_version: str = _DEB_VERSION
+    channel: str = _CHANNEL
+
+
+class UpdateRolledBack(WireModel):
+    """The new version did not report healthy in time, so the updater put the previous one
+    back; the kiosk holds its channel until the region releases it. A rollback on a canary
+    kiosk blocks promoting that version to stable (kiosk-central repo promote)."""
+
+    from_version: str = _DEB_VERSION  # the version that failed
+    to_version: str = _DEB_VERSION  # the version running again
+    channel: str = _CHANNEL
+    reason: str = Field(min_length=1, max_length=300)
+
+
 EVENT_PAYLOADS: Mapping[str, type[WireModel]] = {
+    "update.installed": UpdateInstalled,
+    "update.rolled_back": UpdateRolledBack,
     "usage.visit": UsageVisit,
     "video.call_started": VideoCallStarted,
     "parcel.stored": ParcelStored,

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import configparser
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -43,8 +44,11 @@ def test_central_unit_listens_on_loopback_behind_the_proxy() -> None:
     assert central["Service"]["EnvironmentFile"] == "/etc/servicepunkt/central.env"
 
 
+UPDATE_UNITS = [DEPLOY / "servicepunkt-update.service", DEPLOY / "servicepunkt-update.timer"]
+
+
 @pytest.mark.skipif(shutil.which("systemd-analyze") is None, reason="needs systemd-analyze")
-@pytest.mark.parametrize("path", [KIOSK_UNIT, CENTRAL_UNIT], ids=lambda p: p.name)
+@pytest.mark.parametrize("path", [KIOSK_UNIT, CENTRAL_UNIT, *UPDATE_UNITS], ids=lambda p: p.name)
 def test_systemd_accepts_the_unit(path: Path) -> None:
     result = subprocess.run(["systemd-analyze", "verify", str(path)], capture_output=True, text=True, timeout=60)
     # The programs and users exist only on an installed machine; anything else is a real problem.
@@ -72,6 +76,7 @@ def test_install_script_lays_out_the_bundle_units_rules_and_wrapper(tmp_path: Pa
                  "etc/udev/rules.d/99-servicepunkt.rules", "etc/lightdm/lightdm.conf.d/50-servicepunkt.conf"):
         assert (stage / path).is_file(), path
     assert (stage / "etc/servicepunkt").stat().st_mode & 0o777 == 0o700
+    assert "ExecStart=/usr/local/bin/kiosk run" in (stage / "etc/systemd/system/servicepunkt-kiosk.service").read_text()
     wrapper = (stage / "usr/local/bin/kiosk").read_text()
     assert "runuser -u kiosk -- /opt/servicepunkt/kiosk/kiosk" in wrapper
     lightdm = (stage / "etc/lightdm/lightdm.conf.d/50-servicepunkt.conf").read_text()
@@ -167,3 +172,32 @@ def test_lightdm_runs_the_display_setup_and_the_app_cannot_read_raw_input() -> N
     assert lightdm["Seat:*"]["display-setup-script"] == "/usr/local/lib/servicepunkt/display-setup"
     assert "input" not in unit(KIOSK_UNIT)["Service"]["SupplementaryGroups"].split()
     assert ",input," not in (ROOT / "scripts" / "install-kiosk.sh").read_text()
+
+
+@pytest.mark.skipif(shutil.which("systemd-analyze") is None, reason="needs systemd-analyze")
+def test_kiosk_unit_rates_6_or_lower_in_systemd_security() -> None:
+    result = subprocess.run(["systemd-analyze", "security", "--offline=yes", str(KIOSK_UNIT)],
+                            capture_output=True, text=True, timeout=60)
+    match = re.search(r"Overall exposure level for \S+: ([0-9.]+)", result.stdout)
+    assert match, result.stdout + result.stderr
+    assert float(match[1]) <= 6.0
+
+
+def test_kiosk_unit_sandbox_keeps_what_the_app_needs() -> None:
+    lines = [line.strip() for line in KIOSK_UNIT.read_text().splitlines()]
+    service = unit(KIOSK_UNIT)["Service"]
+    assert service["CapabilityBoundingSet"] == "" and service["NoNewPrivileges"] == "yes"
+    assert service["StateDirectory"] == "servicepunkt" and service["UMask"] == "0077"
+    assert service["ProtectSystem"] == "strict" and service["DevicePolicy"] == "closed"
+    # The lock boards, readers and printers on USB serial, and the touch screen.
+    assert {"DeviceAllow=char-ttyUSB rw", "DeviceAllow=char-ttyACM rw", "DeviceAllow=char-input r"} <= set(lines)
+    assert "SystemCallFilter=@system-service" in lines
+    assert set(service["RestrictAddressFamilies"].split()) == {"AF_UNIX", "AF_INET", "AF_INET6", "AF_NETLINK"}
+
+
+def test_every_relaxation_in_the_kiosk_unit_says_why() -> None:
+    lines = KIOSK_UNIT.read_text().splitlines()
+    relaxed = [i for i, line in enumerate(lines)
+               if line.startswith(("RestrictNamespaces=", "MemoryDenyWriteExecute=no", "SystemCallFilter=chroot"))]
+    assert len(relaxed) == 3
+    assert all(lines[i - 1].startswith("# Relaxed: ") for i in relaxed)

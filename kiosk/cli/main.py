@@ -24,7 +24,8 @@ LAZY_COMMANDS = {"provision": ("provision", "provision"), "config": ("config_com
                  "logs": ("logs", "logs"), "stable-names": ("stable_names", "stable_names"),
                  "sync": ("sync_commands", "sync"), "queue": ("queue_commands", "queue"),
                  "demo": ("demo", "demo"), "simulate": ("simulate", "simulate"),
-                 "devices": ("devices", "devices"), "doctor": ("doctor", "doctor")}
+                 "devices": ("devices", "devices"), "doctor": ("doctor", "doctor"),
+                 "update": ("update_commands", "update")}
 
 
 class LazyGroup(click.Group):

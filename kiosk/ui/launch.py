@@ -51,8 +51,14 @@ def run_app(config: UiConfig, full_config: Callable[[], KioskConfig]) -> None:
     from kiosk.services.runtime import build_runtime  # cheap: its heavy imports are inside
     from kiosk.ui.app import KioskApp
 
+    from kiosk import __version__
+    from kiosk.services.health import HEALTH_FILE, HealthWriter
+    from kiosk.ui.health_hooks import start_health
+
     watchdog.start(Clock)  # READY=1 after the first frame, then pings: systemd restarts a hung UI
     app = KioskApp(config, lambda: build_runtime(full_config()))
+    # What the updater checks after installing a new version (kiosk update run).
+    start_health(app, HealthWriter(config.data_dir / HEALTH_FILE, __version__), Clock)
     try:
         app.run()
     finally:

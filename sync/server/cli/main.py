@@ -12,12 +12,14 @@ from datetime import timedelta
 import click
 from sqlalchemy.exc import DBAPIError
 
+from sync import __version__
 from sync.server.cli.admin_tokens import register as register_admin_token_commands
 from sync.server.cli.common import local_time as _local_time
 from sync.server.cli.common import now as _now
 from sync.server.cli.common import safe_url as _safe_url
 from sync.server.cli.common import transaction as _transaction
 from sync.server.cli.directory import register as register_directory_commands
+from sync.server.cli.apt_repo import register as register_repo_commands
 from sync.server.cli.parcels import notify_settings_from_env, register_parcel_commands
 from sync.server.db.engine import DEFAULT_DATABASE_URL
 from sync.server.errors import AdminError
@@ -25,6 +27,7 @@ from sync.server.kiosks import admin
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="kiosk-central")
 @click.option(
     "--database-url",
     envvar="DATABASE_URL",
@@ -295,6 +298,7 @@ def events_list(ctx: click.Context, device_id: str | None, limit: int) -> None:
 register_parcel_commands(main, service_point)
 register_directory_commands(main)
 register_admin_token_commands(main)
+register_repo_commands(main)
 
 cli = main  # the name the kiosk's tests and tools import
 

@@ -1,0 +1,1 @@
+"""Releases for the fleet: the signed apt repository, its channels and promotion."""
