@@ -16,7 +16,7 @@ import pytest
 
 from hardware.sim.runner import SimulatorSet
 from kiosk import __version__
-from kiosk.cli.locker_map import default_compartments
+from kiosk.cli.provisioning.locker_map import default_compartments
 from kiosk.config import parse_config, write_config
 from tests.e2e.system import Processes
 

@@ -63,7 +63,7 @@ def test_both_command_lines_print_the_version_in_pyproject() -> None:
     from click.testing import CliRunner
 
     from kiosk.cli.main import cli
-    from sync.server.cli import main
+    from sync.server.cli.main import main
 
     runner = CliRunner()
     assert runner.invoke(cli, ["--version"]).output == f"kiosk, version {PROJECT['version']}\n"

@@ -20,7 +20,7 @@ from hardware.errors import HardwareError
 from hardware.manager import DeviceManager
 from hardware.probe import identify_pn532
 from hardware.transport import SerialPort
-from kiosk.cli.detect import DetectError, ensure_free
+from kiosk.cli.provisioning.detect import DetectError, ensure_free
 from kiosk.config import Compartment, ConfigError, load_config
 from kiosk.services.devices import device_settings
 

@@ -27,9 +27,9 @@ from typing import TYPE_CHECKING, Any, Protocol
 import click
 
 from kiosk import __version__
-from kiosk.cli import detect, locker_map
-from kiosk.cli.detect import ROLE_NAMES, ROLES, DetectError, Found
-from kiosk.cli.locker_map import LockerMapError, default_compartments  # noqa: F401  (re-exported)
+from kiosk.cli.provisioning import detect, locker_map
+from kiosk.cli.provisioning.detect import ROLE_NAMES, ROLES, DetectError, Found
+from kiosk.cli.provisioning.locker_map import LockerMapError, default_compartments  # noqa: F401  (re-exported)
 from kiosk.config import (
     LANGUAGES,
     Compartment,
@@ -345,7 +345,7 @@ def _compartments(plan: Plan, found: dict[str, Found], existing: KioskConfig | N
 
 
 def _calibrated(locker: Found, compartments: Sequence[Compartment]) -> int:
-    from kiosk.cli.polarity import CalibrationError, closed_bit
+    from kiosk.cli.provisioning.polarity import CalibrationError, closed_bit
 
     if locker.protocol != "kerong":
         click.echo(f"{locker.protocol} boards report the door state directly: no sensor polarity to calibrate.")

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from kiosk.cli.detect import ROLES, STABLE_NAMES_DIR
+from kiosk.cli.provisioning.detect import ROLES, STABLE_NAMES_DIR
 from kiosk.config import parse_config, write_config
 
 if TYPE_CHECKING:

@@ -9,8 +9,8 @@ from typing import Any
 
 import click
 
-from kiosk.services.updater import DEFAULT_SETTINGS_PATH, Updater, UpdaterError, load_settings, release
-from kiosk.services.updater_system import (
+from kiosk.services.updates.updater import DEFAULT_SETTINGS_PATH, Updater, UpdaterError, load_settings, release
+from kiosk.services.updates.system import (
     SOURCE_FILE,
     AptCli,
     CommandSystem,

@@ -336,7 +336,7 @@ class KioskApp(App):
     def _show_brightness(self, dimming) -> None:
         backlight = self.kiosk_config.display.backlight
         if backlight:
-            from kiosk.ui.backlight import Backlight
+            from kiosk.ui.platform.backlight import Backlight
 
             self.bridge.run_in_worker(lambda: Backlight(backlight).set(dimming.brightness), lambda _value: None,
                                       lambda error: log.warning("backlight %s: %s", backlight, error))

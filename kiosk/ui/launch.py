@@ -9,7 +9,7 @@ import sys
 
 from typing import TYPE_CHECKING, Callable
 
-from kiosk.ui.kivy_settings import apply_window_settings
+from kiosk.ui.platform.kivy_settings import apply_window_settings
 
 # Worker threads (building the runtime, database queries, the sync worker) run pure Python
 # that holds the GIL; by default the main thread waits up to 5 ms for it each time it wakes,
@@ -52,8 +52,8 @@ def run_app(config: UiConfig, full_config: Callable[[], KioskConfig]) -> None:
     from kiosk.ui.app import KioskApp
 
     from kiosk import __version__
-    from kiosk.services.health import HEALTH_FILE, HealthWriter
-    from kiosk.ui.health_hooks import start_health
+    from kiosk.services.updates.health import HEALTH_FILE, HealthWriter
+    from kiosk.ui.platform.health_hooks import start_health
 
     watchdog.start(Clock)  # READY=1 after the first frame, then pings: systemd restarts a hung UI
     app = KioskApp(config, lambda: build_runtime(full_config()))

@@ -10,7 +10,7 @@ import argparse
 import random
 import threading
 
-from kiosk.ui.kivy_settings import apply_window_settings
+from kiosk.ui.platform.kivy_settings import apply_window_settings
 
 apply_window_settings(width=420, height=800, left=1290)  # beside the 1280-px kiosk window
 

@@ -29,9 +29,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from hardware.sim.runner import SimulatorSet
-from kiosk.cli.locker_map import default_compartments
+from kiosk.cli.provisioning.locker_map import default_compartments
 from kiosk.config import parse_config, write_config
-from kiosk.services.updater_system import write_apt_source
+from kiosk.services.updates.system import write_apt_source
 from kiosk.store import db
 from kiosk.store.models import Parcel
 from sync import outbox

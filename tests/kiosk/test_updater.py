@@ -1,4 +1,4 @@
-"""The updater's decisions (kiosk/services/updater.py) through its seams: when it installs, what
+"""The updater's decisions (kiosk/services/updates/updater.py) through its seams: when it installs, what
 counts as healthy, the rollback with its report and hold, and the schema going back first.
 tests/deb/test_acceptance.py runs the real apt and dpkg in a Debian root (make deb-check)."""
 from __future__ import annotations
@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from kiosk.services.health import Health, HealthWriter, read_health
-from kiosk.services.updater import (
+from kiosk.services.updates.health import Health, HealthWriter, read_health
+from kiosk.services.updates.updater import (
     Updater,
     UpdaterError,
     UpdaterSettings,
@@ -269,7 +269,7 @@ def test_update_source_installs_the_signed_by_source_and_key_under_a_root(tmp_pa
     from click.testing import CliRunner
 
     from kiosk.cli.main import cli
-    from kiosk.services.updater_system import channel_of
+    from kiosk.services.updates.system import channel_of
 
     key = tmp_path / "region.asc"
     key.write_bytes(KEY)

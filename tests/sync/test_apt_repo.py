@@ -16,9 +16,9 @@ from sqlalchemy import create_engine
 from sqlalchemy.orm import Session
 
 from sync.server.updates.repository import RepoError, Repository, canary_rollbacks, distributions
-from sync.server.cli import main
-from sync.server.db import upgrade
-from sync.server.models import Device, EventRow, ServicePoint
+from sync.server.cli.main import main
+from sync.server.db.engine import upgrade
+from sync.server.db.kiosks import Device, EventRow, ServicePoint
 
 pytestmark = pytest.mark.skipif(not (shutil.which("reprepro") and shutil.which("gpg") and shutil.which("dpkg-deb")),
                                 reason="needs reprepro, gpg and dpkg-deb (make deb-check installs them)")

@@ -9,9 +9,9 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import select
 
-from sync.server.cli import main
-from sync.server.db import make_engine, make_session_factory
-from sync.server.models import Device, EventRow
+from sync.server.cli.main import main
+from sync.server.db.engine import make_engine, make_session_factory
+from sync.server.db.kiosks import Device, EventRow
 
 RECEIVED = datetime(2026, 12, 7, 22, 10, 37, tzinfo=UTC)
 

@@ -8,7 +8,7 @@ import pytest
 
 from sync.client import EnrollmentRefused, ServerError, check_enrollment_code, enroll, generate_device_key, load_device_key
 from sync.devicekey import public_key_b64
-from sync.server.models import Device, EnrollmentCode
+from sync.server.db.kiosks import Device, EnrollmentCode
 from tests.sync.helpers import SP, SP_NAME
 
 

@@ -17,7 +17,7 @@ from hardware.sim.runner import SimulatorSet
 from kiosk.cli.provision import default_compartments
 from kiosk.config import ConfigError, parse_config, write_config
 from kiosk.services.localtime import local_now
-from kiosk.ui.backlight import Backlight
+from kiosk.ui.platform.backlight import Backlight
 from kiosk.ui.palette import NORMAL
 from kiosk.ui.presenters.dimming import DimmingPresenter, in_period
 from tests.e2e.driver import KioskDriver

@@ -1,4 +1,4 @@
-"""The running app writes the health file the updater reads (kiosk/services/health.py): its
+"""The running app writes the health file the updater reads (kiosk/services/updates/health.py): its
 version, the first screen drawn, and every simulated device answering, under Xvfb."""
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ import pytest
 
 from hardware.sim.runner import SimulatorSet
 from kiosk import __version__
-from kiosk.cli.locker_map import default_compartments
+from kiosk.cli.provisioning.locker_map import default_compartments
 from kiosk.config import parse_config, write_config
-from kiosk.services.health import HEALTH_FILE, Health, read_health
+from kiosk.services.updates.health import HEALTH_FILE, Health, read_health
 from tests.e2e.system import Processes
 
 pytestmark = pytest.mark.ui

@@ -1,11 +1,11 @@
-"""Feeds the health file (kiosk/services/health.py) from the running app: the first frame drawn,
+"""Feeds the health file (kiosk/services/updates/health.py) from the running app: the first frame drawn,
 each touch, and every few seconds the devices and the sync worker, written on a worker thread."""
 from __future__ import annotations
 
 import logging
 from typing import Any
 
-from kiosk.services.health import HealthWriter
+from kiosk.services.updates.health import HealthWriter
 
 log = logging.getLogger(__name__)
 WRITE_EVERY_S = 5.0

@@ -1,6 +1,6 @@
 """The health file: what the running app says about itself, for the updater (kiosk update run).
 
-The app rewrites <data_dir>/health.json every few seconds (kiosk/ui/health_hooks.py): its
+The app rewrites <data_dir>/health.json every few seconds (kiosk/ui/platform/health_hooks.py): its
 version and process, whether its first screen was drawn, which devices answer, whether the last
 sync round succeeded, and when the screen was last touched. The updater reads it to decide
 whether a new version came up healthy and whether someone is at the kiosk. No Kivy here.

@@ -1,5 +1,5 @@
 """The updater's real seams: apt and dpkg, systemd, the kiosk's database and files, and the apt
-source that `kiosk update source` (provisioning) writes. kiosk/services/updater.py decides."""
+source that `kiosk update source` (provisioning) writes. kiosk/services/updates/updater.py decides."""
 from __future__ import annotations
 
 import os
@@ -17,8 +17,8 @@ from sqlalchemy.orm import Session
 
 # Imported here, not in the methods: the updater replaces these files while it runs, and a
 # module first imported after that would come from another version than the rest.
-from kiosk.services.health import HEALTH_FILE, Health, read_health
-from kiosk.services.updater import PACKAGE, STATE_FILE, UpdaterError, UpdateState
+from kiosk.services.updates.health import HEALTH_FILE, Health, read_health
+from kiosk.services.updates.updater import PACKAGE, STATE_FILE, UpdaterError, UpdateState
 from kiosk.store import db
 from kiosk.store.models import Parcel
 from sync import outbox

@@ -2,7 +2,7 @@
 
 When the shop is closed (the window in updater.toml), nobody is at the screen and no door is
 open, it installs the version of servicepunkt-kiosk its apt channel offers, restarts the app and
-waits for the app's health file (kiosk/services/health.py) to say the new version is up: screen
+waits for the app's health file (kiosk/services/updates/health.py) to say the new version is up: screen
 drawn, devices answering, a sync round done. If that does not happen in time, it puts the
 previous version back from the repository (migrating the database back first when the new
 version had moved it forward), queues `update.rolled_back` with the reason, and holds the
@@ -23,7 +23,7 @@ from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 from typing import Protocol
 
-from kiosk.services.health import Health
+from kiosk.services.updates.health import Health
 
 log = logging.getLogger(__name__)
 
