@@ -1,0 +1,112 @@
+"""docs/protocol.md cannot drift from the code: its generated sections equal what the
+generator writes now, every error code the server can send is in its error table, and the
+size limit it states is the constant the server checks."""
+from __future__ import annotations
+
+import ast
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from sync import protocol as p
+from sync.server import protocol_doc
+
+ROOT = Path(__file__).resolve().parents[2]
+DOC = ROOT / "docs" / "protocol.md"
+SERVER = ROOT / "sync" / "server"
+ERROR_CALLS = {"ApiError", "_error"}  # ApiError(status, code, …); app.py's _error(status, code, …)
+
+
+def test_the_committed_page_is_what_the_generator_writes() -> None:
+    committed = DOC.read_text(encoding="utf-8")
+    assert protocol_doc.render(committed) == committed, (
+        "docs/protocol.md is stale: run `.venv/bin/python -m sync.server.protocol_doc`")
+
+
+def test_the_check_command_fails_on_a_stale_page(tmp_path: Path) -> None:
+    stale = tmp_path / "protocol.md"
+    stale.write_text(DOC.read_text(encoding="utf-8").replace(
+        f"{p.MAX_BODY_BYTES} bytes", f"{p.MAX_BODY_BYTES * 2} bytes"), encoding="utf-8")
+    assert protocol_doc.main(["--check", "--path", str(stale)]) == 1
+    assert protocol_doc.main(["--path", str(stale)]) == 0
+    assert protocol_doc.main(["--check", "--path", str(stale)]) == 0
+
+
+def test_a_page_without_a_generated_section_is_refused() -> None:
+    page = DOC.read_text(encoding="utf-8")
+    start = page.index("<!-- generated:events ")
+    end = page.index("<!-- end generated:events -->") + len("<!-- end generated:events -->")
+    with pytest.raises(ValueError, match="lacks the generated sections \\['events'\\]"):
+        protocol_doc.render(page[:start] + page[end:])
+
+
+def test_the_body_limit_is_one_number_and_the_one_the_server_checks() -> None:
+    limits = _section(DOC.read_text(encoding="utf-8"), "## 9.", "## 10.")
+    stated = re.findall(r"request body of a push, after decompression \| (\d+) bytes", limits)
+    assert stated == [str(p.MAX_BODY_BYTES)]
+    events = re.findall(r"\| events per push \| (\d+) \|", limits)
+    assert events == [str(p.MAX_BATCH_EVENTS)]
+
+
+def _section(text: str, start: str, end: str) -> str:
+    return text[text.index(start):text.index(end)]
+
+
+def _string_constants(node: ast.AST) -> set[str]:
+    return {n.value for n in ast.walk(node) if isinstance(n, ast.Constant) and isinstance(n.value, str)}
+
+
+def _assigned_strings(scope: ast.AST) -> dict[str, set[str]]:
+    """Name -> the string constants assigned to it in `scope` (a module or a function)."""
+    found: dict[str, set[str]] = {}
+    for node in ast.walk(scope):
+        if isinstance(node, ast.Assign):
+            for target in node.targets:
+                if isinstance(target, ast.Name):
+                    found.setdefault(target.id, set()).update(_string_constants(node.value))
+    return found
+
+
+def _code_values(arg: ast.expr, names: dict[str, set[str]]) -> set[str]:
+    if isinstance(arg, ast.Constant) and isinstance(arg.value, str):
+        return {arg.value}
+    if isinstance(arg, ast.Attribute) and isinstance(arg.value, ast.Name) and arg.value.id == "p":
+        return {getattr(p, arg.attr)}
+    if isinstance(arg, ast.Name) and arg.id in names:
+        return names[arg.id]
+    if isinstance(arg, ast.Attribute) and arg.attr == "error":
+        return set()  # app.py passing on an ApiError's own code, found where it is raised
+    raise AssertionError(f"cannot tell which error code {ast.unparse(arg)} is")
+
+
+def server_error_codes() -> Iterator[tuple[str, str]]:
+    """(module, code) for every error code the server's source can answer with."""
+    for path in sorted(SERVER.rglob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        names = _assigned_strings(tree)
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Call) and len(node.args) >= 2:
+                called = node.func.id if isinstance(node.func, ast.Name) else getattr(node.func, "attr", "")
+                if called in ERROR_CALLS:
+                    for code in _code_values(node.args[1], names):
+                        yield path.relative_to(ROOT).as_posix(), code
+
+
+def test_the_scan_finds_the_codes_a_client_must_act_on() -> None:
+    codes = {code for _module, code in server_error_codes()}
+    assert {p.ERROR_SEQ_REWIND, p.ERROR_MUST_REFETCH, p.ERROR_REVOKED, p.ERROR_RATE_LIMITED,
+            "too_large", "busy", "http_error", "unsupported_batch_format"} <= codes
+
+
+def test_every_error_code_the_server_sends_is_in_the_error_table() -> None:
+    table = _section(DOC.read_text(encoding="utf-8"), "## 10.", "## 11.")
+    missing = sorted({f"{code} ({module})" for module, code in server_error_codes()
+                      if f"`{code}`" not in table})
+    assert not missing, f"docs/protocol.md §10 does not say what a client does on: {missing}"
+
+
+@pytest.mark.parametrize("page", ["README.md", "docs/sync.md"])
+def test_the_contract_is_linked(page: str) -> None:
+    assert "protocol.md" in (ROOT / page).read_text(encoding="utf-8")
