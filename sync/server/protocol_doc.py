@@ -91,7 +91,7 @@ def wire_models_section() -> str:
         p.ChangesPage, p.ConfigResponse, p.ErrorBody,
         carriers.PreAdviceRequest, carriers.PreAdviceAccepted,
     )}
-    return models_section({f"`{name}`": model for name, model in models.items()}, heading="####")
+    return models_section({f"`{name}`": model for name, model in models.items()}, heading="###")
 
 
 GENERATORS: Mapping[str, Callable[[], str]] = {
