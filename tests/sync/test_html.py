@@ -11,7 +11,11 @@ from fastapi.responses import HTMLResponse, PlainTextResponse
 from fastapi.testclient import TestClient
 from jinja2 import UndefinedError
 
-from sync.server.api.html import SecurityHeaders, content_security_policy, make_templates
+from sync.server.api.html import (
+    SecurityHeaders,
+    content_security_policy,
+    make_templates,
+)
 
 STYLE = re.compile(r"<style>(.*?)</style>", re.DOTALL)
 
