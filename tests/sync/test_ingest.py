@@ -12,7 +12,8 @@ from sync import batchcodec
 from sync import protocol as p
 from sync.client import load_device_key
 from sync.errors import SeqRewound
-from sync.server.models import DeviceAlert, EventConflict, EventRow, Parcel
+from sync.server.db.kiosks import DeviceAlert, EventConflict, EventRow
+from sync.server.db.parcels import Parcel
 from tests.sync.helpers import make_event, signed_token, stored_payload
 
 
