@@ -132,7 +132,7 @@ def documented_operations() -> set[tuple[str, str]]:
 
 def served_operations(tmp_path: Path) -> set[tuple[str, str]]:
     """(method, path shape) of every operation in the app's OpenAPI document."""
-    from sync.server.app import create_app
+    from sync.server.api.app import create_app
 
     paths = create_app(f"sqlite:///{tmp_path / 'routes.db'}").openapi()["paths"]
     return {(method.upper(), _shape(path)) for path, operations in paths.items() for method in operations}

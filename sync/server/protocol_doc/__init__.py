@@ -25,16 +25,17 @@ from pathlib import Path
 from pydantic import BaseModel
 
 from sync import protocol as p
-from sync.server import auth, carriers
-from sync.server.carrier_routes import MAX_PRE_ADVICE_BYTES
-from sync.server.protocol_examples import (
+from sync.server.api.carriers import MAX_PRE_ADVICE_BYTES
+from sync.server.kiosks import auth
+from sync.server.parcels import carriers
+from sync.server.protocol_doc.examples import (
     format_2_example,
     rotation_example,
     token_example,
 )
-from sync.server.schema_tables import models_section
+from sync.server.protocol_doc.tables import models_section
 
-DOC_PATH = Path(__file__).resolve().parents[2] / "docs" / "protocol.md"
+DOC_PATH = Path(__file__).resolve().parents[3] / "docs" / "protocol.md"
 _SECTION = re.compile(
     r"(<!-- generated:(?P<name>[a-z0-9-]+) \(python -m sync\.server\.protocol_doc\) -->\n)"
     r".*?"
@@ -140,7 +141,3 @@ def main(argv: list[str] | None = None) -> int:
         args.path.write_text(fresh, encoding="utf-8")
         print(f"rewrote the generated sections of {args.path}")
     return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())
