@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session
 
 from sync import protocol as p
 from sync.server.api.deps import NowDep, SessionDep, authenticated_admin
+from sync.server.api.html import TemplatesDep
 from sync.server.db.directory import DirectoryEntry
 from sync.server.directory import opening_hours_admin as directory_exceptions
 from sync.server.directory import services as directory
@@ -60,9 +61,9 @@ def usage_csv(session: SessionDep) -> Response:
 
 
 @router.get("/usage.html")
-def usage_page(session: SessionDep, now: NowDep) -> Response:
+def usage_page(session: SessionDep, now: NowDep, templates: TemplatesDep) -> Response:
     with admin_transaction(session):
-        page = render_html(usage.aggregate(session), now, usage.service_names(session))
+        page = render_html(templates, usage.aggregate(session), now, usage.service_names(session))
     return Response(page, media_type="text/html; charset=utf-8")
 
 
