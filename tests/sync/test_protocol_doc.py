@@ -4,14 +4,19 @@ size limit it states is the constant the server checks."""
 from __future__ import annotations
 
 import ast
+import gzip
 import re
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+import requests
 
 from sync import protocol as p
+from sync.client import load_device_key
 from sync.server import protocol_doc
+from tests.sync.helpers import Central, signed_token
 
 ROOT = Path(__file__).resolve().parents[2]
 DOC = ROOT / "docs" / "protocol.md"
@@ -149,3 +154,26 @@ def test_every_endpoint_outside_the_admin_api_is_documented(tmp_path: Path) -> N
     public = {(method, path) for method, path in served_operations(tmp_path)
               if not path.startswith("/v1/admin/")}
     assert public - documented_operations() == set()
+
+
+def _documented_body_limit() -> int:
+    limits = _section(DOC.read_text(encoding="utf-8"), "## 9.", "## 10.")
+    return int(re.findall(r"request body of a push, after decompression \| (\d+) bytes", limits)[0])
+
+
+def test_the_documented_body_limit_is_the_one_the_server_enforces(central: Central, kiosk: Any) -> None:
+    """The page's number, not the constant: a push of exactly that many bytes (unpacked) is
+    read, one byte more is 413, whichever limit the server's code checks."""
+    limit = _documented_body_limit()
+    token = signed_token(central.url, kiosk.device_id, load_device_key(kiosk.key_path)).json()["token"]
+
+    def push(size: int) -> requests.Response:
+        body = b'{"events":[]}'.ljust(size, b" ")  # JSON whitespace: a valid, empty batch
+        return requests.post(f"{central.url}/v1/devices/{kiosk.device_id}/events:batch",
+                             data=gzip.compress(body), timeout=30, headers={
+                                 "Authorization": f"Bearer {token}", "Content-Type": "application/json",
+                                 "Content-Encoding": "gzip"})
+
+    assert push(limit).status_code == 200
+    over = push(limit + 1)
+    assert (over.status_code, over.json()["error"]) == (413, "too_large")
