@@ -410,6 +410,32 @@ def test_an_unreadable_format_is_415_and_names_what_the_server_reads(server: Liv
     assert "application/json" in response.json()["detail"]
 
 
+def _generated(name: str) -> str:
+    page = PROTOCOL_PAGE.read_text(encoding="utf-8")
+    return page[page.index(f"<!-- generated:{name} "):page.index(f"<!-- end generated:{name} -->")]
+
+
+def _json_example(section: str) -> dict[str, str]:
+    found = re.search(r"```json\n(.*?)\n```", section, re.DOTALL)
+    assert found, "the example shows no request"
+    return dict(json.loads(found[1]))
+
+
+def test_this_client_signs_the_pages_worked_examples_byte_for_byte() -> None:
+    """§4's examples: the same seed and nonce give the same request with this client's code."""
+    token, rotation = _generated("token-example"), _generated("rotation-example")
+    seeds = re.findall(r"seed[^`]*`([0-9a-f]{64})`", rotation)
+    old, new = (Ed25519PrivateKey.from_private_bytes(bytes.fromhex(seed)) for seed in seeds)
+    expected = _json_example(token)
+    nonce = expected["nonce"]
+    assert b64(old.sign(nonce.encode("utf-8"))) == expected["signature"]
+    expected = _json_example(rotation)
+    message = rotation_message(expected["device_id"], nonce, public_key(new))
+    assert public_key(new) == expected["new_public_key"]
+    assert b64(old.sign(message)) == expected["signature"]
+    assert b64(new.sign(message)) == expected["new_key_signature"]
+
+
 ALLOWED_IMPORTS = {"httpx", "cryptography", "pytest"}
 
 
