@@ -81,9 +81,27 @@ def _code_values(arg: ast.expr, names: dict[str, set[str]]) -> set[str]:
         return {getattr(p, arg.attr)}
     if isinstance(arg, ast.Name) and arg.id in names:
         return names[arg.id]
-    if isinstance(arg, ast.Attribute) and arg.attr == "error":
-        return set()  # app.py passing on an ApiError's own code, found where it is raised
+    if isinstance(arg, ast.Attribute) and arg.attr == "error" or isinstance(arg, ast.Name) and arg.id == "error":
+        return set()  # passing on the code of an error made elsewhere, found where it is made
     raise AssertionError(f"cannot tell which error code {ast.unparse(arg)} is")
+
+
+def _codes_of(node: ast.AST, names: dict[str, set[str]]) -> set[str]:
+    """The codes an error-making expression names: ApiError(status, code, …), _error(status,
+    code, …), ErrorBody(error=code, …), or a (status, code, …) tuple of a 4xx/5xx status."""
+    if isinstance(node, ast.Call):
+        called = node.func.id if isinstance(node.func, ast.Name) else getattr(node.func, "attr", "")
+        if called in ERROR_CALLS and len(node.args) >= 2:
+            return _code_values(node.args[1], names)
+        if called == "ErrorBody":
+            return {code for keyword in node.keywords if keyword.arg == "error"
+                    for code in _code_values(keyword.value, names)}
+    if isinstance(node, ast.Tuple) and len(node.elts) >= 2:
+        status, code = node.elts[:2]
+        if (isinstance(status, ast.Constant) and type(status.value) is int and 400 <= status.value < 600
+                and isinstance(code, ast.Constant) and isinstance(code.value, str)):
+            return {code.value}
+    return set()
 
 
 def server_error_codes() -> Iterator[tuple[str, str]]:
@@ -92,11 +110,15 @@ def server_error_codes() -> Iterator[tuple[str, str]]:
         tree = ast.parse(path.read_text(encoding="utf-8"))
         names = _assigned_strings(tree)
         for node in ast.walk(tree):
-            if isinstance(node, ast.Call) and len(node.args) >= 2:
-                called = node.func.id if isinstance(node.func, ast.Name) else getattr(node.func, "attr", "")
-                if called in ERROR_CALLS:
-                    for code in _code_values(node.args[1], names):
-                        yield path.relative_to(ROOT).as_posix(), code
+            for code in _codes_of(node, names):
+                yield path.relative_to(ROOT).as_posix(), code
+
+
+def test_the_scan_reads_each_way_the_server_makes_an_error() -> None:
+    tree = ast.parse("ApiError(413, 'a')\n_error(400, p.ERROR_SEQ_REWIND)\nErrorBody(error='b')\n"
+                     "refusal = (408, 'c', 'slow')\nok = (200, 'd')\n")
+    found = {code for node in ast.walk(tree) for code in _codes_of(node, {})}
+    assert found == {"a", p.ERROR_SEQ_REWIND, "b", "c"}
 
 
 def test_the_scan_finds_the_codes_a_client_must_act_on() -> None:
