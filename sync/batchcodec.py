@@ -75,8 +75,7 @@ class BatchContentError(ValueError):
 
 
 class CompactBatch(p.WireModel):
-    """The decompressed version-2 document; each field is described in docs/protocol.md §5.4
-    and in this module's docstring."""
+    """The decompressed version-2 document (its fields: docs/protocol.md §5.4)."""
 
     v: Literal[2]
     n: int = Field(ge=0, le=p.MAX_BATCH_EVENTS)
