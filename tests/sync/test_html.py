@@ -134,7 +134,7 @@ def _get_every_route(client: TestClient, app: FastAPI, admin_token: str) -> list
 
 
 def _is_html(response: Response) -> bool:
-    return response.headers.get("content-type", "").startswith("text/html")
+    return str(response.headers.get("content-type", "")).startswith("text/html")
 
 
 def test_every_html_response_of_the_app_has_the_security_headers(pages_app: PagesApp) -> None:
