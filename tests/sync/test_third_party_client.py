@@ -3,8 +3,9 @@
 It imports nothing of this project (no `sync`, `kiosk`, `hardware`, `tests`): only the
 standard library, httpx and cryptography, plus pytest to run it; the last test checks that by
 parsing this file's imports. It talks to a live `kiosk-central serve` started as a process on
-a SQLite file, with the service point, a staff card and the enrollment code made by the
-`kiosk-central` CLI, as a region's operator would. Where the page was not enough to write
+a SQLite file, with the service point, staff cards, a carrier and the enrollment codes made by
+the `kiosk-central` CLI, as a region's operator would. One test is a carrier integration
+(pre-advice), the others a kiosk. Where the page was not enough to write
 this client, the page was fixed, not the client. The dictionary of push format 2 is read
 from the page itself, as a third party would copy it.
 """
@@ -399,6 +400,27 @@ def test_enroll_token_push_rewind_pull_and_rotate(server: LiveServer, kiosk: Thi
     refused = kiosk.http.post("/v1/auth/token", json={
         "device_id": kiosk.device_id, "nonce": nonce, "signature": b64(old_key.sign(nonce.encode()))})
     assert (refused.status_code, refused.json()["error"]) == (401, "bad_signature")
+
+
+def test_a_carriers_pre_advice_reaches_only_its_service_points_kiosk(server: LiveServer,
+                                                                      kiosk: ThirdPartyKiosk) -> None:
+    """§8 as a carrier integration would do it, then §6 on the kiosk: scope `parcels`."""
+    added = server.cli("carrier", "add", "Byapost", "--deadline-days", "7", "--reminder-day", "5")
+    key = re.search(r"API key: (\S+)", added)
+    assert key, added
+    kiosk.enroll(server.cli("kiosk", "add", "Kiosk 3", "--service-point", SERVICE_POINT, "--quiet").strip())
+    advice = {"tracking_id": "CP123456785SE", "service_point": SERVICE_POINT, "phone": "+46701234567",
+              "language": "fi", "size_class": "S"}
+    assert httpx.post(server.url + "/v1/carrier/pre-advice", json=advice, timeout=20).status_code == 401
+    accepted = httpx.post(server.url + "/v1/carrier/pre-advice", json=advice, timeout=20,
+                          headers={"X-Api-Key": key[1]})
+    assert accepted.status_code == 201 and accepted.json()["status"] == "accepted"
+    again = httpx.post(server.url + "/v1/carrier/pre-advice", json=advice, timeout=20,
+                       headers={"Authorization": f"Bearer {key[1]}"})
+    assert (again.status_code, again.json()["error"]) == (409, "duplicate_tracking_id")
+    advices, _cursor = kiosk.pull_all("parcels", limit=10)
+    (data,) = advices.values()
+    assert data["tracking_id"] == "CP123456785SE" and data["recipient"]["phone"] == "+46701234567"
 
 
 def test_an_unreadable_format_is_415_and_names_what_the_server_reads(server: LiveServer,
