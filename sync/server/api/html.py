@@ -9,6 +9,11 @@ A page's styles are inline, from `templates/css/`, so each page is one self-cont
 usage report is mailed and opened from disk too). The Content-Security-Policy allows exactly
 those stylesheets, by their SHA-256, and no inline script at all.
 
+Why every template lives here and not beside its feature: one folder of stylesheets is the
+policy's whole hash list, checked in one place; and the features (parcels/page.py,
+usage/report.py) hand over plain view objects, so they import neither Jinja nor FastAPI and
+are tested without HTML.
+
 `SecurityHeaders` puts the headers on in one place, for every route there is and will be:
 `X-Content-Type-Options: nosniff` on every response, and on every `text/html` response the
 CSP, `X-Frame-Options: DENY` (no framing, no clickjacking) and `Referrer-Policy: no-referrer`
