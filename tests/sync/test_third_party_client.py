@@ -98,7 +98,11 @@ def server(tmp_path: Path) -> Iterator[LiveServer]:
         yield LiveServer(url, database_url, process)
     finally:
         process.terminate()
-        process.wait(timeout=30)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=30)
 
 
 # --- what docs/protocol.md specifies ----------------------------------------------------------
