@@ -93,7 +93,7 @@ def test_html_gets_every_header_and_everything_else_nosniff() -> None:
 
 # --- every HTML page of the real app ----------------------------------------------------------
 
-LINK_TOKEN, DONE_TOKEN, ENV_ADMIN_TOKEN = "link-token-1", "link-token-done", "env-admin-token"
+LINK_TOKEN, DONE_TOKEN, ENV_ADMIN_TOKEN = "link-token-1", "link-token-done", "env-admin-token-of-the-test"
 
 
 @dataclass

@@ -157,12 +157,42 @@ def documented_operations() -> set[tuple[str, str]]:
     return found
 
 
-def served_operations(tmp_path: Path) -> set[tuple[str, str]]:
-    """(method, path shape) of every operation in the app's OpenAPI document."""
+def openapi_operations(tmp_path: Path) -> dict[tuple[str, str], dict[str, Any]]:
+    """(method, path shape) -> the operation, from the app's OpenAPI document."""
     from sync.server.api.app import create_app
 
     paths = create_app(f"sqlite:///{tmp_path / 'routes.db'}").openapi()["paths"]
-    return {(method.upper(), _shape(path)) for path, operations in paths.items() for method in operations}
+    return {(method.upper(), _shape(path)): operation
+            for path, operations in paths.items() for method, operation in operations.items()}
+
+
+def served_operations(tmp_path: Path) -> set[tuple[str, str]]:
+    return set(openapi_operations(tmp_path))
+
+
+def documented_errors() -> Iterator[tuple[str, str, str, str]]:
+    """(method, path shape, status, code) of the errors column of §3's table."""
+    table = _section(DOC.read_text(encoding="utf-8"), "## 3.", "## 4.")
+    for row in table.splitlines():
+        method = re.match(r"\| `(GET|POST|PUT|DELETE) ", row)
+        if not method:
+            continue
+        cells = row.split(" | ")
+        for path in re.findall(r"`(?:[A-Z]+ )?(/[^`]*)`", cells[0]):
+            for status, codes in re.findall(r"(\d{3})((?: `[a-z_]+`)+)", cells[-1]):
+                for code in re.findall(r"`([a-z_]+)`", codes):
+                    yield method[1], _shape(path), status, code
+
+
+def test_each_error_of_the_endpoint_table_is_one_its_operation_declares(tmp_path: Path) -> None:
+    """§3 and /openapi.json agree: every (status, code) the table gives an endpoint is in the
+    description of that status in the operation's `responses`."""
+    operations = openapi_operations(tmp_path)
+    found = list(documented_errors())
+    assert ("POST", "/v1/devices/{}/events:batch", "409", "seq_rewind") in found
+    undeclared = [f"{method} {path} {status} {code}" for method, path, status, code in found
+                  if f"`{code}`" not in operations[(method, path)]["responses"].get(status, {}).get("description", "")]
+    assert not undeclared, f"docs/protocol.md §3 gives errors that /openapi.json does not declare: {undeclared}"
 
 
 def test_every_documented_endpoint_is_served(tmp_path: Path) -> None:
