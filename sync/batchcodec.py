@@ -76,7 +76,7 @@ class BatchContentError(ValueError):
 
 
 class CompactBatch(p.WireModel):
-    """The decompressed version-2 document; see the module docstring for each field."""
+    """The decompressed version-2 document (its fields: docs/protocol.md §5.4)."""
 
     v: Literal[2]
     n: int = Field(ge=0, le=p.MAX_BATCH_EVENTS)
@@ -173,12 +173,14 @@ def decode_batch(body: bytes, limit: int = p.MAX_BODY_BYTES) -> p.EventBatch:
     try:
         document = CompactBatch.model_validate_json(data)
     except ValidationError as exc:
+        if any(error["loc"] == ("n",) and error["type"] == "less_than_equal" for error in exc.errors()):
+            raise TooLarge(f"at most {p.MAX_BATCH_EVENTS} events per batch; send smaller batches") from exc
         raise BatchContentError(_first_error(exc)) from exc
     return expand(document)
 
 
 class TooLarge(BatchFormatError):
-    pass
+    """Over the size limit unpacked, or over MAX_BATCH_EVENTS events: 413, send smaller."""
 
 
 def decompress(body: bytes, limit: int) -> bytes:

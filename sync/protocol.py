@@ -132,8 +132,9 @@ class TokenResponse(WireModel):
 class KeyRotationRequest(WireModel):
     """A new device key, signed by the old key (authority) and the new one (possession).
 
-    Both signatures are over `rotation_message(device_id, nonce, new_public_key)`; the nonce
-    comes from /auth/challenge, so a captured request cannot be replayed."""
+    Both signatures are over `rotation_message(device_id, nonce, new_public_key)` (its bytes:
+    docs/protocol.md §4); the nonce comes from /auth/challenge, so a captured request cannot
+    be replayed."""
 
     device_id: str = Field(min_length=1, max_length=64)
     nonce: str = Field(min_length=1, max_length=128)

@@ -117,7 +117,6 @@ def _body(document: dict) -> bytes:
     (lambda d: d.update(boot=[0, 3]), "boot[1]: no boot 3"),
     (lambda d: d.update(synced="1x"), "synced"),
     (lambda d: d.update(v=3), "v"),
-    (lambda d: d.update(n=p.MAX_BATCH_EVENTS + 1), "n"),
     (lambda d: d.update(seq=[0, 1]), "seq"),
     (lambda d: d.update(wall=[-5, 0]), "wall_ms"),
     (lambda d: d.update(extra=1), "extra"),
@@ -126,6 +125,14 @@ def test_columns_that_do_not_make_a_batch_are_refused(change, problem: str) -> N
     document = _document([make_event(1), make_event(2)])
     change(document)
     with pytest.raises(bc.BatchContentError, match=problem.replace("[", r"\[").replace("]", r"\]")):
+        bc.decode_batch(_body(document))
+
+
+def test_more_events_than_a_batch_may_hold_is_too_large_not_malformed() -> None:
+    """TooLarge is answered 413 (send smaller), a content error 422 (do not resend)."""
+    document = _document([make_event(1), make_event(2)])
+    document["n"] = p.MAX_BATCH_EVENTS + 1
+    with pytest.raises(bc.TooLarge, match="at most 500 events"):
         bc.decode_batch(_body(document))
 
 

@@ -13,6 +13,7 @@ from sqlalchemy.orm import sessionmaker
 from sync import protocol as p
 from sync.outbox import OutboxBase, enqueue
 from sync.server import admin_tokens
+from sync.server.api.html import make_templates
 from sync.server.db.engine import make_engine, make_session_factory
 from sync.server.directory.services import put_entry
 from sync.server.usage.aggregate import aggregate, service_names, to_csv
@@ -114,7 +115,7 @@ def test_the_report_page_renders_in_a_real_browser(synced, output_dir):
     with synced.sessions.begin() as session:
         put_entry(session, "e_service", SKATT, synced.clock())  # named; "fk" is not in the directory
     with synced.sessions() as session:
-        page = render_html(aggregate(session), synced.clock(), service_names(session))
+        page = render_html(make_templates(), aggregate(session), synced.clock(), service_names(session))
     assert page.count("<tr>") == 1 + 5  # header + one row per aggregate
     assert '>2026-W48</text><rect' in page and '>5</text>' in page and '>4</text>' in page  # per week
     assert page.count("<th>") == 10 + 8  # every outcome has its column, named in Swedish with its CSV code

@@ -187,9 +187,21 @@ def test_a_batch_without_a_token_is_401_and_stores_nothing(central, kiosk) -> No
     assert central.count(EventRow) == 0
 
 
-def test_more_than_500_events_in_one_batch_is_refused(central, raw_post) -> None:
+def test_more_than_500_events_in_one_batch_is_413_send_smaller(central, raw_post) -> None:
+    """Too many events is the same signal as too many bytes (docs/protocol.md §9): 413, which
+    the kiosk answers by halving its batch. It was 422, which a client must not retry."""
     events = [make_event(seq).model_dump(mode="json") for seq in range(1, p.MAX_BATCH_EVENTS + 2)]
     body = gzip.compress(json.dumps({"events": events}).encode())
     response = raw_post(body, **{"Content-Encoding": "gzip"})
-    assert response.status_code == 422 and "at most 500" in response.json()["detail"]
+    assert response.status_code == 413 and response.json()["error"] == "too_large"
+    assert "at most 500" in response.json()["detail"]
+    assert central.count(EventRow) == 0
+
+
+def test_more_than_500_events_in_format_2_is_413_too(central, raw_post) -> None:
+    events = [make_event(seq) for seq in range(1, p.MAX_BATCH_EVENTS + 2)]
+    document = batchcodec.compact_document(events, None)
+    body = batchcodec.compress(json.dumps(document).encode())
+    response = raw_post(body, **{"Content-Type": batchcodec.MEDIA_TYPE_V2})
+    assert response.status_code == 413 and response.json()["error"] == "too_large"
     assert central.count(EventRow) == 0

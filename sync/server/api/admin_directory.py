@@ -42,6 +42,7 @@ from sync.server.api.contract.schemas import (
     Removed,
 )
 from sync.server.api.deps import NowDep, SessionDep, authenticated_admin
+from sync.server.api.html import TemplatesDep
 from sync.server.api.text_guard import BODY_TEXT, URL_TEXT
 from sync.server.db.directory import DirectoryEntry
 from sync.server.directory import opening_hours_admin as directory_exceptions
@@ -83,9 +84,9 @@ def usage_csv(session: SessionDep) -> Response:
 @router.get("/usage.html", response_class=Response, responses={
     200: {"content": {"text/html": {"schema": {"type": "string"}}}, "description": "The report page."},
     **errors(ADMIN_AUTH, BAD_INPUT)})
-def usage_page(session: SessionDep, now: NowDep) -> Response:
+def usage_page(session: SessionDep, now: NowDep, templates: TemplatesDep) -> Response:
     with admin_transaction(session):
-        page = render_html(usage.aggregate(session), now, usage.service_names(session))
+        page = render_html(templates, usage.aggregate(session), now, usage.service_names(session))
     return Response(page, media_type="text/html; charset=utf-8")
 
 

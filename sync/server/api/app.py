@@ -22,6 +22,7 @@ from sync.server.api import (
 from sync.server.api.contract.openapi import install_openapi
 from sync.server.api.deps import ServerState
 from sync.server.api.error_handlers import install_error_handlers
+from sync.server.api.html import SecurityHeaders, make_templates
 from sync.server.clock import Clock, utcnow
 from sync.server.db.engine import make_engine, make_session_factory
 from sync.server.kiosks.auth import DEFAULT_TOKEN_TTL
@@ -57,9 +58,12 @@ def create_app(
     app = FastAPI(title="kiosk-central", docs_url=None, redoc_url=None,
                   lifespan=partial(_running, state=state, engine=engine, notify=notify))
     app.state.server = state
+    app.state.templates = templates = make_templates()
     # Format-1 batch replies and change pages carry a row per event or change: gzip makes them
     # several times smaller on a slow link (format-2 replies are small already).
     app.add_middleware(GZipMiddleware, minimum_size=512)
+    # Outermost, so that every response gets them, error replies included.
+    app.add_middleware(SecurityHeaders, content_security_policy=templates.content_security_policy)
     install_error_handlers(app)
     install_openapi(app)
     for router in ROUTERS:

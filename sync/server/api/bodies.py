@@ -74,6 +74,10 @@ def parse_batch(body: bytes) -> p.EventBatch:
     try:
         return p.EventBatch.model_validate_json(body)
     except ValidationError as exc:
+        if any(error["loc"] == ("events",) and error["type"] == "too_long" for error in exc.errors()):
+            # Too many events is "send smaller", like too many bytes: the one signal is 413.
+            raise ApiError(413, "too_large",
+                           f"at most {p.MAX_BATCH_EVENTS} events per batch; send smaller batches") from exc
         raise ApiError(422, "invalid_batch", summarise_validation(exc.errors())) from exc
 
 

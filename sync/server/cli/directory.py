@@ -213,6 +213,7 @@ def usage() -> None:
 @click.pass_context
 def usage_report(ctx: click.Context, csv_file, html_file) -> None:
     """Visits per service point, ISO week, service and language."""
+    from sync.server.api.html import make_templates
     from sync.server.usage import aggregate as u
     from sync.server.usage.report import render_html
 
@@ -223,7 +224,7 @@ def usage_report(ctx: click.Context, csv_file, html_file) -> None:
     if csv_file is not None:
         csv_file.write(u.to_csv(rows))
     if html_file is not None:
-        html_file.write(render_html(rows, _now(), names))
+        html_file.write(render_html(make_templates(), rows, _now(), names))
 
 
 def register(main: click.Group) -> None:
