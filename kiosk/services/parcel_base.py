@@ -12,21 +12,19 @@ from kiosk.config import Compartment
 from kiosk.services import codes
 from kiosk.services.doors import Doors
 from kiosk.store.models import Parcel, ParcelState
-from sync.outbox import CLOCK_PLAUSIBLE_AFTER_MS
 from sync.protocol import DEFAULT_DEADLINE_DAYS
-
-PLAUSIBLE_AFTER = datetime.fromtimestamp(CLOCK_PLAUSIBLE_AFTER_MS / 1000, timezone.utc).date()
+from sync.system_clock import clock_synchronised
 
 
 def utc_now() -> datetime:
     return datetime.now(timezone.utc).replace(tzinfo=None)
 
 
-def local_today() -> date | None:
-    """Today's date, or None while the clock is obviously unset (a Pi boots without RTC):
-    then no deadline is written here, and the server sets one."""
-    today = date.today()
-    return today if today >= PLAUSIBLE_AFTER else None
+def local_today(synced: Callable[[], bool] = clock_synchronised) -> date | None:
+    """Today's date, or None while NTP has not set the clock (a Pi boots without RTC, at
+    whatever date fake-hwclock saved): then no deadline is written here, and the server
+    sets one from when it received the parcel."""
+    return date.today() if synced() else None
 
 
 @dataclass

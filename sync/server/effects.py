@@ -29,6 +29,9 @@ class EffectContext:
     now: datetime  # when the server received the batch
     # parcel_transitions rows, inserted by ingest in one executemany after the parcels
     transitions: list[dict[str, Any]] = field(default_factory=list)
+    # The clock of the event being applied, set by ingest before each effect: a deadline the
+    # kiosk computed from a clock that was off is re-based on the server's estimate.
+    timing: parcel_effects.EventTiming | None = None
 
 
 Effect = Callable[[EffectContext, Any, str], "str | None"]

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import json
 import secrets
-from datetime import date, datetime, timedelta
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
@@ -32,10 +33,32 @@ if TYPE_CHECKING:
 
 # Deadlines are days in the shops' time zone, not UTC.
 LOCAL_TZ = ZoneInfo("Europe/Stockholm")
+# A kiosk's wall clock this close to the server's estimate of the event is believed, and so is
+# the deadline it computed from it; further off, the deadline is re-based (kiosk_deadline()).
+TRUSTED_CLOCK_SKEW = timedelta(minutes=10)
+MAX_DEADLINE_DAYS = 365  # more days than this between the kiosk's today and its deadline: garbage
 
 
 def local_date(moment: datetime) -> date:
     return moment.astimezone(LOCAL_TZ).date()
+
+
+@dataclass(frozen=True)
+class EventTiming:
+    """What the kiosk's clock said when the event happened, and what the server estimates
+    (clocks.py: from the boot's monotonic clock when it can, else its own receive time)."""
+
+    kiosk_wall: datetime
+    kiosk_synced: bool
+    occurred_at: datetime
+
+    @classmethod
+    def of(cls, clock: p.Clock, occurred_at: datetime) -> EventTiming:
+        return cls(datetime.fromtimestamp(clock.wall_ms / 1000, UTC), clock.clock_synced, occurred_at)
+
+    @property
+    def kiosk_clock_trusted(self) -> bool:
+        return self.kiosk_synced and abs(self.kiosk_wall - self.occurred_at) <= TRUSTED_CLOCK_SKEW
 
 
 def parcel_stored(ctx: EffectContext, ev: p.ParcelStored, event_id: str) -> str | None:
@@ -50,7 +73,7 @@ def parcel_stored(ctx: EffectContext, ev: p.ParcelStored, event_id: str) -> str 
         tracking_id=ev.tracking_id, compartment=ev.compartment,
         state="stored" if ev.compartment else "held", stored_event_id=event_id,
         carrier=carrier_id, size_class=ev.size_class, stored_at=ctx.now,
-        deadline=_deadline(ev, advice, carrier, ctx.now), pickup_code=ev.pickup_code,
+        deadline=_deadline(ev, advice, carrier, ctx.now, ctx.timing), pickup_code=ev.pickup_code,
     )
     _set_recipient(parcel, ev.recipient, advice)
     if parcel.pickup_code and (parcel.recipient_phone or parcel.recipient_email):
@@ -91,14 +114,27 @@ def _open_pre_advice(session: Session, tracking_id: str, service_point_id: str) 
 
 
 def _deadline(ev: p.ParcelStored, advice: PreAdvice | None, carrier: Carrier | None,
-              now: datetime) -> date:
-    if ev.deadline is not None:
-        return date.fromisoformat(ev.deadline)
+              now: datetime, timing: EventTiming | None) -> date:
     if advice is not None:
         days = advice.deadline_days
     else:
         days = carrier.deadline_days if carrier is not None else p.DEFAULT_DEADLINE_DAYS
-    return local_date(now) + timedelta(days=days)
+    if ev.deadline is not None:
+        return kiosk_deadline(date.fromisoformat(ev.deadline), timing, days)
+    return local_date(timing.occurred_at if timing is not None else now) + timedelta(days=days)
+
+
+def kiosk_deadline(deadline: date, timing: EventTiming | None, fallback_days: int) -> date:
+    """The kiosk's deadline, believed when its clock was synchronised and agrees with the
+    server's. Otherwise the days it granted (its deadline minus its own today, both from the
+    same wrong clock) count from the server's estimate: a kiosk 20 days slow set deadlines
+    already past, and one never synchronised may say 1970. Garbage days: `fallback_days`."""
+    if timing is None or timing.kiosk_clock_trusted:
+        return deadline
+    days = (deadline - local_date(timing.kiosk_wall)).days
+    if not 0 <= days <= MAX_DEADLINE_DAYS:
+        days = fallback_days
+    return local_date(timing.occurred_at) + timedelta(days=days)
 
 
 def _set_recipient(parcel: Parcel, recipient: p.Recipient | None, advice: PreAdvice | None) -> None:
