@@ -9,7 +9,13 @@ import pytest
 
 from kiosk.services.parcel_base import local_today
 from sync import system_clock
-from sync.system_clock import STA_UNSYNC, TIME_ERROR, ClockSyncCheck, Timex, kernel_says_synced
+from sync.system_clock import (
+    STA_UNSYNC,
+    TIME_ERROR,
+    ClockSyncCheck,
+    Timex,
+    kernel_says_synced,
+)
 
 TIME_OK = 0
 
