@@ -34,6 +34,7 @@ class ParcelContext:
     compartments: Sequence[Compartment]
     on_committed: Callable[[], None] = lambda: None
     today: Callable[[], date | None] = local_today
+    code_key: bytes | None = None  # None: no digests written, a code is tried on every hash
     by_id: dict[str, Compartment] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -48,9 +49,20 @@ def waiting(session: Session, *states: str) -> Sequence[Parcel]:
     return session.scalars(select(Parcel).where(Parcel.state.in_(wanted)).order_by(Parcel.stored_at)).all()
 
 
-def matching_code(session: Session, code: str, *states: str) -> list[Parcel]:
-    """Every waiting parcel this code opens (one code may cover several parcels)."""
-    return [p for p in waiting(session, *states) if codes.code_matches(code, p.code_salt, p.code_hash)]
+def matching_code(session: Session, code: str, *states: str, key: bytes | None = None) -> list[Parcel]:
+    """Every waiting parcel this code opens (one code may cover several parcels), each
+    verified against its slow hash; with the kiosk's code key only the rows the code's
+    digest finds are verified, and the rows stored before digests existed."""
+    return [p for p in code_candidates(session, code, *states, key=key)
+            if codes.code_matches(code, p.code_salt, p.code_hash)]
+
+
+def code_candidates(session: Session, code: str, *states: str, key: bytes | None) -> Sequence[Parcel]:
+    if key is None:
+        return waiting(session, *states)
+    found = (Parcel.code_digest == codes.lookup_digest(code, key)) | Parcel.code_digest.is_(None)
+    query = select(Parcel).where(Parcel.state.in_(states or ParcelState.WAITING), found)
+    return session.scalars(query.order_by(Parcel.stored_at)).all()
 
 
 def last_day(parcel: Parcel) -> date:

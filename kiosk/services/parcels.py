@@ -28,7 +28,8 @@ from kiosk.services.doors import Closed, Doors, LEFT_OPEN_AFTER_S, LeftOpen
 from kiosk.services.errors import N_, UserFacingError
 from kiosk.services.lockout import Lockout
 from kiosk.services.outcomes import StoredParcel
-from kiosk.services.parcel_base import (ParcelContext, local_today, recipient_payload, utc_now, waiting)
+from kiosk.services.parcel_base import (ParcelContext, local_today, matching_code, recipient_payload, utc_now,
+                                        waiting)
 from kiosk.services.phone import normalise_phone
 from kiosk.services.pickup import PickupDesk
 from kiosk.services.returns import ReturnDesk
@@ -85,10 +86,13 @@ class ParcelService:
         left_open_after_s: float = LEFT_OPEN_AFTER_S,
         lockout: Lockout | None = None,
         today=local_today,
+        code_key: bytes | None = None,
     ) -> None:
+        """`code_key`: this kiosk's key for the codes' lookup digests (codes.py); the app
+        passes it, after `code_index.attach_key()` checked the stored digests were made with it."""
         self.doors = Doors(sessions=sessions, locker=locker, item_sensors=item_sensors,
                            left_open_after_s=left_open_after_s, on_committed=on_committed)
-        self._ctx = ParcelContext(sessions, self.doors, compartments, on_committed, today)
+        self._ctx = ParcelContext(sessions, self.doors, compartments, on_committed, today, code_key)
         self._sessions = sessions
         self.pickup = PickupDesk(self._ctx, lockout or Lockout())
         self.returns = ReturnDesk(self._ctx)
@@ -158,10 +162,12 @@ class ParcelService:
     def _store(self, intake: Intake, compartment: Compartment | None, staff: StaffMember | None) -> StoredParcel:
         today = self._ctx.today()
         deadline = today + timedelta(days=intake.deadline_days) if today else None
+        key = self._ctx.code_key
         with self._sessions.begin() as session:
-            code = self._unique_code(session)
+            code = self._unique_code(session, key)
             salt, digest = codes.hash_code(code)
             parcel = _new_parcel(intake, compartment, staff, deadline, salt, digest)
+            parcel.code_digest = codes.lookup_digest(code, key) if key is not None else None
             session.add(parcel)
             enqueue(session, type="parcel.stored", payload=_stored_payload(parcel, code))
         self._ctx.on_committed()
@@ -187,12 +193,11 @@ class ParcelService:
         return session.scalar(query) is not None
 
     @staticmethod
-    def _unique_code(session: Session) -> str:
+    def _unique_code(session: Session, key: bytes | None) -> str:
         """A new code that opens no other waiting parcel (collisions are rare but fatal)."""
-        stored = waiting(session)
         while True:
             code = codes.new_code()
-            if not any(codes.code_matches(code, p.code_salt, p.code_hash) for p in stored):
+            if not matching_code(session, code, key=key):
                 return code
 
 

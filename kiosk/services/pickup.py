@@ -70,7 +70,7 @@ class PickupDesk:
         if left:
             raise LockedOut(left)
         with self._ctx.sessions.begin() as session:
-            matches = matching_code(session, code, ParcelState.STORED) if _CODE.match(code) else []
+            matches = matching_code(session, code, ParcelState.STORED, key=self._ctx.code_key) if _CODE.match(code) else []
             session.add(PickupAttempt(attempted_at=utc_now(), success=bool(matches),
                                       parcel_count=len(matches), via=via))
             paused = not matches and self.lockout.wrong()
@@ -142,7 +142,7 @@ class PickupDesk:
         via = "qr" if text.startswith(QR_PICKUP_PREFIX) else "code"
         code = code_from_qr(text) if via == "qr" else text
         with self._ctx.sessions.begin() as session:
-            matches = matching_code(session, code, ParcelState.HELD) if _CODE.match(code) else []
+            matches = matching_code(session, code, ParcelState.HELD, key=self._ctx.code_key) if _CODE.match(code) else []
             session.add(PickupAttempt(attempted_at=utc_now(), success=bool(matches),
                                       parcel_count=len(matches), via="counter"))
         if not matches:
