@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from kiosk.config import Compartment
 from kiosk.services import codes
 from kiosk.services.doors import Doors
+from kiosk.services.storage import StorageHealth
 from kiosk.store.models import Parcel, ParcelState
 from sync.protocol import DEFAULT_DEADLINE_DAYS
 from sync.system_clock import clock_synchronised
@@ -39,6 +40,11 @@ class ParcelContext:
 
     def __post_init__(self) -> None:
         self.by_id = {c.id: c for c in self.compartments}
+
+    @property
+    def storage(self) -> StorageHealth:
+        """Every desk's writes go through `storage.guard()`: a full disk is StorageFull."""
+        return self.doors.storage
 
     def compartment(self, parcel: Parcel) -> Compartment | None:
         return self.by_id.get(parcel.compartment_id) if parcel.compartment_id else None

@@ -34,7 +34,8 @@ from kiosk.services.phone import normalise_phone
 from kiosk.services.pickup import PickupDesk
 from kiosk.services.returns import ReturnDesk
 from kiosk.services.staff import StaffMember
-from kiosk.services.upkeep import Upkeep
+from kiosk.services.storage import DROP_OFF_NOT_RECORDED, STORAGE_FULL, StorageHealth
+from kiosk.services.upkeep import Reconciled, Upkeep
 from kiosk.store.models import Parcel, ParcelState, PreAdvice
 from sync.outbox import enqueue
 from sync.protocol import DEFAULT_DEADLINE_DAYS
@@ -90,13 +91,20 @@ class ParcelService:
     ) -> None:
         """`code_key`: this kiosk's key for the codes' lookup digests (codes.py); the app
         passes it, after `code_index.attach_key()` checked the stored digests were made with it."""
+        self.storage = StorageHealth(sessions)
         self.doors = Doors(sessions=sessions, locker=locker, item_sensors=item_sensors,
-                           left_open_after_s=left_open_after_s, on_committed=on_committed)
+                           left_open_after_s=left_open_after_s, on_committed=on_committed, storage=self.storage)
         self._ctx = ParcelContext(sessions, self.doors, compartments, on_committed, today, code_key)
         self._sessions = sessions
         self.pickup = PickupDesk(self._ctx, lockout or Lockout())
         self.returns = ReturnDesk(self._ctx)
         self.upkeep = Upkeep(self._ctx)
+        # When space returns, what the full disk left behind is settled and shown to staff.
+        self.on_reconciled: Callable[[Reconciled], None] = lambda _found: None
+        self.storage.on_recovered = self._storage_recovered
+
+    def _storage_recovered(self) -> None:
+        self.on_reconciled(self.upkeep.reconcile())
 
     # -- scanning and the recipient --------------------------------------------------------
 
@@ -163,7 +171,9 @@ class ParcelService:
         today = self._ctx.today()
         deadline = today + timedelta(days=intake.deadline_days) if today else None
         key = self._ctx.code_key
-        with self._sessions.begin() as session:
+        message = DROP_OFF_NOT_RECORDED if compartment is not None else STORAGE_FULL
+        with self.storage.guard(message, compartment=compartment.id if compartment else ""), \
+                self._sessions.begin() as session:
             code = self._unique_code(session, key)
             salt, digest = codes.hash_code(code)
             parcel = _new_parcel(intake, compartment, staff, deadline, salt, digest)

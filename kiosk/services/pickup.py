@@ -69,7 +69,7 @@ class PickupDesk:
         left = self.lockout.seconds_left()
         if left:
             raise LockedOut(left)
-        with self._ctx.sessions.begin() as session:
+        with self._ctx.storage.guard(), self._ctx.sessions.begin() as session:
             matches = matching_code(session, code, ParcelState.STORED, key=self._ctx.code_key) if _CODE.match(code) else []
             session.add(PickupAttempt(attempted_at=utc_now(), success=bool(matches),
                                       parcel_count=len(matches), via=via))
@@ -109,7 +109,7 @@ class PickupDesk:
         return PickupOpening(opened, faults)
 
     def _mark_pending(self, parcel_id: str, pending: str | None) -> None:
-        with self._ctx.sessions.begin() as session:
+        with self._ctx.storage.guard(), self._ctx.sessions.begin() as session:
             parcel = session.get(Parcel, parcel_id)
             if parcel is not None:
                 parcel.door_pending = pending
@@ -120,7 +120,7 @@ class PickupDesk:
         no item sensor); a parcel still inside stays stored. Completing twice sends nothing."""
         still_inside = {c.compartment.id for c in closed or () if c.item_present}
         picked, left = [], []
-        with self._ctx.sessions.begin() as session:
+        with self._ctx.storage.guard(), self._ctx.sessions.begin() as session:
             for item in parcels:
                 parcel = session.get(Parcel, item.parcel_id)
                 if parcel is None or parcel.state != ParcelState.STORED:
@@ -141,7 +141,7 @@ class PickupDesk:
         text = typed_or_scanned.strip()
         via = "qr" if text.startswith(QR_PICKUP_PREFIX) else "code"
         code = code_from_qr(text) if via == "qr" else text
-        with self._ctx.sessions.begin() as session:
+        with self._ctx.storage.guard(), self._ctx.sessions.begin() as session:
             matches = matching_code(session, code, ParcelState.HELD, key=self._ctx.code_key) if _CODE.match(code) else []
             session.add(PickupAttempt(attempted_at=utc_now(), success=bool(matches),
                                       parcel_count=len(matches), via="counter"))
@@ -150,7 +150,7 @@ class PickupDesk:
         return [self._for_pickup(p) for p in matches], via
 
     def hand_over(self, parcels: Sequence[ParcelForPickup], staff: StaffMember | None) -> int:
-        with self._ctx.sessions.begin() as session:
+        with self._ctx.storage.guard(), self._ctx.sessions.begin() as session:
             done = 0
             for item in parcels:
                 parcel = session.get(Parcel, item.parcel_id)

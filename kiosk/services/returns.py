@@ -57,7 +57,7 @@ class ReturnDesk:
     def confirm_return(self, parcel_id: str, scanned: Barcode | str, staff: StaffMember | None) -> None:
         """The scanned label must be this parcel's; then it is returned (one event)."""
         barcode = scanned if isinstance(scanned, Barcode) else classify(scanned)
-        with self._ctx.sessions.begin() as session:
+        with self._ctx.storage.guard(), self._ctx.sessions.begin() as session:
             parcel = session.get(Parcel, parcel_id)
             if parcel is None or parcel.state not in ParcelState.WAITING:
                 raise UserFacingError(NOT_WAITING)
@@ -74,7 +74,7 @@ class ReturnDesk:
         return parcel
 
     def _set_pending(self, parcel_id: str, pending: str | None) -> None:
-        with self._ctx.sessions.begin() as session:
+        with self._ctx.storage.guard(), self._ctx.sessions.begin() as session:
             parcel = session.get(Parcel, parcel_id)
             if parcel is not None:
                 parcel.door_pending = pending
