@@ -73,12 +73,15 @@ class Doors:
         self._unrecorded: dict[int, tuple[str, str | None]] = {}  # opening id -> outcome, detail
         self._unrecorded_lock = threading.Lock()
 
-    def open(self, compartment: Compartment, *, reason: str, actor: str, parcel_id: str | None = None) -> None:
+    def open(self, compartment: Compartment, *, reason: str, actor: str, parcel_id: str | None = None,
+             with_record: Callable[[Session], None] | None = None) -> None:
         """Records the attempt, unlocks, records the outcome; raises DoorFault if the door did
         not (or may not have) opened, StorageFull (door untouched) if the attempt cannot be
-        recorded: an opening nobody could account for later does not happen."""
+        recorded: an opening nobody could account for later does not happen. `with_record`
+        writes the caller's own change in the attempt's transaction (one commit, not two,
+        before the door opens: on an SD card each is milliseconds a person waits)."""
         with self.storage.guard():
-            opening_id = self._record_attempt(compartment, reason, actor, parcel_id)
+            opening_id = self._record_attempt(compartment, reason, actor, parcel_id, with_record)
         outcome, detail = "opened", None
         try:
             self._locker.open(address(compartment))
@@ -92,10 +95,13 @@ class Doors:
         if outcome == "unknown":
             raise DoorFault(DOOR_UNKNOWN, compartment, outcome)
 
-    def _record_attempt(self, compartment: Compartment, reason: str, actor: str, parcel_id: str | None) -> int:
+    def _record_attempt(self, compartment: Compartment, reason: str, actor: str, parcel_id: str | None,
+                        with_record: Callable[[Session], None] | None) -> int:
         """Committed before the unlock: a restart (or a full disk) after the unlock leaves this
         row PENDING, and settle_unrecorded() reports it."""
         with self._sessions.begin() as session:
+            if with_record is not None:
+                with_record(session)
             row = DoorOpening(opened_at=utc_now(), compartment_id=compartment.id, reason=reason,
                               outcome=PENDING, actor=actor[:64], parcel_id=parcel_id)
             session.add(row)

@@ -8,8 +8,10 @@ pickup.locked_out event tells the server. Before a door opens the parcel is mark
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Sequence
+
+from sqlalchemy.orm import Session
 
 from kiosk.config import Compartment
 from kiosk.services.doors import RESIDENT, Closed, DoorFault
@@ -96,9 +98,10 @@ class PickupDesk:
         """Opens every door of this code. Raises the fault if none opened."""
         opened, faults = [], []
         for item in parcels:
-            self._mark_pending(item.parcel_id, f"pickup:{via}")
+            mark = _pending_marker(item.parcel_id, f"pickup:{via}")
             try:
-                self._ctx.doors.open(item.compartment, reason="pickup", actor=RESIDENT, parcel_id=item.parcel_id)
+                self._ctx.doors.open(item.compartment, reason="pickup", actor=RESIDENT, parcel_id=item.parcel_id,
+                                     with_record=mark)
             except DoorFault as fault:
                 self._mark_pending(item.parcel_id, None)  # nothing changed for this parcel
                 faults.append(fault)
@@ -110,9 +113,7 @@ class PickupDesk:
 
     def _mark_pending(self, parcel_id: str, pending: str | None) -> None:
         with self._ctx.storage.guard(), self._ctx.sessions.begin() as session:
-            parcel = session.get(Parcel, parcel_id)
-            if parcel is not None:
-                parcel.door_pending = pending
+            _pending_marker(parcel_id, pending)(session)
 
     def complete_pickup(self, parcels: Sequence[ParcelForPickup], closed: Sequence[Closed] | None = None,
                         *, via: str = "code") -> PickupResult:
@@ -159,6 +160,16 @@ class PickupDesk:
                     done += 1
         self._ctx.on_committed()
         return done
+
+
+def _pending_marker(parcel_id: str, pending: str | None) -> Callable[[Session], None]:
+    """Marks the parcel `door_pending` in the caller's transaction: committed with the door's
+    opening record, before the unlock, so a restart with the door open settles it."""
+    def mark(session: Session) -> None:
+        parcel = session.get(Parcel, parcel_id)
+        if parcel is not None:
+            parcel.door_pending = pending
+    return mark
 
 
 def close_parcel(session, parcel: Parcel, state: str, *, via: str = "code", staff_id: str | None = None) -> None:
