@@ -91,12 +91,13 @@ class StorageHealth:
             self.on_full()
 
     def probe(self) -> bool:
-        """One small write; True (and the state "ok") if it committed."""
+        """One small write; True (and the state "ok") if it committed, else "full"."""
         try:
             with self._sessions.begin() as session:
                 set_state(session, PROBE_STATE, "writable")
         except Exception as error:
             if is_storage_full(error):
+                self.mark_full()
                 return False
             raise
         with self._lock:

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from kiosk.services.parcel_base import ParcelContext, waiting
 from kiosk.services.pickup import close_parcel
 from kiosk.services.preadvice import apply_pre_advice_changes
-from kiosk.services.storage import StorageFull
+from kiosk.services.storage import STORAGE_FULL, StorageFull
 from kiosk.store.models import Parcel, ParcelState, PreAdvice
 from sync.outbox import OutboxEvent, redact_acknowledged
 
@@ -49,6 +49,8 @@ class Upkeep:
     def reconcile(self) -> Reconciled:
         found = Reconciled()
         try:
+            if not self._ctx.storage.probe():  # full at start: the health state says so at once
+                raise StorageFull(STORAGE_FULL)
             with self._ctx.storage.guard():
                 self._ctx.doors.settle_unrecorded()
                 self._settle_pending(found)

@@ -20,7 +20,12 @@ from hardware.sim.kerong import KerongBoardSim, KerongBus
 from hardware.sim.pty import PtyHarness
 from kiosk.services.doors import Closed
 from kiosk.services.parcels import ParcelService
-from kiosk.services.storage import DROP_OFF_NOT_RECORDED, STORAGE_FULL, StorageFull, StorageState
+from kiosk.services.storage import (
+    DROP_OFF_NOT_RECORDED,
+    STORAGE_FULL,
+    StorageFull,
+    StorageState,
+)
 from kiosk.services.upkeep import Reconciled
 from kiosk.store import db
 from kiosk.store.models import DoorOpening, Parcel, ParcelState
@@ -58,7 +63,7 @@ def small_disk(tmp_path: Path) -> Iterator[SmallDisk]:
     root.mkdir()
     if os.geteuid() != 0:
         pytest.skip("mounting a tmpfs needs root (run as root, as CI does)")
-    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=8m", "tmpfs", str(root)],
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=8m", "tmpfs", str(root)], check=False,
                              capture_output=True, text=True)
     if mounted.returncode != 0:
         pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr.strip()}")
@@ -111,8 +116,10 @@ def test_a_full_disk_flags_the_interrupted_drop_off_loses_nothing_and_recovers(s
     assert no_door.value.message == STORAGE_FULL
     assert board.boards[0].lock(A3.lock).door_closed and A3.lock not in board.boards[0].unlocks
 
-    restarted = kiosk(sessions, locker).upkeep.reconcile()  # a restart while the disk is still full
-    assert restarted.unknown_items == ["A2"]
+    restart = kiosk(sessions, locker)  # a restart while the disk is still full
+    restarted = restart.upkeep.reconcile()
+    assert restarted.unknown_items == ["A2"] and restarted.storage_full
+    assert restart.storage.state is StorageState.FULL
 
     small_disk.free()
     assert space_back.wait(10), "the kiosk never noticed the space coming back"
@@ -132,6 +139,7 @@ def test_a_full_disk_flags_the_interrupted_drop_off_loses_nothing_and_recovers(s
     assert outcomes == ["opened", "opened", "opened"]
     assert [item.compartment for item in parcels.pickup.parcels_for_code(first.pickup_code)] == [A1]
     parcels.storage.stop()
+    restart.storage.stop()
     engine.dispose()
 
 
