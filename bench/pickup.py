@@ -143,6 +143,39 @@ def fill_bank(config: KioskConfig, rounds: int) -> dict[str, str]:
     return codes
 
 
+def service_paths(folder: Path, sims: SimulatorSet, frames: UnlockFrames, bank: list[Compartment],
+                  rounds: int) -> dict[str, list[float]]:
+    """The kiosk's own work alone, in this process: a right code checked and its door opened
+    (parcels_for_code + open_for_pickup) until the unlock frame, with the bank found by digest
+    and, interleaved, the same bank stored without digests (every hash tried, as before)."""
+    from kiosk.services.parcels import Intake, OpenedForDropOff, ParcelService
+    from kiosk.store import db
+
+    samples: dict[str, list[float]] = {"digest": [], "every hash": []}
+    with KerongLocker(sims.harnesses["locker"].port) as locker:
+        services, engines = {}, []
+        for mode in samples:
+            engine = db.create_kiosk_engine(folder / f"service-{mode.replace(' ', '-')}.db")
+            db.upgrade(engine)
+            engines.append(engine)
+            service = ParcelService(sessions=db.session_factory(engine), locker=locker, compartments=bank,
+                                    code_key=bytes(32) if mode == "digest" else None)
+            codes = [service.complete_drop_off(OpenedForDropOff(Intake(s10(n), "s10"), c)).pickup_code
+                     for n, c in enumerate(bank, start=1)]
+            services[mode] = (service, codes)
+        for n in range(rounds):
+            for mode in (list(samples) if n % 2 else list(reversed(samples))):
+                service, codes = services[mode]
+                compartment = bank[n % len(bank)]
+                started = time.perf_counter()
+                service.pickup.open_for_pickup(service.pickup.parcels_for_code(codes[n % len(bank)]))
+                samples[mode].append(frames.first_after(compartment.board, compartment.lock, started) - started)
+                sims.set_door(compartment.board, compartment.lock, True)
+        for engine in engines:
+            engine.dispose()
+    return samples
+
+
 def bare_driver_unlocks(sims: SimulatorSet, frames: UnlockFrames, rounds: int) -> list[float]:
     """Our driver alone: from KerongLocker.open() being called to the frame at the board."""
     samples = []
@@ -263,9 +296,10 @@ def main(rounds: int = ROUNDS) -> str:
         config_path = kiosk_config(folder, sims.ports)
         codes = fill_bank(load_config(config_path), rounds)
         bare = bare_driver_unlocks(sims, frames, rounds)
+        service = service_paths(folder, sims, frames, bank_of(load_config(config_path)), rounds)
         measured = run_app(folder, config_path, display, sims, frames, codes, rounds)
         load = os.getloadavg()[0]
-    report = render(measured.pickups, measured.scans, bare, load)
+    report = render(measured.pickups, measured.scans, bare, service, load)
     RESULTS.write_text(report)
     return report
 
@@ -318,10 +352,15 @@ Goal: p95 from the OK tap under {goal_ms:.0f} ms with the full bank: **{verdict}
 """
 
 
-def render(pickups: list[float], scans: list[float], bare: list[float], load: float) -> str:
+def render(pickups: list[float], scans: list[float], bare: list[float], service: dict[str, list[float]],
+           load: float) -> str:
     rows = [row("OK tap on a right code -> unlock frame at the board", pickups),
             row("staff's scan of a pre-advised parcel -> unlock frame", scans),
-            row("bare driver: KerongLocker.open() called -> unlock frame (same run, before the app)", bare)]
+            row("bare driver: KerongLocker.open() called -> unlock frame (same run, before the app)", bare),
+            row("the service alone, in process: code checked by digest, door opened -> unlock frame",
+                service["digest"]),
+            row("the same, the 48 parcels stored without digests (every hash tried, as before)",
+                service["every hash"])]
     return REPORT.format(
         when=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"), machine=platform.machine(),
         cores=os.cpu_count(), python=platform.python_version(), load=load, boards=BOARDS,
