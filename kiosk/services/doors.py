@@ -3,8 +3,8 @@
 Each attempt is one local DoorOpening row, committed BEFORE the unlock is sent (an opening
 that cannot be recorded does not happen), then its outcome and a door.opened event, in one
 transaction: opened, failed (the board said no, or is not there) or unknown (the unlock may
-have gone out but the board could not be read back, or the outcome was never written). A door that stays open past the grace
-time is reported once (door.left_open) and shown on screen until it closes. A door found open
+have gone out but the board could not be read back, or the outcome was never written: the
+kiosk stopped, or its disk was full). A door that stays open past the grace time is reported once (door.left_open) and shown on screen until it closes. A door found open
 at start-up (a restart interrupted a pickup or return) is watched the same way, reported at once:
 it has been open since before the restart.
 """
@@ -72,6 +72,7 @@ class Doors:
         self.storage = storage if storage is not None else StorageHealth(sessions)
         self._unrecorded: dict[int, tuple[str, str | None]] = {}  # opening id -> outcome, detail
         self._unrecorded_lock = threading.Lock()
+        self._since = utc_now()  # PENDING rows older than this were left by an earlier run
 
     def open(self, compartment: Compartment, *, reason: str, actor: str, parcel_id: str | None = None,
              with_record: Callable[[Session], None] | None = None) -> None:
@@ -132,14 +133,21 @@ class Doors:
         self._on_committed()
 
     def settle_unrecorded(self) -> int:
-        """Openings whose outcome was never written: the one this process still knows, else
-        "unknown" (the unlock may have gone out before the kiosk stopped). Returns how many."""
+        """Openings whose outcome was never written: those a full disk refused in this run, with
+        the outcome this process still knows, and those an earlier run left, as "unknown" (the
+        unlock may have gone out before it stopped). Not an opening under way right now, whose
+        own outcome is still to come. Returns how many."""
+        with self._unrecorded_lock:
+            known = dict(self._unrecorded)
         with self._sessions() as session:
-            pending = session.scalars(select(DoorOpening.id).where(DoorOpening.outcome == PENDING)).all()
+            pending = session.scalars(select(DoorOpening.id).where(
+                DoorOpening.outcome == PENDING,
+                DoorOpening.id.in_(known) | (DoorOpening.opened_at < self._since))).all()
         for opening_id in pending:
-            with self._unrecorded_lock:
-                outcome, detail = self._unrecorded.pop(opening_id, ("unknown", UNRECORDED))
+            outcome, detail = known.get(opening_id, ("unknown", UNRECORDED))
             self._write_outcome(opening_id, outcome, detail)
+            with self._unrecorded_lock:
+                self._unrecorded.pop(opening_id, None)
         return len(pending)
 
     def board_states(self, board: int) -> dict[int, CompartmentState]:

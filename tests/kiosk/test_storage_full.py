@@ -155,3 +155,40 @@ def test_an_opening_whose_outcome_was_never_written_is_reported_at_restart(sessi
         assert session.scalars(select(DoorOpening.outcome)).all() == ["unknown"]
         [payload] = [json.loads(row.payload) for row in session.scalars(select(OutboxEvent))]
     assert payload == {"compartment": "A1", "reason": "store", "outcome": "unknown", "actor": "staff"}
+
+
+class FillsTheDiskWhileUnlocking:
+    """The locker, while some other write fills the disk just as the door is unlocked."""
+
+    def __init__(self, locker: KerongLocker, disk: SmallDisk) -> None:
+        self._locker, self._disk = locker, disk
+
+    def open(self, address) -> None:
+        self._disk.fill()
+        self._locker.open(address)
+
+    def __getattr__(self, name: str):
+        return getattr(self._locker, name)
+
+
+def test_an_outcome_the_full_disk_refused_is_written_when_space_returns(small_disk, bus) -> None:
+    board, locker = bus
+    engine = db.create_kiosk_engine(small_disk.root / "kiosk.db")
+    db.upgrade(engine)
+    sessions = db.session_factory(engine)
+    parcels = kiosk(sessions, FillsTheDiskWhileUnlocking(locker, small_disk))
+    space_back = threading.Event()
+    parcels.on_reconciled = lambda _found: space_back.set()
+
+    parcels.doors.open(A1, reason="inspect", actor="staff")  # the door opened: no error for the person
+
+    assert not board.boards[0].lock(A1.lock).door_closed
+    assert parcels.storage.state is StorageState.FULL
+    small_disk.free()
+    assert space_back.wait(10)
+    with sessions() as session:
+        assert session.scalars(select(DoorOpening.outcome)).all() == ["opened"]
+        [payload] = [json.loads(row.payload) for row in session.scalars(select(OutboxEvent))]
+    assert payload == {"compartment": "A1", "reason": "inspect", "outcome": "opened", "actor": "staff"}
+    parcels.storage.stop()
+    engine.dispose()
