@@ -21,8 +21,8 @@ if TYPE_CHECKING:  # the services import SQLAlchemy: not on the start-up path
     from kiosk.services.upkeep import Reconciled
 
 log = logging.getLogger(__name__)
-UNKNOWN_ITEM = N_("Till personalen: något ligger i fack {compartment} men inget paket är registrerat där. "
-                  "Ring teknisk support för att öppna facket.")
+UNKNOWN_ITEM = N_("Till personalen: fack {compartment} innehåller något som inte är registrerat. "
+                  "Ring teknisk support.")
 
 
 class OpenDoorsPresenter(Presenter):
