@@ -1,6 +1,7 @@
 """What the parcel desks share: the database, the doors, the locker map and the calendar."""
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from typing import Callable, Sequence
@@ -14,7 +15,7 @@ from kiosk.services.doors import Doors
 from kiosk.services.storage import StorageHealth
 from kiosk.store.models import Parcel, ParcelState
 from sync.protocol import DEFAULT_DEADLINE_DAYS
-from sync.system_clock import clock_synchronised
+from sync.system_clock import clock_synchronised, plausible
 
 
 def utc_now() -> datetime:
@@ -26,6 +27,13 @@ def local_today(synced: Callable[[], bool] = clock_synchronised) -> date | None:
     whatever date fake-hwclock saved): then no deadline is written here, and the server
     sets one from when it received the parcel."""
     return date.today() if synced() else None
+
+
+def clock_today() -> date | None:
+    """Today by the wall clock, synchronised or not, unless obviously unset: for comparing
+    with dates from the same clock (is a parcel stored here a week ago overdue?), never for a
+    date a resident is told."""
+    return date.today() if plausible(time.time_ns() // 1_000_000) else None
 
 
 @dataclass
