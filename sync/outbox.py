@@ -60,13 +60,10 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
 from sync import protocol as p
+from sync.system_clock import clock_synchronised
 
 log = logging.getLogger(__name__)
 
-# Wall time before this cannot be real (the software did not exist yet), so the clock has
-# not been set since boot. Cheap heuristic until NTP state is read (later issue); bump on
-# release.
-CLOCK_PLAUSIBLE_AFTER_MS = 1_793_491_200_000  # 2026-11-01T00:00:00Z
 BOOT_ID_PATH = Path("/proc/sys/kernel/random/boot_id")
 
 LAST_SUCCESS_AT = "last_success_at"
@@ -135,12 +132,14 @@ def boot_id() -> str:
         return f"process-{uuid.uuid4()}"  # not Linux: at least constant for this process
 
 
-def read_clock() -> p.Clock:
+def read_clock(synced: Callable[[], bool] = clock_synchronised) -> p.Clock:
+    """The kiosk's readings for an event; `clock_synced` is the kernel's NTP state
+    (sync/system_clock.py), so the server does not trust a wall clock NTP never set."""
     wall_ms = time.time_ns() // 1_000_000
     # Built without validation (once per enqueue): both readings are >= 0, the id <= 64 chars.
     return p.Clock.model_construct(
         wall_ms=max(wall_ms, 0),
-        clock_synced=wall_ms >= CLOCK_PLAUSIBLE_AFTER_MS,
+        clock_synced=synced(),
         boot_id=boot_id(),
         mono_ms=time.monotonic_ns() // 1_000_000,
     )

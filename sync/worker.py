@@ -4,7 +4,8 @@ Each round: push pending outbox events in batches (sync/push.py: verdicts, adapt
 size, seq-rewind recovery), then pull every scope that has an applier (applying a page and
 saving its cursor in ONE local transaction), then the config if it changed (ETag).
 On failure it backs off with full jitter, `random(0, min(300, 2 * 2**n))` seconds, honouring
-a server's Retry-After; it never raises out of the thread. The kiosk passes its own
+a server's Retry-After, and a commit's trigger() does not cut that wait short (it only starts
+the next round early after a round that succeeded); it never raises out of the thread. The kiosk passes its own
 callbacks in: nothing here imports kiosk code.
 """
 from __future__ import annotations
@@ -114,7 +115,8 @@ class SyncWorker:
         return True
 
     def trigger(self) -> None:
-        """Start a round now (e.g. right after a pickup was committed)."""
+        """Start a round now (e.g. right after a pickup was committed), unless the last round
+        failed: then the round waits out its backoff or the server's Retry-After."""
         self._wake.set()
 
     def status(self) -> WorkerStatus:
@@ -127,6 +129,17 @@ class SyncWorker:
         while not self._stop.is_set():
             self._wake.clear()
             delay = self.run_once()
+            self._wait(delay)
+
+    def _wait(self, delay: float) -> None:
+        """After a failed round only stop() ends the wait early, never a trigger(): a busy
+        kiosk commits every few seconds, and retrying on each commit ignored the server's
+        Retry-After and the backoff, and halved the batch on every refused retry (after an
+        outage kiosks came back pushing 62 events a batch instead of 500). A trigger that
+        arrives meanwhile is not lost: the round after the wait sends its event."""
+        if self.status().consecutive_failures:
+            self._stop.wait(delay)
+        else:
             self._wake.wait(delay)
 
     def run_once(self) -> float:

@@ -1,15 +1,17 @@
 """Opening compartment doors, with every attempt audited, and waiting for them to close.
 
-Each attempt is one local DoorOpening row plus a door.opened event, in one transaction, with
-its outcome: opened, failed (the board said no, or is not there) or unknown (the unlock may
-have gone out but the board could not be read back). A door that stays open past the grace
-time is reported once (door.left_open) and shown on screen until it closes. A door found open
+Each attempt is one local DoorOpening row, committed BEFORE the unlock is sent (an opening
+that cannot be recorded does not happen), then its outcome and a door.opened event, in one
+transaction: opened, failed (the board said no, or is not there) or unknown (the unlock may
+have gone out but the board could not be read back, or the outcome was never written: the
+kiosk stopped, or its disk was full). A door that stays open past the grace time is reported once (door.left_open) and shown on screen until it closes. A door found open
 at start-up (a restart interrupted a pickup or return) is watched the same way, reported at once:
 it has been open since before the restart.
 """
 from __future__ import annotations
 
 import json
+import logging
 import threading
 import time
 from dataclasses import dataclass
@@ -24,6 +26,7 @@ from hardware.errors import HardwareError, OutcomeUnknown
 from kiosk.config import Compartment
 from kiosk.services.errors import N_
 from kiosk.services.outcomes import DoorFault
+from kiosk.services.storage import StorageFull, StorageHealth
 from kiosk.store.models import DoorOpening
 from sync.outbox import OutboxEvent, enqueue
 
@@ -32,6 +35,9 @@ LEFT_OPEN_AFTER_S = 60.0
 DOOR_FAILED = N_("Facket {compartment} gick inte att öppna. Inget har ändrats. Fråga personalen.")
 DOOR_UNKNOWN = N_("Vi vet inte om facket {compartment} öppnades. Titta efter om luckan är öppen och kontakta personalen.")
 RESIDENT = "resident"
+PENDING = "pending"  # a DoorOpening recorded before its unlock, whose outcome is not written yet
+UNRECORDED = "the outcome was not recorded: the kiosk stopped or its storage was full"
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -57,15 +63,26 @@ def address(compartment: Compartment) -> LockAddress:
 class Doors:
     def __init__(self, *, sessions: sessionmaker[Session], locker: Locker, item_sensors: bool = True,
                  left_open_after_s: float = LEFT_OPEN_AFTER_S, on_committed: Callable[[], None] = lambda: None,
-                 poll_s: float = DOOR_POLL_S) -> None:
+                 poll_s: float = DOOR_POLL_S, storage: StorageHealth | None = None) -> None:
         self._sessions, self._locker = sessions, locker
         self.item_sensors = item_sensors
         self.left_open_after_s = left_open_after_s
         self._on_committed = on_committed
         self._poll_s = poll_s
+        self.storage = storage if storage is not None else StorageHealth(sessions)
+        self._unrecorded: dict[int, tuple[str, str | None]] = {}  # opening id -> outcome, detail
+        self._unrecorded_lock = threading.Lock()
+        self._since = utc_now()  # PENDING rows older than this were left by an earlier run
 
-    def open(self, compartment: Compartment, *, reason: str, actor: str, parcel_id: str | None = None) -> None:
-        """Unlocks and audits; raises DoorFault if the door did not (or may not have) opened."""
+    def open(self, compartment: Compartment, *, reason: str, actor: str, parcel_id: str | None = None,
+             with_record: Callable[[Session], None] | None = None) -> None:
+        """Records the attempt, unlocks, records the outcome; raises DoorFault if the door did
+        not (or may not have) opened, StorageFull (door untouched) if the attempt cannot be
+        recorded: an opening nobody could account for later does not happen. `with_record`
+        writes the caller's own change in the attempt's transaction (one commit, not two,
+        before the door opens: on an SD card each is milliseconds a person waits)."""
+        with self.storage.guard():
+            opening_id = self._record_attempt(compartment, reason, actor, parcel_id, with_record)
         outcome, detail = "opened", None
         try:
             self._locker.open(address(compartment))
@@ -73,22 +90,72 @@ class Doors:
             outcome, detail = "unknown", str(error)
         except HardwareError as error:
             outcome, detail = "failed", str(error)
-        self._audit(compartment, reason, actor, parcel_id, outcome, detail)
+        self._record_outcome(opening_id, outcome, detail)
         if outcome == "failed":
             raise DoorFault(DOOR_FAILED, compartment, outcome)
         if outcome == "unknown":
             raise DoorFault(DOOR_UNKNOWN, compartment, outcome)
 
-    def _audit(self, compartment, reason, actor, parcel_id, outcome, detail) -> None:
+    def _record_attempt(self, compartment: Compartment, reason: str, actor: str, parcel_id: str | None,
+                        with_record: Callable[[Session], None] | None) -> int:
+        """Committed before the unlock: a restart (or a full disk) after the unlock leaves this
+        row PENDING, and settle_unrecorded() reports it."""
         with self._sessions.begin() as session:
-            session.add(DoorOpening(opened_at=utc_now(), compartment_id=compartment.id, reason=reason,
-                                    outcome=outcome, actor=actor[:64], parcel_id=parcel_id,
-                                    detail=(detail or "")[:300] or None))
-            payload = {"compartment": compartment.id, "reason": reason, "outcome": outcome, "actor": actor[:64]}
-            if parcel_id is not None:
-                payload["parcel_id"] = parcel_id
+            if with_record is not None:
+                with_record(session)
+            row = DoorOpening(opened_at=utc_now(), compartment_id=compartment.id, reason=reason,
+                              outcome=PENDING, actor=actor[:64], parcel_id=parcel_id)
+            session.add(row)
+            session.flush()
+            return row.id
+
+    def _record_outcome(self, opening_id: int, outcome: str, detail: str | None) -> None:
+        """The outcome and its door.opened event. The door has been dealt with by now, so a full
+        disk here is not the person's problem: the outcome is kept in memory and written when
+        space returns (settle_unrecorded), and the row stays PENDING should the kiosk stop first."""
+        try:
+            with self.storage.guard():
+                self._write_outcome(opening_id, outcome, detail)
+        except StorageFull:
+            log.error("door opening %d: outcome %s not recorded (storage full)", opening_id, outcome)
+            with self._unrecorded_lock:
+                self._unrecorded[opening_id] = (outcome, detail)
+
+    def _write_outcome(self, opening_id: int, outcome: str, detail: str | None) -> None:
+        with self._sessions.begin() as session:
+            row = session.get_one(DoorOpening, opening_id)
+            row.outcome, row.detail = outcome, (detail or "")[:300] or None
+            payload = {"compartment": row.compartment_id, "reason": row.reason, "outcome": outcome,
+                       "actor": row.actor}
+            if row.parcel_id is not None:
+                payload["parcel_id"] = row.parcel_id
             enqueue(session, type="door.opened", payload=payload)
         self._on_committed()
+
+    def settle_unrecorded(self) -> int:
+        """Openings whose outcome was never written: those a full disk refused in this run, with
+        the outcome this process still knows, and those an earlier run left, as "unknown" (the
+        unlock may have gone out before it stopped). Not an opening under way right now, whose
+        own outcome is still to come. Returns how many."""
+        with self._unrecorded_lock:
+            known = dict(self._unrecorded)
+        with self._sessions() as session:
+            pending = session.scalars(select(DoorOpening.id).where(
+                DoorOpening.outcome == PENDING,
+                DoorOpening.id.in_(known) | (DoorOpening.opened_at < self._since))).all()
+        for opening_id in pending:
+            outcome, detail = known.get(opening_id, ("unknown", UNRECORDED))
+            self._write_outcome(opening_id, outcome, detail)
+            with self._unrecorded_lock:
+                self._unrecorded.pop(opening_id, None)
+        return len(pending)
+
+    def board_states(self, board: int) -> dict[int, CompartmentState]:
+        """Every lock's sensors on one board (by lock number); empty if it cannot be read."""
+        try:
+            return self._locker.board_states(board)
+        except HardwareError:
+            return {}
 
     def read(self, compartment: Compartment) -> CompartmentState | None:
         """The door's sensors, or None if the board cannot be read just now."""

@@ -15,6 +15,11 @@ if TYPE_CHECKING:  # kiosk.config imports pydantic; only the annotation needs it
     from kiosk.config import Compartment
 
 LOCKED_TEXT = N_("För många fel koder. Vänta {minutes} minuter eller fråga personalen.")
+STORAGE_FULL = N_("Kioskens minne är fullt, så inget kan registreras just nu och inga fack öppnas. "
+                  "Ta emot paket vid disken och ring teknisk support.")
+DROP_OFF_NOT_RECORDED = N_("Kioskens minne är fullt: paketet i fack {compartment} registrerades inte och "
+                           "ligger kvar inlåst. Lägg inte in fler paket. Ring teknisk support; när minnet "
+                           "är åtgärdat visas facket för personalen.")
 
 
 class DoorFault(UserFacingError):
@@ -23,6 +28,11 @@ class DoorFault(UserFacingError):
     def __init__(self, message: str, compartment: Compartment, outcome: str) -> None:
         super().__init__(message, compartment=compartment.id)
         self.compartment, self.outcome = compartment, outcome
+
+
+class StorageFull(UserFacingError):
+    """A write failed because the kiosk's storage is full; nothing of it was recorded
+    (kiosk/services/storage.py tells it from other database errors)."""
 
 
 class LockedOut(UserFacingError):

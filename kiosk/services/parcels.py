@@ -28,12 +28,14 @@ from kiosk.services.doors import Closed, Doors, LEFT_OPEN_AFTER_S, LeftOpen
 from kiosk.services.errors import N_, UserFacingError
 from kiosk.services.lockout import Lockout
 from kiosk.services.outcomes import StoredParcel
-from kiosk.services.parcel_base import (ParcelContext, local_today, recipient_payload, utc_now, waiting)
+from kiosk.services.parcel_base import (ParcelContext, local_today, matching_code, recipient_payload, utc_now,
+                                        waiting)
 from kiosk.services.phone import normalise_phone
 from kiosk.services.pickup import PickupDesk
 from kiosk.services.returns import ReturnDesk
 from kiosk.services.staff import StaffMember
-from kiosk.services.upkeep import Upkeep
+from kiosk.services.storage import DROP_OFF_NOT_RECORDED, STORAGE_FULL, StorageHealth
+from kiosk.services.upkeep import Reconciled, Upkeep
 from kiosk.store.models import Parcel, ParcelState, PreAdvice
 from sync.outbox import enqueue
 from sync.protocol import DEFAULT_DEADLINE_DAYS
@@ -85,14 +87,24 @@ class ParcelService:
         left_open_after_s: float = LEFT_OPEN_AFTER_S,
         lockout: Lockout | None = None,
         today=local_today,
+        code_key: bytes | None = None,
     ) -> None:
+        """`code_key`: this kiosk's key for the codes' lookup digests (codes.py); the app
+        passes it, after `code_index.attach_key()` checked the stored digests were made with it."""
+        self.storage = StorageHealth(sessions)
         self.doors = Doors(sessions=sessions, locker=locker, item_sensors=item_sensors,
-                           left_open_after_s=left_open_after_s, on_committed=on_committed)
-        self._ctx = ParcelContext(sessions, self.doors, compartments, on_committed, today)
+                           left_open_after_s=left_open_after_s, on_committed=on_committed, storage=self.storage)
+        self._ctx = ParcelContext(sessions, self.doors, compartments, on_committed, today, code_key)
         self._sessions = sessions
         self.pickup = PickupDesk(self._ctx, lockout or Lockout())
         self.returns = ReturnDesk(self._ctx)
         self.upkeep = Upkeep(self._ctx)
+        # When space returns, what the full disk left behind is settled and shown to staff.
+        self.on_reconciled: Callable[[Reconciled], None] = lambda _found: None
+        self.storage.on_recovered = self._storage_recovered
+
+    def _storage_recovered(self) -> None:
+        self.on_reconciled(self.upkeep.reconcile())
 
     # -- scanning and the recipient --------------------------------------------------------
 
@@ -158,10 +170,14 @@ class ParcelService:
     def _store(self, intake: Intake, compartment: Compartment | None, staff: StaffMember | None) -> StoredParcel:
         today = self._ctx.today()
         deadline = today + timedelta(days=intake.deadline_days) if today else None
-        with self._sessions.begin() as session:
-            code = self._unique_code(session)
+        key = self._ctx.code_key
+        message = DROP_OFF_NOT_RECORDED if compartment is not None else STORAGE_FULL
+        with self.storage.guard(message, compartment=compartment.id if compartment else ""), \
+                self._sessions.begin() as session:
+            code = self._unique_code(session, key)
             salt, digest = codes.hash_code(code)
             parcel = _new_parcel(intake, compartment, staff, deadline, salt, digest)
+            parcel.code_digest = codes.lookup_digest(code, key) if key is not None else None
             session.add(parcel)
             enqueue(session, type="parcel.stored", payload=_stored_payload(parcel, code))
         self._ctx.on_committed()
@@ -187,12 +203,11 @@ class ParcelService:
         return session.scalar(query) is not None
 
     @staticmethod
-    def _unique_code(session: Session) -> str:
+    def _unique_code(session: Session, key: bytes | None) -> str:
         """A new code that opens no other waiting parcel (collisions are rare but fatal)."""
-        stored = waiting(session)
         while True:
             code = codes.new_code()
-            if not any(codes.code_matches(code, p.code_salt, p.code_hash) for p in stored):
+            if not matching_code(session, code, key=key):
                 return code
 
 

@@ -8,8 +8,10 @@ pickup.locked_out event tells the server. Before a door opens the parcel is mark
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Sequence
+
+from sqlalchemy.orm import Session
 
 from kiosk.config import Compartment
 from kiosk.services.doors import RESIDENT, Closed, DoorFault
@@ -69,8 +71,8 @@ class PickupDesk:
         left = self.lockout.seconds_left()
         if left:
             raise LockedOut(left)
-        with self._ctx.sessions.begin() as session:
-            matches = matching_code(session, code, ParcelState.STORED) if _CODE.match(code) else []
+        with self._ctx.storage.guard(), self._ctx.sessions.begin() as session:
+            matches = matching_code(session, code, ParcelState.STORED, key=self._ctx.code_key) if _CODE.match(code) else []
             session.add(PickupAttempt(attempted_at=utc_now(), success=bool(matches),
                                       parcel_count=len(matches), via=via))
             paused = not matches and self.lockout.wrong()
@@ -96,9 +98,10 @@ class PickupDesk:
         """Opens every door of this code. Raises the fault if none opened."""
         opened, faults = [], []
         for item in parcels:
-            self._mark_pending(item.parcel_id, f"pickup:{via}")
+            mark = _pending_marker(item.parcel_id, f"pickup:{via}")
             try:
-                self._ctx.doors.open(item.compartment, reason="pickup", actor=RESIDENT, parcel_id=item.parcel_id)
+                self._ctx.doors.open(item.compartment, reason="pickup", actor=RESIDENT, parcel_id=item.parcel_id,
+                                     with_record=mark)
             except DoorFault as fault:
                 self._mark_pending(item.parcel_id, None)  # nothing changed for this parcel
                 faults.append(fault)
@@ -109,10 +112,8 @@ class PickupDesk:
         return PickupOpening(opened, faults)
 
     def _mark_pending(self, parcel_id: str, pending: str | None) -> None:
-        with self._ctx.sessions.begin() as session:
-            parcel = session.get(Parcel, parcel_id)
-            if parcel is not None:
-                parcel.door_pending = pending
+        with self._ctx.storage.guard(), self._ctx.sessions.begin() as session:
+            _pending_marker(parcel_id, pending)(session)
 
     def complete_pickup(self, parcels: Sequence[ParcelForPickup], closed: Sequence[Closed] | None = None,
                         *, via: str = "code") -> PickupResult:
@@ -120,7 +121,7 @@ class PickupDesk:
         no item sensor); a parcel still inside stays stored. Completing twice sends nothing."""
         still_inside = {c.compartment.id for c in closed or () if c.item_present}
         picked, left = [], []
-        with self._ctx.sessions.begin() as session:
+        with self._ctx.storage.guard(), self._ctx.sessions.begin() as session:
             for item in parcels:
                 parcel = session.get(Parcel, item.parcel_id)
                 if parcel is None or parcel.state != ParcelState.STORED:
@@ -141,8 +142,8 @@ class PickupDesk:
         text = typed_or_scanned.strip()
         via = "qr" if text.startswith(QR_PICKUP_PREFIX) else "code"
         code = code_from_qr(text) if via == "qr" else text
-        with self._ctx.sessions.begin() as session:
-            matches = matching_code(session, code, ParcelState.HELD) if _CODE.match(code) else []
+        with self._ctx.storage.guard(), self._ctx.sessions.begin() as session:
+            matches = matching_code(session, code, ParcelState.HELD, key=self._ctx.code_key) if _CODE.match(code) else []
             session.add(PickupAttempt(attempted_at=utc_now(), success=bool(matches),
                                       parcel_count=len(matches), via="counter"))
         if not matches:
@@ -150,7 +151,7 @@ class PickupDesk:
         return [self._for_pickup(p) for p in matches], via
 
     def hand_over(self, parcels: Sequence[ParcelForPickup], staff: StaffMember | None) -> int:
-        with self._ctx.sessions.begin() as session:
+        with self._ctx.storage.guard(), self._ctx.sessions.begin() as session:
             done = 0
             for item in parcels:
                 parcel = session.get(Parcel, item.parcel_id)
@@ -159,6 +160,16 @@ class PickupDesk:
                     done += 1
         self._ctx.on_committed()
         return done
+
+
+def _pending_marker(parcel_id: str, pending: str | None) -> Callable[[Session], None]:
+    """Marks the parcel `door_pending` in the caller's transaction: committed with the door's
+    opening record, before the unlock, so a restart with the door open settles it."""
+    def mark(session: Session) -> None:
+        parcel = session.get(Parcel, parcel_id)
+        if parcel is not None:
+            parcel.door_pending = pending
+    return mark
 
 
 def close_parcel(session, parcel: Parcel, state: str, *, via: str = "code", staff_id: str | None = None) -> None:

@@ -10,7 +10,7 @@ from datetime import date
 
 from hardware.protocols.barcode import Barcode, classify
 from kiosk.services.errors import N_, UserFacingError
-from kiosk.services.parcel_base import ParcelContext, last_day, waiting
+from kiosk.services.parcel_base import ParcelContext, clock_today, last_day, waiting
 from kiosk.services.pickup import close_parcel
 from kiosk.services.staff import StaffMember
 from kiosk.store.models import Parcel, ParcelState
@@ -33,7 +33,9 @@ class ReturnDesk:
 
     def overdue(self) -> list[OverdueParcel]:
         """Waiting parcels whose last pickup day has passed (none while the clock is unset)."""
-        today = self._ctx.today()
+        # Overdue is a difference between two readings of the kiosk's own clock: an NTP-less
+        # offline kiosk still sees its overdue parcels (the stored date came from that clock too).
+        today = self._ctx.today() or clock_today()
         if today is None:
             return []
         with self._ctx.sessions() as session:
@@ -57,7 +59,7 @@ class ReturnDesk:
     def confirm_return(self, parcel_id: str, scanned: Barcode | str, staff: StaffMember | None) -> None:
         """The scanned label must be this parcel's; then it is returned (one event)."""
         barcode = scanned if isinstance(scanned, Barcode) else classify(scanned)
-        with self._ctx.sessions.begin() as session:
+        with self._ctx.storage.guard(), self._ctx.sessions.begin() as session:
             parcel = session.get(Parcel, parcel_id)
             if parcel is None or parcel.state not in ParcelState.WAITING:
                 raise UserFacingError(NOT_WAITING)
@@ -74,7 +76,7 @@ class ReturnDesk:
         return parcel
 
     def _set_pending(self, parcel_id: str, pending: str | None) -> None:
-        with self._ctx.sessions.begin() as session:
+        with self._ctx.storage.guard(), self._ctx.sessions.begin() as session:
             parcel = session.get(Parcel, parcel_id)
             if parcel is not None:
                 parcel.door_pending = pending

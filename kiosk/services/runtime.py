@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 ITEM_SENSOR_PROTOCOLS = ("kerong",)  # WKLY boards have no item sensor: doors settle on closed
+CODE_KEY_FILE = "pickup_code_key"  # in the data dir, beside the database (kiosk/services/codes.py)
 
 
 @dataclass
@@ -70,6 +71,8 @@ def build_runtime(config: KioskConfig) -> KioskRuntime:
     if config.locker is None:
         raise ValueError("the configuration has no [locker] section")
     from hardware.manager import DeviceManager
+    from kiosk.services.code_index import attach_key
+    from kiosk.services.codes import load_or_create_key
     from kiosk.services.devices import device_settings
     from kiosk.services.directory import Directory
     from kiosk.services.parcels import ParcelService
@@ -83,6 +86,8 @@ def build_runtime(config: KioskConfig) -> KioskRuntime:
         closers.append(worker.stop)
     devices = DeviceManager(device_settings(config))
     closers.append(devices.stop)  # stops listeners, closes every port
+    code_key = load_or_create_key(config.data_dir / CODE_KEY_FILE)
+    attach_key(sessions, code_key)
     parcels = ParcelService(
         sessions=sessions,
         locker=devices.driver("locker"),
@@ -90,6 +95,7 @@ def build_runtime(config: KioskConfig) -> KioskRuntime:
         on_committed=worker.trigger if worker else (lambda: None),
         item_sensors=config.locker.protocol in ITEM_SENSOR_PROTOCOLS,
         left_open_after_s=config.locker.door_left_open_s,
+        code_key=code_key,
     )
     return KioskRuntime(config, parcels, StaffDirectory(sessions), devices.card_reader(),
                         devices.scanner(), worker, closers, devices, devices.printer(),

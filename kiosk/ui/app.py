@@ -262,9 +262,12 @@ class KioskApp(App):
     def _runtime_started(self, _result=None) -> None:
         self.session.home.set_starting(False)
         self._start_devices()
-        reconciled = self.runtime.reconciled
-        if reconciled is not None and reconciled.open_doors:  # a restart left them open: alarm until closed
-            self.session.open_doors.watch(self.runtime.parcels, reconciled.open_doors)
+        parcels, doors = self.runtime.parcels, self.session.open_doors
+        if self.runtime.reconciled is not None:  # doors a restart left open, items nobody recorded
+            doors.found(parcels, self.runtime.reconciled)
+        # A full disk, and what it left behind once space returns (both come on worker threads).
+        parcels.storage.on_full = lambda: self.bridge.call_on_main(doors.set_storage_full, True)
+        parcels.on_reconciled = lambda found: self.bridge.call_on_main(doors.found, parcels, found)
 
     def _measure_panel(self, *_args) -> None:
         """Pixels per millimetre of the actual window on the configured panel."""

@@ -3,7 +3,7 @@ the Kerong simulator on a pty."""
 from __future__ import annotations
 
 import threading
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -11,6 +11,7 @@ from sqlalchemy import select
 from kiosk.services.doors import DoorFault
 from kiosk.services.errors import UserFacingError
 from kiosk.services.lockout import Lockout
+from kiosk.services.parcel_base import local_today
 from kiosk.services.parcels import ParcelService
 from kiosk.services.pickup import LockedOut
 from kiosk.services.staff import StaffMember
@@ -172,3 +173,16 @@ def test_overdue_parcels_are_listed_opened_and_returned_after_the_right_scan(ses
     assert parcels.returns.overdue() == []
     with pytest.raises(UserFacingError):
         parcels.returns.confirm_return(overdue.parcel_id, s10("47312482"), ANNA)  # once only
+
+
+def test_a_kiosk_ntp_never_synchronised_still_lists_its_overdue_parcels(sessions, locker, locker_bus):
+    """Offline, NTP never answers: no deadline is written, but a parcel stored 8 days ago by
+    the kiosk's own clock is overdue by that same clock."""
+    parcels = ParcelService(sessions=sessions, locker=locker, compartments=COMPARTMENTS,
+                            today=lambda: local_today(synced=lambda: False))
+    stored = store_one(parcels, locker_bus[0], s10("47312482"))
+    with sessions.begin() as session:
+        session.get_one(Parcel, stored.parcel_id).stored_at -= timedelta(days=8)
+
+    assert stored.deadline is None
+    assert [overdue.parcel_id for overdue in parcels.returns.overdue()] == [stored.parcel_id]

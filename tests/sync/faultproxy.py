@@ -33,8 +33,8 @@ class Fault(enum.Enum):
     TRUNCATE_RESPONSE = "truncate_response"  # headers and half the body, then EOF
     CORRUPT_RESPONSE = "corrupt_response"    # full length, garbage body
     STATUS_413 = "status_413"                # the proxy answers 413 itself
-    STATUS_503 = "status_503"                # the proxy answers 503 with Retry-After: 1
-    STATUS_429 = "status_429"                # the proxy answers 429 with Retry-After: 1
+    STATUS_503 = "status_503"                # the proxy answers 503 with Retry-After (retry_after_s)
+    STATUS_429 = "status_429"                # the proxy answers 429 with Retry-After (retry_after_s)
     HOLD_REQUEST = "hold_request"            # wait for release(); then close, nothing sent on
     HOLD_RESPONSE = "hold_response"          # the server committed; wait for release(); close
 
@@ -172,6 +172,7 @@ class FaultProxy:
         self.plan: Plan = plan or always()
         self.link = link or Link()
         self.down = False  # True: refuse connections at once (offline)
+        self.retry_after_s = 1  # the Retry-After of the proxy's own 429 and 503 answers
         self.held = threading.Event()  # set while a HOLD_* request is being held
         self._release = threading.Event()
         self._lock = threading.Lock()
@@ -297,7 +298,7 @@ class FaultProxy:
     def _without_upstream(self, client: socket.socket, info: Request, fault: Fault, sent: int) -> bool:
         if fault in _SYNTHETIC:
             status = _SYNTHETIC[fault]
-            raw = _synthetic(status)
+            raw = _synthetic(status, self.retry_after_s)
             self.link.send(client, raw)
             self._record(info, fault, sent, len(raw), status)
             return True
@@ -362,11 +363,11 @@ def _corrupt_body(request: HttpMessage) -> bytes:
     return request.head + b"\r\n\r\n" + bytes(body)
 
 
-def _synthetic(status: int) -> bytes:
+def _synthetic(status: int, retry_after_s: int) -> bytes:
     reason = {413: "Payload Too Large", 429: "Too Many Requests", 503: "Service Unavailable"}[status]
     body = b'{"error":"proxy_%d","detail":"injected by the fault proxy"}' % status
     head = (f"HTTP/1.1 {status} {reason}\r\nContent-Type: application/json\r\n"
-            f"Content-Length: {len(body)}\r\nRetry-After: 1\r\n\r\n").encode("ascii")
+            f"Content-Length: {len(body)}\r\nRetry-After: {retry_after_s}\r\n\r\n").encode("ascii")
     return head + body
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from datetime import datetime
 from typing import Any
 
 import pytest
@@ -93,16 +94,18 @@ def stored(parcel_id: str, tracking_id: str | None = None, *, compartment: str |
 
 
 class Events:
-    """Wire events with increasing seqs, for pushing straight through a SyncClient."""
+    """Wire events with increasing seqs, for pushing straight through a SyncClient. Their
+    kiosk clock is unset (1970, not synchronised) unless `kiosk_now` gives a synced one."""
 
-    def __init__(self) -> None:
+    def __init__(self, kiosk_now: datetime | None = None) -> None:
         self.seq = 0
+        self.wall_ms = 0 if kiosk_now is None else int(kiosk_now.timestamp() * 1000)
 
     def __call__(self, type_: str, payload: dict[str, Any]) -> p.Event:
         assert p.payload_problem(type_, payload) is None, p.payload_problem(type_, payload)
         self.seq += 1
-        return p.Event(event_id=uuid.uuid4(), seq=self.seq, type=type_, payload=payload,
-                       clock=p.Clock(wall_ms=0, clock_synced=False, boot_id="b", mono_ms=self.seq))
+        clock = p.Clock(wall_ms=self.wall_ms, clock_synced=self.wall_ms > 0, boot_id="b", mono_ms=self.seq)
+        return p.Event(event_id=uuid.uuid4(), seq=self.seq, type=type_, payload=payload, clock=clock)
 
 
 def statuses(response: p.BatchResponse) -> list[str]:

@@ -4,7 +4,7 @@ retries with backoff; reminders; staff alarms; and the QR page itself."""
 from __future__ import annotations
 
 import re
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 import requests
@@ -35,7 +35,7 @@ LINK = re.compile(r"(http://127\.0\.0\.1:\d+/p/[A-Za-z0-9_-]+)")
 def store(kiosk, parcel_id: str = "P1", events: Events | None = None, **recipient) -> Events:
     """Push a parcel.stored (deadline 2030-03-09); returns the kiosk's event numbering."""
     recipient = recipient or {"phone": PHONE, "email": EMAIL, "language": "fi", "name": "Aino"}
-    events = events or Events()
+    events = events or Events(kiosk_now=datetime.now(UTC))  # synchronised: its deadline is kept
     kiosk.client.push([events("parcel.stored", stored(parcel_id, recipient=recipient,
                                                       deadline="2030-03-09"))])
     return events

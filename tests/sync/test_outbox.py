@@ -12,6 +12,7 @@ from sqlalchemy import Column, Integer, MetaData, String, Table, delete, func, i
 from sync import outbox
 from sync import protocol as p
 from sync.outbox import OutboxEvent, enqueue, mark_failed, mark_results, pending_batch, queue_status
+from sync.system_clock import ask_now
 
 
 def stored(parcel_id: str = "P1", **extra: str) -> dict:
@@ -48,13 +49,12 @@ def test_clock_fields_are_filled(kiosk_sessions) -> None:
         row = enqueue(session, type="parcel.stored", payload=stored())
     assert row.boot_id == outbox.boot_id() and row.boot_id
     assert row.mono_ms > 0 and row.wall_ms > 0
-    assert row.clock_synced is True  # this machine's clock is after the build date
+    assert row.clock_synced is ask_now()  # the kernel's NTP state, whatever this machine's is
 
 
-def test_a_clock_in_1970_is_marked_unsynced(monkeypatch) -> None:
-    monkeypatch.setattr(outbox.time, "time_ns", lambda: 42 * 1_000_000_000)
-    clock = outbox.read_clock()
-    assert clock.wall_ms == 42_000 and clock.clock_synced is False
+def test_clock_synced_is_the_kernels_ntp_state_not_the_date() -> None:
+    assert outbox.read_clock(synced=lambda: False).clock_synced is False  # a 2026 date, unsynced
+    assert outbox.read_clock(synced=lambda: True).clock_synced is True
 
 
 def test_invalid_payloads_never_enter_the_queue(kiosk_sessions) -> None:

@@ -72,7 +72,7 @@ def test_pre_advised_parcel_stored_then_picked_up(central, kiosk):
 
 
 def test_parcel_without_pre_advice_held_at_counter_then_returned(central, kiosk):
-    ev = Events()
+    ev = Events(kiosk_now=central.clock())  # a synchronised kiosk: its deadline is kept
     recipient = {"phone": PHONE, "language": "smj"}
     reply = kiosk.client.push([
         ev("parcel.stored", stored("P2", compartment=None, recipient=recipient, deadline="2030-01-31")),

@@ -64,7 +64,7 @@ def test_overdue_parcels_are_listed_per_service_point_until_returned(central, ma
 
 
 def test_overdue_cli_uses_the_real_date(central, kiosk):
-    ev = Events()
+    ev = Events(kiosk_now=central.clock())  # a synchronised kiosk: the server keeps its deadlines
     kiosk.client.push([ev("parcel.stored", stored("P1", deadline="2020-01-01")),
                        ev("parcel.stored", stored("P2", deadline="2099-01-01"))])
     result = CliRunner().invoke(main, ["--database-url", central.database_url, "parcels", "overdue",

@@ -101,8 +101,9 @@ class PickupPresenter(Presenter):
 
     def _check(self, find, via: str) -> None:
         self.phase, self.via = CHECKING, via
-        self._show(Message.of(N_("Kontrollerar koden …")))
+        # The worker first: the door waits on it, not on the frame this message redraws.
         self._run(lambda: self._open(find()), self._doors_opened, self._failed)
+        self._show(Message.of(N_("Kontrollerar koden …")))
 
     def _open(self, parcels: list[ParcelForPickup]) -> PickupOpening:
         return self._parcels.pickup.open_for_pickup(parcels, via=self.via)

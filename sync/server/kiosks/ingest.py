@@ -28,7 +28,7 @@ from sync import protocol as p
 from sync.server.db.kiosks import Device, EventConflict, EventRow
 from sync.server.db.parcels import ParcelTransition
 from sync.server.kiosks.clocks import estimate_occurred_at
-from sync.server.kiosks.effect_context import EffectContext
+from sync.server.kiosks.effect_context import EffectContext, EventTiming
 from sync.server.kiosks.effects import apply_effect, load_parcels
 
 
@@ -149,6 +149,7 @@ def _ingest_one(
     problem = problem or _problem(event, digest)
     row = _new_row(ctx.device, event, canonical, digest, sent, now)
     if problem is None:
+        ctx.timing = EventTiming.of(event.clock, row["occurred_at"])
         problem = apply_effect(ctx, event.type, event.payload, row["event_id"])
     row["status"], row["reason"] = ("rejected", problem) if problem else ("accepted", None)
     known.add(row)

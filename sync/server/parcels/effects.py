@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from sync import protocol as p
 from sync.server.db.kiosks import ChangeLog, ServicePoint
 from sync.server.db.parcels import Carrier, DoorAudit, Parcel, PreAdvice
-from sync.server.kiosks.effect_context import EffectContext
+from sync.server.kiosks.effect_context import EffectContext, EventTiming
 from sync.server.kiosks.feed import append_change
 from sync.server.notify.queue import (
     ACTIVE_STATES,
@@ -29,6 +29,7 @@ from sync.server.notify.queue import (
 
 # Deadlines are days in the shops' time zone, not UTC.
 LOCAL_TZ = ZoneInfo("Europe/Stockholm")
+MAX_DEADLINE_DAYS = 365  # more days than this between the kiosk's today and its deadline: garbage
 
 
 def local_date(moment: datetime) -> date:
@@ -47,7 +48,7 @@ def parcel_stored(ctx: EffectContext, ev: p.ParcelStored, event_id: str) -> str 
         tracking_id=ev.tracking_id, compartment=ev.compartment,
         state="stored" if ev.compartment else "held", stored_event_id=event_id,
         carrier=carrier_id, size_class=ev.size_class, stored_at=ctx.now,
-        deadline=_deadline(ev, advice, carrier, ctx.now), pickup_code=ev.pickup_code,
+        deadline=_deadline(ev, advice, carrier, ctx.now, ctx.timing), pickup_code=ev.pickup_code,
     )
     _set_recipient(parcel, ev.recipient, advice)
     if parcel.pickup_code and (parcel.recipient_phone or parcel.recipient_email):
@@ -88,14 +89,27 @@ def _open_pre_advice(session: Session, tracking_id: str, service_point_id: str) 
 
 
 def _deadline(ev: p.ParcelStored, advice: PreAdvice | None, carrier: Carrier | None,
-              now: datetime) -> date:
-    if ev.deadline is not None:
-        return date.fromisoformat(ev.deadline)
+              now: datetime, timing: EventTiming | None) -> date:
     if advice is not None:
         days = advice.deadline_days
     else:
         days = carrier.deadline_days if carrier is not None else p.DEFAULT_DEADLINE_DAYS
-    return local_date(now) + timedelta(days=days)
+    if ev.deadline is not None:
+        return kiosk_deadline(date.fromisoformat(ev.deadline), timing, days)
+    return local_date(timing.occurred_at if timing is not None else now) + timedelta(days=days)
+
+
+def kiosk_deadline(deadline: date, timing: EventTiming | None, fallback_days: int) -> date:
+    """The kiosk's deadline, believed when its clock was synchronised and agrees with the
+    server's. Otherwise the days it granted (its deadline minus its own today, both from the
+    same wrong clock) count from the server's estimate: a kiosk 20 days slow set deadlines
+    already past, and one never synchronised may say 1970. Garbage days: `fallback_days`."""
+    if timing is None or timing.kiosk_clock_trusted:
+        return deadline
+    days = (deadline - local_date(timing.kiosk_wall)).days
+    if not 0 <= days <= MAX_DEADLINE_DAYS:
+        days = fallback_days
+    return local_date(timing.occurred_at) + timedelta(days=days)
 
 
 def _set_recipient(parcel: Parcel, recipient: p.Recipient | None, advice: PreAdvice | None) -> None:
