@@ -37,16 +37,19 @@ def create_app(
     enroll_limiter: FailureLimiter | None = None,
     admin_token: str | None = None,
     notify: NotifySettings | None = None,
+    sms_report_secret: str | None = None,
 ) -> FastAPI:
     """The central server app on `database_url`, whose schema must already be upgraded.
 
     `clock` returns timezone-aware UTC; tests pass a fake one to expire codes and tokens.
     With `notify`, the notifier thread runs while the app does. The engine is disposed of
-    when the app shuts down.
+    when the app shuts down. SMS delivery reports are accepted with `sms_report_secret`, else
+    with `notify`'s (the one its notifier writes into the reports' URL), else not at all.
     """
     engine = make_engine(database_url)
     ctx = ServerContext(sessions=make_session_factory(engine), clock=clock, token_ttl=token_ttl,
-                        enroll_limiter=enroll_limiter or FailureLimiter())
+                        enroll_limiter=enroll_limiter or FailureLimiter(),
+                        sms_report_secret=sms_report_secret or (notify.report_secret if notify else None))
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:

@@ -19,14 +19,13 @@ from urllib.parse import parse_qs
 from fastapi import APIRouter, Header, Request
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
-from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from starlette.concurrency import run_in_threadpool
 
 from sync import protocol as p
-from sync.server import carriers
+from sync.server import carriers, sms_reports
 from sync.server.errors import ApiError, summarise_validation
-from sync.server.parcel_models import Notification
+from sync.server.ratelimit import guarded
 from sync.server.routes import ServerContext
 
 log = logging.getLogger(__name__)
@@ -44,19 +43,27 @@ def carrier_router(ctx: ServerContext) -> APIRouter:
     ) -> carriers.PreAdviceAccepted:
         body = await request.body()
         return await run_in_threadpool(_pre_advice, ctx, carriers.api_key_from_headers(
-            authorization, x_api_key), body)
+            authorization, x_api_key), _client(request), body)
 
     @router.post("/sms/delivery")
-    async def sms_delivery(request: Request) -> JSONResponse:
+    async def sms_delivery(
+        request: Request, authorization: Annotated[str | None, Header()] = None,
+    ) -> JSONResponse:
         form = {k: v[0] for k, v in parse_qs((await request.body()).decode("utf-8", "replace")).items()}
-        return await run_in_threadpool(_delivery_report, ctx, form)
+        return await run_in_threadpool(_delivery_report, ctx, authorization, _client(request), form)
 
     return router
 
 
-def _pre_advice(ctx: ServerContext, key: str | None, body: bytes) -> carriers.PreAdviceAccepted:
+def _client(request: Request) -> str:
+    return request.client.host if request.client else "?"
+
+
+def _pre_advice(ctx: ServerContext, key: str | None, client: str,
+                body: bytes) -> carriers.PreAdviceAccepted:
     """The key is checked before the body, so a caller without one learns nothing else."""
-    with ctx.sessions.begin() as session:
+    with guarded(ctx.guess_limiter, f"carrier:{client}", ctx.now(), "API key attempts"), \
+            ctx.sessions.begin() as session:
         carrier = carriers.authenticate_carrier(session, key)
     if len(body) > MAX_PRE_ADVICE_BYTES:
         raise ApiError(413, "too_large", f"a pre-advice is at most {MAX_PRE_ADVICE_BYTES} bytes")
@@ -74,16 +81,12 @@ def _pre_advice(ctx: ServerContext, key: str | None, body: bytes) -> carriers.Pr
     return accepted
 
 
-def _delivery_report(ctx: ServerContext, form: dict[str, str]) -> JSONResponse:
-    message_id, status = form.get("id", ""), form.get("status", "")
-    if not message_id or status not in ("delivered", "failed"):
-        raise ApiError(422, "invalid_report", "expected form fields id and status (delivered|failed)")
+def _delivery_report(ctx: ServerContext, authorization: str | None, client: str,
+                     form: dict[str, str]) -> JSONResponse:
+    """Authenticated first (sms_reports.py); then a report only moves a message forward."""
+    now = ctx.now()
+    with guarded(ctx.guess_limiter, f"sms-report:{client}", now, "delivery report credentials"):
+        sms_reports.check_report_auth(authorization, ctx.sms_report_secret)
     with ctx.sessions.begin() as session:
-        note = session.scalar(select(Notification).where(Notification.provider_id == message_id))
-        if note is None:
-            raise ApiError(404, "unknown_message", f"no SMS with id {message_id}")
-        if status == "delivered":
-            note.state, note.delivered_at = "delivered", ctx.now()
-        else:
-            note.state, note.last_error = "failed", "delivery report: failed"
-    return JSONResponse({"status": "ok"})
+        changed = sms_reports.apply_report(session, form.get("id", ""), form.get("status", ""), now)
+    return JSONResponse({"status": "ok" if changed else "unchanged"})

@@ -57,10 +57,11 @@ def serve(ctx: click.Context, host: str, port: int, no_upgrade: bool, no_notifie
     from sync.server.db import upgrade
 
     logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    notify = None if no_notifier else notify_settings_from_env()
+    settings = notify_settings_from_env()  # also with --no-notifier: the SMS report secret
+    notify = None if no_notifier else settings
     if not no_upgrade:
         upgrade(ctx.obj)
-    app = create_app(ctx.obj, notify=notify,
+    app = create_app(ctx.obj, notify=notify, sms_report_secret=settings.report_secret,
                      admin_token=os.environ.get("KIOSK_CENTRAL_ADMIN_TOKEN", "").strip() or None)
     click.echo(f"kiosk-central serving http://{host}:{port} (database {_safe_url(ctx.obj)})")
     # Keep-alive beyond the kiosks' 5 s sync interval, so a polling kiosk reuses its connection.

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from sync import protocol as p
 from sync.server import auth
 from sync.server.errors import ApiError
-from sync.server.ratelimit import FailureLimiter
+from sync.server.ratelimit import FailureLimiter, guess_limiter
 
 log = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
@@ -30,6 +30,8 @@ class ServerContext:
     clock: Clock
     token_ttl: timedelta
     enroll_limiter: FailureLimiter = field(default_factory=FailureLimiter)
+    guess_limiter: FailureLimiter = field(default_factory=guess_limiter)
+    sms_report_secret: str | None = None  # None: delivery reports are refused
 
     def now(self) -> datetime:
         now = self.clock()
