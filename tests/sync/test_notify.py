@@ -327,3 +327,57 @@ def test_serve_refuses_bad_notifier_settings_before_starting(tmp_path):
                                 env={"KIOSK_CENTRAL_SMS_FROM": "Servicepunkten"})
     assert result.exit_code != 0 and "KIOSK_CENTRAL_SMS_FROM" in result.output
     assert not (tmp_path / "c.db").exists()  # refused before migrating anything
+
+
+def test_three_notifiers_scheduling_reminders_at_once_each_complete_their_round(
+        central, make_kiosk, settings, elks):
+    """Three server processes' notifiers on one database: every round completes and each
+    reminder exists once. On PostgreSQL the three rounds are held at their first insert into
+    notifications until all three got there, so each one has seen "no reminder yet"."""
+    import threading
+
+    from sqlalchemy import event
+
+    from sync.server.notifier import Notifier
+
+    kiosk = make_kiosk()
+    events = Events()
+    deadline = (central.clock() + timedelta(days=7)).date().isoformat()
+    kiosk.client.push([events("parcel.stored", stored(f"P{n}", recipient={"phone": PHONE, "email": EMAIL},
+                                                      deadline=deadline)) for n in range(3)])
+    central.clock.advance(days=5)
+    rounds = [Notifier(central.sessions, replace(settings, sms_user=None, smtp_host=None), central.clock)
+              for _ in range(3)]
+    barrier = threading.Barrier(3, timeout=10)
+    postgres = central.engine.dialect.name == "postgresql"
+    first_insert: set[int] = set()
+
+    def hold_first_insert(_conn, _cursor, statement, *_args) -> None:
+        me = threading.get_ident()
+        if postgres and statement.startswith("INSERT INTO notifications") and me not in first_insert:
+            first_insert.add(me)
+            barrier.wait()
+
+    summaries, failures = [], []
+
+    def run(notifier: Notifier) -> None:
+        try:
+            summaries.append(notifier.run_once())
+        except Exception as exc:  # noqa: BLE001 - the test reports it
+            failures.append(exc)
+
+    event.listen(central.engine, "before_cursor_execute", hold_first_insert)
+    try:
+        threads = [threading.Thread(target=run, args=(notifier,)) for notifier in rounds]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(30)
+    finally:
+        event.remove(central.engine, "before_cursor_execute", hold_first_insert)
+
+    assert failures == [] and len(summaries) == 3
+    reminders = [n.dedupe_key for n in central.rows(Notification) if n.kind == "reminder"]
+    assert sorted(reminders) == sorted(f"parcel:P{n}:reminder:{channel}"
+                                       for n in range(3) for channel in ("sms", "email"))
+    assert sum(summary.reminders for summary in summaries) == 6
