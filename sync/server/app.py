@@ -75,6 +75,18 @@ def create_app(
     return app
 
 
+def describe_database_error(exc: DBAPIError) -> str:
+    """The error's class, SQLSTATE and statement, never its parameters or the driver's detail
+    ("Key (phone)=(+46...) already exists"): they are residents' data."""
+    statement = " ".join((exc.statement or "").split())
+    if len(statement) > 120:
+        statement = statement[:117] + "..."
+    driver = type(exc.orig).__name__
+    sqlstate = getattr(exc.orig, "sqlstate", None)
+    cause = f"{driver}, SQLSTATE {sqlstate}" if sqlstate else driver
+    return f"{type(exc).__name__} ({cause}) in {statement or 'a statement'}"
+
+
 def _error(status: int, error: str, detail: str, headers: dict[str, str] | None = None,
            high_seq: int | None = None) -> JSONResponse:
     body = p.ErrorBody(error=error, detail=detail, high_seq=high_seq).model_dump(exclude_none=True)
@@ -106,5 +118,5 @@ def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(DBAPIError)
     async def _database(_request: Request, exc: DBAPIError) -> JSONResponse:
         # Nothing was committed (the transaction rolled back); the kiosk retries later.
-        log.error("database error: %s", exc)
+        log.error("database error: %s", describe_database_error(exc))
         return _error(503, "database_unavailable", "try again later", {"Retry-After": "5"})

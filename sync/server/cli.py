@@ -5,7 +5,6 @@ Heavy imports (fastapi, uvicorn, alembic) happen inside the commands that need t
 """
 from __future__ import annotations
 
-import logging
 import os
 from datetime import timedelta
 
@@ -55,8 +54,9 @@ def serve(ctx: click.Context, host: str, port: int, no_upgrade: bool, no_notifie
 
     from sync.server.app import create_app
     from sync.server.db import upgrade
+    from sync.server.logs import setup_logging
 
-    logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    setup_logging(log_level, os.environ)
     settings = notify_settings_from_env()  # also with --no-notifier: the SMS report secret
     notify = None if no_notifier else settings
     if not no_upgrade:
@@ -65,7 +65,8 @@ def serve(ctx: click.Context, host: str, port: int, no_upgrade: bool, no_notifie
                      admin_token=os.environ.get("KIOSK_CENTRAL_ADMIN_TOKEN", "").strip() or None)
     click.echo(f"kiosk-central serving http://{host}:{port} (database {_safe_url(ctx.obj)})")
     # Keep-alive beyond the kiosks' 5 s sync interval, so a polling kiosk reuses its connection.
-    uvicorn.run(app, host=host, port=port, log_level=log_level, timeout_keep_alive=30)
+    # log_config=None: uvicorn keeps the masking, journald-aware handler of setup_logging.
+    uvicorn.run(app, host=host, port=port, log_level=log_level, timeout_keep_alive=30, log_config=None)
 
 
 @main.group()
