@@ -20,6 +20,7 @@ from sync.server.auth import DEFAULT_TOKEN_TTL
 from sync.server.carrier_routes import carrier_router
 from sync.server.db import make_engine, make_session_factory
 from sync.server.errors import ApiError, summarise_validation
+from sync.server.limits import IDLE_TIMEOUT_S, BodyLimits
 from sync.server.notifier import Notifier, NotifierThread
 from sync.server.notify_settings import NotifySettings
 from sync.server.parcel_page import page_router
@@ -38,6 +39,7 @@ def create_app(
     admin_token: str | None = None,
     notify: NotifySettings | None = None,
     sms_report_secret: str | None = None,
+    body_timeout: float = IDLE_TIMEOUT_S,
 ) -> FastAPI:
     """The central server app on `database_url`, whose schema must already be upgraded.
 
@@ -45,6 +47,7 @@ def create_app(
     With `notify`, the notifier thread runs while the app does. The engine is disposed of
     when the app shuts down. SMS delivery reports are accepted with `sms_report_secret`, else
     with `notify`'s (the one its notifier writes into the reports' URL), else not at all.
+    A request body that stalls for `body_timeout` seconds is answered 408 (limits.py).
     """
     engine = make_engine(database_url)
     ctx = ServerContext(sessions=make_session_factory(engine), clock=clock, token_ttl=token_ttl,
@@ -67,6 +70,8 @@ def create_app(
     # Format-1 batch replies and change pages carry a row per event or change: gzip makes them
     # several times smaller on a slow link (format-2 replies are small already).
     app.add_middleware(GZipMiddleware, minimum_size=512)
+    # Outermost of ours: body limits and timeouts apply before routing and authentication.
+    app.add_middleware(BodyLimits, idle_timeout=body_timeout)
     _install_error_handlers(app)
     for router in build_routers(ctx):
         app.include_router(router)

@@ -6,8 +6,9 @@ POST /v1/carrier/pre-advice   (key: `Authorization: Bearer KEY` or `X-Api-Key: K
      "recipient_name": "Anna Niemi", "phone": "+46701234567", "email": "anna@example.se",
      "language": "sv|en|fi|fit|se|smj", "size_class": "S|M|L"}   phone and/or email required
  -> 201 {"tracking_id", "service_point", "carrier", "deadline_days", "status": "accepted"}
- -> 401 invalid_api_key (checked first) | 422 invalid_pre_advice (which field, why) |
-    422 unknown_service_point | 409 duplicate_tracking_id | 413 too_large.  A refusal changes
+ -> 413 too_large (over 16 KiB, before anything else: limits.py) | 401 invalid_api_key |
+    422 invalid_pre_advice (which field, why) | 422 unknown_service_point |
+    409 duplicate_tracking_id.  A refusal changes
     nothing. Status changes come back to the carrier's webhook, see webhooks.py.
 """
 from __future__ import annotations
@@ -25,11 +26,12 @@ from starlette.concurrency import run_in_threadpool
 from sync import protocol as p
 from sync.server import carriers, sms_reports
 from sync.server.errors import ApiError, summarise_validation
+from sync.server.limits import PRE_ADVICE_LIMIT
 from sync.server.ratelimit import guarded
 from sync.server.routes import ServerContext
 
 log = logging.getLogger(__name__)
-MAX_PRE_ADVICE_BYTES = 16 * 1024
+MAX_PRE_ADVICE_BYTES = PRE_ADVICE_LIMIT  # limits.py refuses larger bodies before the key check
 
 
 def carrier_router(ctx: ServerContext) -> APIRouter:

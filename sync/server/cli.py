@@ -43,9 +43,13 @@ def main(ctx: click.Context, database_url: str) -> None:
               help="Do not send notifications and carrier reports from this process.")
 @click.option("--log-level", default="info", show_default=True,
               type=click.Choice(["debug", "info", "warning", "error"]), help="Log verbosity.")
+@click.option("--header-timeout", default=10.0, show_default=True, type=click.FloatRange(min=0.1),
+              help="Seconds a client may take to send its request headers.")
+@click.option("--body-timeout", default=30.0, show_default=True, type=click.FloatRange(min=0.1),
+              help="Seconds a request body may stall between bytes before the answer is 408.")
 @click.pass_context
 def serve(ctx: click.Context, host: str, port: int, no_upgrade: bool, no_notifier: bool,
-          log_level: str) -> None:
+          log_level: str, header_timeout: float, body_timeout: float) -> None:
     """Run the sync API and the notifier (migrates the database first unless --no-upgrade).
 
     Notifier and admin API settings come from KIOSK_CENTRAL_* environment variables, see
@@ -54,6 +58,7 @@ def serve(ctx: click.Context, host: str, port: int, no_upgrade: bool, no_notifie
 
     from sync.server.app import create_app
     from sync.server.db import upgrade
+    from sync.server.header_timeout import header_deadline_protocol
     from sync.server.logs import setup_logging
 
     setup_logging(log_level, os.environ)
@@ -62,11 +67,13 @@ def serve(ctx: click.Context, host: str, port: int, no_upgrade: bool, no_notifie
     if not no_upgrade:
         upgrade(ctx.obj)
     app = create_app(ctx.obj, notify=notify, sms_report_secret=settings.report_secret,
+                     body_timeout=body_timeout,
                      admin_token=os.environ.get("KIOSK_CENTRAL_ADMIN_TOKEN", "").strip() or None)
     click.echo(f"kiosk-central serving http://{host}:{port} (database {_safe_url(ctx.obj)})")
     # Keep-alive beyond the kiosks' 5 s sync interval, so a polling kiosk reuses its connection.
     # log_config=None: uvicorn keeps the masking, journald-aware handler of setup_logging.
-    uvicorn.run(app, host=host, port=port, log_level=log_level, timeout_keep_alive=30, log_config=None)
+    uvicorn.run(app, host=host, port=port, log_level=log_level, timeout_keep_alive=30, log_config=None,
+                http=header_deadline_protocol(header_timeout))
 
 
 @main.group()
