@@ -33,7 +33,7 @@ def pytest_collection_modifyitems(items: list) -> None:
 @pytest.hookimpl(optionalhook=True)
 def pytest_xdist_make_scheduler(config, log):
     """Every PostgreSQL test on one worker. The change feed serves a row only once every write
-    transaction older than it has ended, across the whole cluster (sync/server/feed.py), so a
+    transaction older than it has ended, across the whole cluster (sync/server/kiosks/feed.py), so a
     transaction open in one worker's test held back another worker's pull (a flake in CI).
     (pytest-xdist's own `xdist_group` marks do nothing under pytest 9: they rename the node
     ids, which pytest 9 no longer lets a plugin do.)"""
@@ -50,7 +50,7 @@ def pytest_xdist_make_scheduler(config, log):
 def central(tmp_path: Path):
     """The central server on a throwaway SQLite file, with one service point, for the kiosk
     CLI and provisioning tests (tests/sync has its own, on SQLite and on PostgreSQL)."""
-    from sync.server.db import upgrade
+    from sync.server.db.engine import upgrade
     from tests.sync.helpers import Central  # the server's modules load only where used
 
     server = Central(f"sqlite:///{tmp_path / 'central.db'}")

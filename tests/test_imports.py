@@ -35,12 +35,12 @@ def test_cli_help_runs_without_kivy() -> None:
     extra = """
 from click.testing import CliRunner
 from kiosk.cli.main import cli
-from sync.server.cli import cli as central
+from sync.server.cli.main import cli as central
 for group, args in ((cli, ["--help"]), (cli, ["provision", "--help"]), (central, ["--help"])):
     result = CliRunner().invoke(group, args)
     assert result.exit_code == 0, result.output
 """
-    result = run_fresh(["kiosk.cli.main", "sync.server.cli"], extra)
+    result = run_fresh(["kiosk.cli.main", "sync.server.cli.main"], extra)
     assert result.returncode == 0, result.stderr
 
 

@@ -20,8 +20,8 @@ import requests
 from sync import batchcodec
 from sync import protocol as p
 from sync.client import SyncClient, enroll, generate_device_key
-from sync.server import admin
-from sync.server.db import make_engine, make_session_factory, upgrade
+from sync.server.kiosks import admin
+from sync.server.db.engine import make_engine, make_session_factory, upgrade
 from tests.sync.helpers import FakeClock, SP
 
 PG = "postgresql://postgres@127.0.0.1:5432"
@@ -112,7 +112,7 @@ def postgres_ingest() -> dict:
 def _run(database_url: str) -> dict:
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
-    server = subprocess.Popen([sys.executable, "-m", "sync.server.cli", "--database-url", database_url, "serve",
+    server = subprocess.Popen([sys.executable, "-m", "sync.server.cli.main", "--database-url", database_url, "serve",
                                "--port", str(port), "--no-upgrade", "--log-level", "warning"],
                               cwd=ROOT, env={**os.environ})
     try:

@@ -22,7 +22,7 @@ from pathlib import Path
 
 from sync.client import SyncClient, enroll, generate_device_key
 from sync.outbox import OutboxBase, enqueue
-from sync.server.db import make_engine, make_session_factory, upgrade
+from sync.server.db.engine import make_engine, make_session_factory, upgrade
 from tests.sync.faultproxy import FaultProxy, Link
 from tests.sync.helpers import Central
 from tests.sync.kioskside import drain, make_worker

@@ -100,7 +100,7 @@ def run_cli(args: list[str], logs: Path) -> str:
 
 
 def central_cli(database_url: str) -> list[str]:
-    return [sys.executable, "-m", "sync.server.cli", "--database-url", database_url]
+    return [sys.executable, "-m", "sync.server.cli.main", "--database-url", database_url]
 
 
 def start_central(children: Children, workdir: Path) -> tuple[str, str]:

@@ -10,9 +10,9 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from sync.server import security
-from sync.server.directory_models import AdminToken
+from sync.server.db.admin import AdminToken
 from sync.server.errors import AdminError, ApiError
+from sync.server.kiosks import credentials as security
 
 TOKEN_PREFIX = "spa_"  # recognisable in a leaked config file or log
 
@@ -35,12 +35,12 @@ def revoke(session: Session, name: str, now: datetime) -> int:
     return len(rows)
 
 
-def authenticate(session: Session, authorization: str | None) -> AdminToken:
-    scheme, _, token = (authorization or "").partition(" ")
-    if scheme.lower() != "bearer" or not token:
+def authenticate(session: Session, token: str | None) -> AdminToken:
+    """The admin token row for `token` (from `Authorization: Bearer <token>`)."""
+    if not token:
         raise ApiError(401, "unauthorized", "send Authorization: Bearer <admin token>",
                        {"WWW-Authenticate": "Bearer"})
-    row = session.get(AdminToken, security.sha256_hex(token.strip()))
+    row = session.get(AdminToken, security.sha256_hex(token))
     if row is None or row.revoked_at is not None:
         raise ApiError(401, "unauthorized", "unknown or revoked admin token",
                        {"WWW-Authenticate": "Bearer"})

@@ -6,7 +6,7 @@ from typing import Any
 
 
 class ApiError(Exception):
-    """Raised by handlers; app.py turns it into an ErrorBody response."""
+    """Raised by handlers; api/error_handlers.py turns it into an ErrorBody response."""
 
     def __init__(
         self, status: int, error: str, detail: str = "", headers: dict[str, str] | None = None,

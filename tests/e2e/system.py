@@ -33,7 +33,7 @@ Processes = Children
 
 
 def central_command(database_url: str) -> list[str]:
-    return [sys.executable, "-m", "sync.server.cli", "--database-url", database_url]
+    return [sys.executable, "-m", "sync.server.cli.main", "--database-url", database_url]
 
 
 def read_ports(path: Path) -> dict:

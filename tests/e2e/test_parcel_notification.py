@@ -21,7 +21,7 @@ from tests.sync.parcel_fakes import FakeElks
 
 pytestmark = [pytest.mark.e2e, pytest.mark.ui]
 PHONE = "+46701112233"
-FINNISH_SMS = "Pakettisi on noudettavissa"  # the start of sync/server/messages.py's fi text
+FINNISH_SMS = "Pakettisi on noudettavissa"  # the start of sync/server/notify/messages.py's fi text
 
 
 @pytest.fixture

@@ -18,7 +18,7 @@ from kiosk.config import load_config
 from kiosk.services.runtime import open_database
 from kiosk.store.models import StaffCard as KioskStaff
 from sync.outbox import enqueue
-from sync.server.models import Device, EventRow, Token
+from sync.server.db.kiosks import Device, EventRow, Token
 from tests.e2e.system import KIOSK, Processes, wait_until
 from tests.sync.helpers import Central
 

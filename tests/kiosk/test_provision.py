@@ -16,7 +16,7 @@ from click.testing import CliRunner
 from hardware.sim.runner import SimulatorSet
 from kiosk.cli.main import cli
 from kiosk.config import load_config
-from sync.server.models import Device
+from sync.server.db.kiosks import Device
 from tests.sync.helpers import SP
 
 

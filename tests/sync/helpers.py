@@ -17,9 +17,9 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import func, select
 
 from sync import protocol as p
-from sync.server import admin
-from sync.server.app import create_app
-from sync.server.db import make_engine, make_session_factory
+from sync.server.kiosks import admin
+from sync.server.api.app import create_app
+from sync.server.db.engine import make_engine, make_session_factory
 
 SP = "SP-KORPILOMBOLO"
 SP_NAME = "Korpilombolo Handel"
@@ -74,7 +74,7 @@ class LiveServer:
 
 
 class Central:
-    """The server side of a test: its database (seeded through sync.server.admin, as the
+    """The server side of a test: its database (seeded through sync.server.kiosks.admin, as the
     CLI does), its clock and, once started, the live server."""
 
     # The password of the SMS delivery-report URL; the notifier fixtures' settings use it too.

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from sync.client import SyncClient, enroll, generate_device_key
 from sync.outbox import OutboxBase
-from sync.server.db import make_engine, make_session_factory, upgrade
+from sync.server.db.engine import make_engine, make_session_factory, upgrade
 from sync.worker import SyncWorker
 from tests.sync.faultproxy import FaultProxy, always
 from tests.sync.helpers import Central

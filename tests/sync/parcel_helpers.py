@@ -10,9 +10,9 @@ import pytest
 import requests
 
 from sync import protocol as p
-from sync.server import carriers
-from sync.server.notifier import Notifier
-from sync.server.notify_settings import NotifySettings
+from sync.server.parcels import carriers
+from sync.server.notify.notifier import Notifier
+from sync.server.notify.settings import NotifySettings
 from tests.sync.helpers import SP, Central
 from tests.sync.parcel_fakes import FakeElks, SmtpSink, WebhookSink
 

@@ -13,7 +13,7 @@ import uvicorn
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
-from sync.server.app import create_app
+from sync.server.api.app import create_app
 
 _inserts = [0]
 

@@ -55,4 +55,4 @@ def test_importing_the_whole_server_loads_no_kiosk_or_hardware() -> None:
     result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]"
-    assert "sync.server.app" in SERVER_MODULES and "sync.server.cli" in SERVER_MODULES
+    assert "sync.server.api.app" in SERVER_MODULES and "sync.server.cli.main" in SERVER_MODULES

@@ -7,9 +7,9 @@ from click.testing import CliRunner
 from sqlalchemy import select
 
 from sync import protocol as p
-from sync.server.cli import main
-from sync.server.models import ChangeLog
-from sync.server.parcel_models import Carrier, PreAdvice
+from sync.server.cli.main import main
+from sync.server.db.kiosks import ChangeLog
+from sync.server.db.parcels import Carrier, PreAdvice
 from tests.sync.helpers import OTHER_SP, SP
 from tests.sync.parcel_helpers import EMAIL, PHONE, add_carrier, post_pre_advice, pre_advice_body
 

@@ -12,9 +12,9 @@ from click.testing import CliRunner
 from sqlalchemy import func, select
 
 from sync import protocol as p
-from sync.server.cli import main
-from sync.server.db import make_engine, make_session_factory
-from sync.server.models import ChangeLog, Device, EnrollmentCode, ServicePoint, StaffCard
+from sync.server.cli.main import main
+from sync.server.db.engine import make_engine, make_session_factory
+from sync.server.db.kiosks import ChangeLog, Device, EnrollmentCode, ServicePoint, StaffCard
 from tests.sync.helpers import bound_socket, wait_until
 
 CODE = re.compile(r"^[0-9A-Z]{4}(-[0-9A-Z]{4}){3}$")
@@ -124,7 +124,7 @@ def test_serve_migrates_and_answers(tmp_path) -> None:
     sock.close()
     database = tmp_path / "served.db"
     process = subprocess.Popen(
-        [sys.executable, "-m", "sync.server.cli", "--database-url", f"sqlite:///{database}",
+        [sys.executable, "-m", "sync.server.cli.main", "--database-url", f"sqlite:///{database}",
          "serve", "--port", str(port), "--log-level", "warning"],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, stdin=subprocess.DEVNULL)
     try:
@@ -147,7 +147,7 @@ def test_serve_migrates_and_answers(tmp_path) -> None:
 
 
 def test_help_does_not_load_the_web_stack() -> None:
-    probe = ("import sys; from click.testing import CliRunner; from sync.server.cli import main; "
+    probe = ("import sys; from click.testing import CliRunner; from sync.server.cli.main import main; "
              "r = CliRunner().invoke(main, ['--help']); assert r.exit_code == 0; "
              "print(sorted(m for m in sys.modules if m.split('.')[0] in ('fastapi', 'uvicorn', 'alembic', 'starlette')))")
     result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60)
@@ -158,7 +158,7 @@ def test_help_does_not_load_the_web_stack() -> None:
 def test_events_list_shows_what_kiosks_sent(cli) -> None:
     from datetime import UTC, datetime
 
-    from sync.server.models import EventRow
+    from sync.server.db.kiosks import EventRow
 
     cli("service-point", "add", "SP-A", "--name", "A")
     cli("kiosk", "add", "K", "--service-point", "SP-A", "--quiet")

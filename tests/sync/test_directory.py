@@ -13,8 +13,8 @@ from kiosk.services.directory import BookingStatus, Directory, apply_directory_c
 from kiosk.store import db as kiosk_db
 from sync import protocol as p
 from sync.server import admin_tokens
-from sync.server.directory import check_room_template, room_url
-from sync.server.models import ChangeLog
+from sync.server.directory.services import check_room_template, room_url
+from sync.server.db.kiosks import ChangeLog
 from sync.worker import SyncWorker
 from tests.sync.helpers import OTHER_SP, SP
 
@@ -195,7 +195,7 @@ def test_a_kiosk_pulls_the_directory_and_finds_a_booking_by_its_code(central, ad
 
 
 def test_a_service_point_added_later_gets_the_directory_on_publish(central, admin, make_kiosk):
-    from sync.server.directory import publish
+    from sync.server.directory.services import publish
 
     admin("PUT", "/video-services/forsakringskassan", json=FK)
     central.add_service_point("SP-JUNOSUANDO", "Junosuando")

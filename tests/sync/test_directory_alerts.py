@@ -13,12 +13,12 @@ from click.testing import CliRunner
 
 from kiosk.services.usage import UsageRecorder
 from sync.outbox import OutboxBase
-from sync.server.cli import main
-from sync.server.db import make_engine, make_session_factory
-from sync.server.directory import put_entry
-from sync.server.directory_models import DutyAlert
-from sync.server.duty_alerts import STALE_AFTER, post_json, run_round
-from sync.server.parcel_models import Notification
+from sync.server.cli.main import main
+from sync.server.db.engine import make_engine, make_session_factory
+from sync.server.directory.services import put_entry
+from sync.server.db.directory import DutyAlert
+from sync.server.notify.duty_alerts import STALE_AFTER, post_json, run_round
+from sync.server.db.parcels import Notification
 from sync.worker import SyncWorker
 from tests.sync.helpers import SP, SP_NAME
 from tests.sync.parcel_helpers import elks, notifier, settings, smtp  # noqa: F401 - fixtures
@@ -207,7 +207,7 @@ def test_the_cli_sets_checks_and_removes_the_on_duty_contact(central):
 
 
 def _on_duty(central):
-    from sync.server.directory_models import DirectoryEntry
+    from sync.server.db.directory import DirectoryEntry
 
     with central.sessions() as session:
         return json.loads(session.get_one(DirectoryEntry, ("video_service", "forsakringskassan")).data)["on_duty"]
@@ -218,7 +218,7 @@ def _set_webhook(session, url: str, service_id: str = "forsakringskassan") -> No
 
 
 def _store_on_duty(session, service_id: str, on_duty) -> None:
-    from sync.server.directory_models import DirectoryEntry
+    from sync.server.db.directory import DirectoryEntry
 
     row = session.get(DirectoryEntry, ("video_service", service_id))
     row.data = json.dumps({**json.loads(row.data), "on_duty": on_duty})

@@ -12,8 +12,8 @@ from click.testing import CliRunner
 from kiosk.services import directory as kiosk_directory
 from kiosk.services.directory import Directory, apply_directory_changes, opening_at
 from sync import protocol as p
-from sync.server.cli import main
-from sync.server.directory import put_entry
+from sync.server.cli.main import main
+from sync.server.directory.services import put_entry
 from sync.worker import SyncWorker
 from tests.sync.helpers import OTHER_SP, SP, wait_until
 from tests.sync.test_directory import FK, admin, feed_size, kiosk_store, pull_all  # noqa: F401 - fixtures

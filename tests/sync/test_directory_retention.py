@@ -10,14 +10,14 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import func, select
 
-from sync.server.cli import main
-from sync.server.directory import AppointmentIn, book, put_entry, publish
-from sync.server.directory_models import Appointment, DutyAlert, UsageWeek
-from sync.server.models import EventRow
-from sync.server.notify_settings import NotifySettings, SettingsError
-from sync.server.parcel_models import Notification
-from sync.server.retention import purge_directory_data, roll_up_usage
-from sync.server.usage import aggregate, to_csv
+from sync.server.cli.main import main
+from sync.server.directory.services import AppointmentIn, book, put_entry, publish
+from sync.server.db.directory import Appointment, DutyAlert, UsageWeek
+from sync.server.db.kiosks import EventRow
+from sync.server.notify.settings import NotifySettings, SettingsError
+from sync.server.db.parcels import Notification
+from sync.server.directory.retention import purge_directory_data, roll_up_usage
+from sync.server.usage.aggregate import aggregate, to_csv
 from tests.sync.helpers import OTHER_SP, SP
 from tests.sync.parcel_helpers import elks, notifier, settings, smtp  # noqa: F401 - fixtures
 from tests.sync.test_directory import FK
@@ -67,8 +67,8 @@ def test_appointments_and_on_duty_alerts_go_30_days_after_they_ended(central, ma
 
 
 def test_a_cancelled_appointment_goes_too_and_the_setting_is_honoured(central, elks, smtp):
-    from sync.server.directory import cancel
-    from sync.server.notifier import Notifier
+    from sync.server.directory.services import cancel
+    from sync.server.notify.notifier import Notifier
 
     with central.sessions.begin() as session:
         put_entry(session, "video_service", FK, central.clock())

@@ -13,10 +13,10 @@ from sqlalchemy.orm import sessionmaker
 from sync import protocol as p
 from sync.outbox import OutboxBase, enqueue
 from sync.server import admin_tokens
-from sync.server.db import make_engine, make_session_factory
-from sync.server.directory import put_entry
-from sync.server.usage import aggregate, service_names, to_csv
-from sync.server.usage_report import render_html
+from sync.server.db.engine import make_engine, make_session_factory
+from sync.server.directory.services import put_entry
+from sync.server.usage.aggregate import aggregate, service_names, to_csv
+from sync.server.usage.report import render_html
 from sync.worker import SyncWorker
 from tests.sync.helpers import OTHER_SP, SP
 from tests.sync.test_directory import SKATT

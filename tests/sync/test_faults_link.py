@@ -12,8 +12,9 @@ from sqlalchemy import select
 
 from sync import protocol as p
 from sync.outbox import OutboxEvent, queue_status
-from sync.server.db import make_engine, make_session_factory
-from sync.server.models import DeviceAlert, EventConflict, EventRow, Parcel
+from sync.server.db.engine import make_engine, make_session_factory
+from sync.server.db.kiosks import DeviceAlert, EventConflict, EventRow
+from sync.server.db.parcels import Parcel
 from tests.sync.faultproxy import Fault, Link, seeded
 from tests.sync.kioskside import (
     KIOSK_STAFF,

@@ -14,7 +14,8 @@ from sqlalchemy import select, update
 from sync import protocol as p
 from sync.client import SyncClient
 from sync.outbox import OutboxEvent, queue_status, to_wire
-from sync.server.models import EventConflict, EventRow, Parcel
+from sync.server.db.kiosks import EventConflict, EventRow
+from sync.server.db.parcels import Parcel
 from tests.sync.faultproxy import Fault, always, every_kth, first_n, only
 from tests.sync.helpers import bound_socket, wait_until
 from tests.sync.kioskside import depth, drain, enqueue_parcels, make_worker, states

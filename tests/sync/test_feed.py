@@ -9,7 +9,7 @@ from sqlalchemy import text
 
 from sync import protocol as p
 from sync.client import MustRefetch, RequestRejected
-from sync.server.feed import Cursor, append_change, decode_cursor, encode_cursor
+from sync.server.kiosks.feed import Cursor, append_change, decode_cursor, encode_cursor
 from tests.sync.helpers import OTHER_SP, SP
 
 

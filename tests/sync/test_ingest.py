@@ -12,7 +12,8 @@ from sync import batchcodec
 from sync import protocol as p
 from sync.client import load_device_key
 from sync.errors import SeqRewound
-from sync.server.models import DeviceAlert, EventConflict, EventRow, Parcel
+from sync.server.db.kiosks import DeviceAlert, EventConflict, EventRow
+from sync.server.db.parcels import Parcel
 from tests.sync.helpers import make_event, signed_token, stored_payload
 
 
@@ -118,7 +119,7 @@ def test_a_nul_character_rejects_its_event_alone(central, kiosk) -> None:
 def test_an_event_the_database_refuses_unforeseen_is_rejected_alone(central, kiosk, monkeypatch) -> None:
     """No single event can block a queue, even one no check foresaw (here: the NUL check
     switched off, so PostgreSQL itself refuses the text)."""
-    from sync.server import ingest
+    from sync.server.kiosks import ingest
 
     if central.engine.dialect.name != "postgresql":
         pytest.skip("SQLite stores any text; the database refuses nothing here")

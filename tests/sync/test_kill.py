@@ -22,8 +22,9 @@ from kiosk.config import load_config
 from kiosk.services.runtime import open_database
 from kiosk.store.models import StaffCard as KioskStaff
 from sync.outbox import OutboxEvent, enqueue
-from sync.server import admin
-from sync.server.models import EventRow, Parcel, StaffCard
+from sync.server.kiosks import admin
+from sync.server.db.kiosks import EventRow, StaffCard
+from sync.server.db.parcels import Parcel
 from tests.sync.faultproxy import Fault, only
 from tests.sync.helpers import SP, wait_until
 

@@ -16,7 +16,7 @@ from kiosk.config import load_config
 from kiosk.services.runtime import open_database
 from sync import protocol as p
 from sync.outbox import OutboxEvent, enqueue
-from sync.server.models import Device
+from sync.server.db.kiosks import Device
 
 # CLI behaviour does not depend on the server database; SQLite is enough here.
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import text
 
 from sync.server.logs import PersonalDataFilter, log_handler, mask_personal_data
-from sync.server.parcel_models import Notification
+from sync.server.db.parcels import Notification
 from tests.sync.parcel_helpers import (  # noqa: F401 - fixtures
     EMAIL,
     PHONE,
@@ -61,7 +61,7 @@ def test_a_failing_pre_advice_logs_no_phone_number_or_address(central, caplog) -
 
     assert reply.status_code == 503 and reply.json()["error"] == "database_unavailable"
     logged = server_log(caplog)
-    assert "ERROR sync.server.app: database error: OperationalError" in logged
+    assert "ERROR sync.server.api.error_handlers: database error: OperationalError" in logged
     assert "in INSERT INTO pre_advices" in logged
     assert PHONE not in logged and EMAIL not in logged and "Anna Niemi" not in logged
 

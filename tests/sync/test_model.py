@@ -60,8 +60,10 @@ from sync.client import SyncClient
 from sync.errors import MustRefetch, ServerError, SyncError
 from sync.outbox import OutboxEvent, to_wire
 from sync.push import Pusher
-from sync.server import admin, feed
-from sync.server.models import EventConflict, EventRow, Parcel, ServicePointConfig, StaffCard
+from sync.server.kiosks import admin
+from sync.server.kiosks import feed
+from sync.server.db.kiosks import EventConflict, EventRow, ServicePointConfig, StaffCard
+from sync.server.db.parcels import Parcel
 from sync.worker import SyncWorker
 from tests.sync.faultproxy import Fault, Request
 from tests.sync.kioskside import KIOSK_STAFF, apply_staff, drain, drop_staff, enqueue_parcels

@@ -11,12 +11,12 @@ import pytest
 import requests
 
 from sync import protocol as p
-from sync.server import messages
-from sync.server.models import ServicePoint
-from sync.server.notifier import MAX_ATTEMPTS
-from sync.server.notify_settings import NotifySettings, SettingsError
-from sync.server.parcel_page import qr_svg
-from sync.server.parcel_models import Notification
+from sync.server.notify import messages
+from sync.server.db.kiosks import ServicePoint
+from sync.server.notify.notifier import MAX_ATTEMPTS
+from sync.server.notify.settings import NotifySettings, SettingsError
+from sync.server.parcels.page import qr_svg
+from sync.server.db.parcels import Notification
 from tests.sync.helpers import SP, SP_NAME
 from tests.sync.parcel_helpers import (  # noqa: F401 - fixtures
     CODE,
@@ -127,7 +127,7 @@ def test_reports_only_move_forward_and_replays_change_nothing(central, make_kios
 
 
 def test_delivery_reports_are_rate_limited_per_client_after_wrong_secrets(central, kiosk, notifier, elks):
-    from sync.server.ratelimit import GUESS_LIMIT
+    from sync.server.kiosks.ratelimit import GUESS_LIMIT
 
     store(kiosk, phone=PHONE)
     notifier.run_once()
@@ -168,7 +168,7 @@ def test_gateway_failures_are_retried_with_backoff(central, kiosk, notifier, elk
 
 def test_a_refused_number_fails_at_once_and_an_unreachable_gateway_gives_up_after_max(
         central, make_kiosk, settings, elks):
-    from sync.server.notifier import Notifier
+    from sync.server.notify.notifier import Notifier
 
     kiosk = make_kiosk()
     events = store(kiosk, "P1", phone=PHONE)
@@ -189,7 +189,7 @@ def test_a_refused_number_fails_at_once_and_an_unreachable_gateway_gives_up_afte
 
 
 def test_unconfigured_channels_leave_messages_queued(central, kiosk):
-    from sync.server.notifier import Notifier
+    from sync.server.notify.notifier import Notifier
 
     store(kiosk)
     summary = Notifier(central.sessions, NotifySettings(public_url=central.url), central.clock).run_once()
@@ -304,7 +304,7 @@ def test_settings_from_env():
 
 def test_the_app_runs_the_notifier_in_the_background(central, kiosk, settings, elks):
     """What `kiosk-central serve` does: the notifier thread lives as long as the app."""
-    from sync.server.app import create_app
+    from sync.server.api.app import create_app
     from tests.sync.helpers import LiveServer, wait_until
 
     app = create_app(central.database_url, clock=central.clock, notify=replace(settings, interval_s=0.1))
@@ -321,7 +321,7 @@ def test_the_app_runs_the_notifier_in_the_background(central, kiosk, settings, e
 def test_serve_refuses_bad_notifier_settings_before_starting(tmp_path):
     from click.testing import CliRunner
 
-    from sync.server.cli import main
+    from sync.server.cli.main import main
 
     result = CliRunner().invoke(main, ["--database-url", f"sqlite:///{tmp_path / 'c.db'}", "serve"],
                                 env={"KIOSK_CENTRAL_SMS_FROM": "Servicepunkten"})
@@ -338,7 +338,7 @@ def test_three_notifiers_scheduling_reminders_at_once_each_complete_their_round(
 
     from sqlalchemy import event
 
-    from sync.server.notifier import Notifier
+    from sync.server.notify.notifier import Notifier
 
     kiosk = make_kiosk()
     events = Events()

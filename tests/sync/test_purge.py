@@ -9,10 +9,11 @@ import requests
 from click.testing import CliRunner
 from sqlalchemy import select, text
 
-from sync.server.cli import main
-from sync.server.models import EventRow, Parcel
-from sync.server.parcel_models import Notification, PreAdvice
-from sync.server.purge import STALE_PRE_ADVICE, purge_personal_data
+from sync.server.cli.main import main
+from sync.server.db.kiosks import EventRow
+from sync.server.db.parcels import Parcel
+from sync.server.db.parcels import Notification, PreAdvice
+from sync.server.parcels.purge import STALE_PRE_ADVICE, purge_personal_data
 from tests.sync.helpers import SP
 from tests.sync.parcel_helpers import (  # noqa: F401 - fixtures
     CODE,

@@ -9,9 +9,9 @@ import pytest
 import requests
 from click.testing import CliRunner
 
-from sync.server.app import create_app
-from sync.server.cli import main
-from sync.server.parcel_models import Carrier, WebhookAttempt, WebhookDelivery
+from sync.server.api.app import create_app
+from sync.server.cli.main import main
+from sync.server.db.parcels import Carrier, WebhookAttempt, WebhookDelivery
 from tests.sync.helpers import OTHER_SP, SP, LiveServer
 from tests.sync.parcel_helpers import (  # noqa: F401 - fixtures
     PHONE,

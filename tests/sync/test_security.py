@@ -10,8 +10,9 @@ import requests
 
 from sync.client import EnrollmentRefused, RequestRejected, ServerError, SyncClient, enroll, generate_device_key
 from sync.devicekey import load_device_key, pending_key_path, public_key_b64
-from sync.server.models import Device, EventRow, Parcel
-from sync.server.ratelimit import FailureLimiter
+from sync.server.db.kiosks import Device, EventRow
+from sync.server.db.parcels import Parcel
+from sync.server.kiosks.ratelimit import FailureLimiter
 from tests.sync.faultproxy import Fault, only
 from tests.sync.helpers import OTHER_SP, make_event, signed_token, stored_payload
 
@@ -56,7 +57,7 @@ def test_a_kiosk_pulls_only_its_service_points_staff_and_config(central, two_kio
     a, _b = two_kiosks
     central.add_staff("Pekka", "04:00:00:09", sp=OTHER_SP)
     with central.sessions.begin() as session:
-        from sync.server import admin
+        from sync.server.kiosks import admin
         admin.set_config(session, OTHER_SP, {"idle_timeout_s": 30}, central.clock())
     assert a.client.pull("staff", "").changes == []
     config, _etag = a.client.config(None)

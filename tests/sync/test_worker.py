@@ -10,7 +10,8 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from sync import outbox
 from sync.outbox import OutboxEvent, enqueue, queue_status
-from sync.server.models import EventRow, Parcel
+from sync.server.db.kiosks import EventRow
+from sync.server.db.parcels import Parcel
 from sync.worker import BACKOFF_CAP_S, SyncWorker, backoff_delay
 from tests.sync.helpers import wait_until
 

@@ -1,0 +1,79 @@
+"""FastAPI application factory for kiosk-central. No globals: everything hangs off create_app."""
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import timedelta
+
+from fastapi import FastAPI
+from fastapi.middleware.gzip import GZipMiddleware
+
+from sync.server.api import (
+    admin_directory,
+    admin_parcels,
+    carriers,
+    devices,
+    enroll,
+    pages,
+)
+from sync.server.api.deps import ServerState
+from sync.server.api.error_handlers import install_error_handlers
+from sync.server.api.limits import IDLE_TIMEOUT_S, BodyLimits
+from sync.server.clock import Clock, utcnow
+from sync.server.db.engine import make_engine, make_session_factory
+from sync.server.kiosks.auth import DEFAULT_TOKEN_TTL
+from sync.server.kiosks.ratelimit import FailureLimiter
+from sync.server.notify.notifier import Notifier, NotifierThread
+from sync.server.notify.settings import NotifySettings
+
+ROUTERS = (enroll.health_router, enroll.router, devices.router, carriers.router, pages.router,
+           admin_parcels.router, admin_directory.router)
+
+
+def create_app(
+    database_url: str,
+    *,
+    clock: Clock = utcnow,
+    token_ttl: timedelta = DEFAULT_TOKEN_TTL,
+    enroll_limiter: FailureLimiter | None = None,
+    admin_token: str | None = None,
+    notify: NotifySettings | None = None,
+    sms_report_secret: str | None = None,
+    body_timeout: float = IDLE_TIMEOUT_S,
+) -> FastAPI:
+    """The central server app on `database_url`, whose schema must already be upgraded.
+
+    `clock` returns timezone-aware UTC; tests pass a fake one to expire codes and tokens.
+    With `notify`, the notifier thread runs while the app does. The engine is disposed of
+    when the app shuts down. SMS delivery reports are accepted with `sms_report_secret`, else
+    with `notify`'s (the one its notifier writes into the reports' URL), else not at all.
+    A request body that stalls for `body_timeout` seconds is answered 408 (limits.py).
+    """
+    engine = make_engine(database_url)
+    state = ServerState(sessions=make_session_factory(engine), clock=clock, token_ttl=token_ttl,
+                        enroll_limiter=enroll_limiter or FailureLimiter(), admin_token=admin_token,
+                        sms_report_secret=sms_report_secret or (notify.report_secret if notify else None))
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        thread = None
+        if notify is not None:
+            thread = NotifierThread(Notifier(state.sessions, notify, state.now)).start()
+        try:
+            yield
+        finally:
+            if thread is not None:
+                thread.stop()
+            engine.dispose()
+
+    app = FastAPI(title="kiosk-central", lifespan=lifespan, docs_url=None, redoc_url=None)
+    app.state.server = state
+    # Format-1 batch replies and change pages carry a row per event or change: gzip makes them
+    # several times smaller on a slow link (format-2 replies are small already).
+    app.add_middleware(GZipMiddleware, minimum_size=512)
+    # Outermost of ours: body limits and timeouts apply before routing and authentication.
+    app.add_middleware(BodyLimits, idle_timeout=body_timeout)
+    install_error_handlers(app)
+    for router in ROUTERS:
+        app.include_router(router)
+    return app

@@ -1,0 +1,1 @@
+"""`kiosk-central`: the command groups of the central server's CLI (entry point cli.main:main)."""

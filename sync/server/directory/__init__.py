@@ -1,0 +1,1 @@
+"""The directory kiosks show: video services, e-services, bookings, opening hours, on-duty contacts."""

@@ -1,0 +1,1 @@
+"""Messages to people and systems: the SMS/e-mail queue, webhooks, quiet hours, retries, texts."""

@@ -1,0 +1,1 @@
+"""What the pilots learn: anonymous visit counts per week and their report."""
