@@ -3,7 +3,8 @@
 # Idempotent: when every package is present it returns at once without touching apt.
 set -euo pipefail
 # libzbar0: the QR reader the UI tests read the e-services' phone codes back with.
-packages=(xvfb xauth libgl1-mesa-dri libmtdev1 xdotool espeak-ng chromium libzbar0)
+# systemd: systemd-analyze, which checks the units and rates their sandbox (tests/test_deploy.py).
+packages=(xvfb xauth libgl1-mesa-dri libmtdev1 xdotool espeak-ng chromium libzbar0 systemd)
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")

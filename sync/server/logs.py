@@ -84,6 +84,23 @@ def log_handler(environ: Mapping[str, str]) -> logging.Handler:
     return handler
 
 
+class AccessLogFilter(logging.Filter):
+    """On uvicorn's access lines (args: client, method, path, HTTP version, status): drops the
+    successful /healthz requests, which the systemd watchdog (watchdog.py) makes every few
+    seconds and which would bury every other line, and hides pickup-page tokens (/p/TOKEN
+    shows a resident's pickup code to whoever holds it)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        args = record.args
+        if not (isinstance(args, tuple) and len(args) == 5 and isinstance(args[2], str)):
+            return True
+        if args[2] == "/healthz" and args[4] == 200:
+            return False
+        if args[2].startswith("/p/"):
+            record.args = (args[0], args[1], "/p/<token>", args[3], args[4])
+        return True
+
+
 def setup_logging(level: str, environ: Mapping[str, str]) -> logging.Handler:
     """Route the root logger and uvicorn's loggers through one masking handler."""
     handler = log_handler(environ)
@@ -96,5 +113,6 @@ def setup_logging(level: str, environ: Mapping[str, str]) -> logging.Handler:
         logger = logging.getLogger(name)
         logger.handlers.clear()  # uvicorn's own handlers would print unmasked, twice
         logger.propagate = True
+    logging.getLogger("uvicorn.access").addFilter(AccessLogFilter())
     return handler
 

@@ -60,6 +60,7 @@ def serve(ctx: click.Context, host: str, port: int, no_upgrade: bool, no_notifie
     from sync.server.api.header_timeout import header_deadline_protocol
     from sync.server.db.engine import upgrade
     from sync.server.logs import setup_logging
+    from sync.server.watchdog import start_from_environment
 
     setup_logging(log_level, os.environ)
     settings = notify_settings_from_env()  # also with --no-notifier: the SMS report secret
@@ -72,8 +73,19 @@ def serve(ctx: click.Context, host: str, port: int, no_upgrade: bool, no_notifie
     click.echo(f"kiosk-central serving http://{host}:{port} (database {_safe_url(ctx.obj)})")
     # Keep-alive beyond the kiosks' 5 s sync interval, so a polling kiosk reuses its connection.
     # log_config=None: uvicorn keeps the masking, journald-aware handler of setup_logging.
-    uvicorn.run(app, host=host, port=port, log_level=log_level, timeout_keep_alive=30, log_config=None,
-                http=header_deadline_protocol(header_timeout))
+    # Under systemd (Type=notify, WatchdogSec=): READY=1 once /healthz answers, pings while it does.
+    watchdog = start_from_environment(f"http://{_loopback(host)}:{port}", os.environ)
+    try:
+        uvicorn.run(app, host=host, port=port, log_level=log_level, timeout_keep_alive=30,
+                    log_config=None, http=header_deadline_protocol(header_timeout))
+    finally:
+        if watchdog is not None:
+            watchdog.stop()
+
+
+def _loopback(host: str) -> str:
+    """Where this machine reaches a server listening on `host`."""
+    return "127.0.0.1" if host in ("0.0.0.0", "", "::") else host
 
 
 @main.group()
