@@ -8,8 +8,8 @@ import logging
 import pytest
 from sqlalchemy import text
 
-from sync.server.logs import PersonalDataFilter, log_handler, mask_personal_data
 from sync.server.db.parcels import Notification
+from sync.server.logs import PersonalDataFilter, log_handler, mask_personal_data
 from tests.sync.parcel_helpers import (  # noqa: F401 - fixtures
     EMAIL,
     PHONE,
@@ -23,7 +23,6 @@ from tests.sync.parcel_helpers import (  # noqa: F401 - fixtures
     smtp,
     stored,
 )
-
 
 # The insert of a pre-advice fails as a full disk would: a DBAPIError with the recipient's
 # number, address and name in its parameters.

@@ -15,12 +15,13 @@ from __future__ import annotations
 
 import hmac
 from datetime import datetime
+from typing import Any, cast
 
-from sqlalchemy import select, update
+from sqlalchemy import CursorResult, select, update
 from sqlalchemy.orm import Session
 
-from sync.server.errors import ApiError
 from sync.server.db.parcels import Notification
+from sync.server.errors import ApiError
 from sync.server.notify.settings import REPORT_USER
 
 REPORT_STATUSES = ("sent", "delivered", "failed")
@@ -39,13 +40,17 @@ def apply_report(session: Session, message_id: str, status: str, now: datetime) 
     """Apply one report; True if it changed the message. 404 for a message id never sent."""
     if status not in REPORT_STATUSES:
         raise ApiError(422, "invalid_report", "expected form fields id and status (sent|delivered|failed)")
-    values = {"delivered": {"state": "delivered", "delivered_at": now},
-              "failed": {"state": "failed", "last_error": "delivery report: failed"}}.get(status)
-    changed = 0
-    if values is not None:  # "sent" is what the message already is
-        changed = session.execute(update(Notification).where(
-            Notification.provider_id == message_id, Notification.state == "sent").values(**values)).rowcount
+    changed = status != "sent" and _move_forward(session, message_id, status, now)  # "sent" it is
     if not changed and session.scalar(select(Notification.id).where(
             Notification.provider_id == message_id)) is None:
         raise ApiError(404, "unknown_message", "no SMS with that id")
-    return bool(changed)
+    return changed
+
+
+def _move_forward(session: Session, message_id: str, status: str, now: datetime) -> bool:
+    """sent -> delivered | failed, in one conditional UPDATE: a final state stays final."""
+    values: dict[str, object] = ({"state": "delivered", "delivered_at": now} if status == "delivered"
+                                 else {"state": "failed", "last_error": "delivery report: failed"})
+    result = session.execute(update(Notification).where(
+        Notification.provider_id == message_id, Notification.state == "sent").values(values))
+    return bool(cast("CursorResult[Any]", result).rowcount)
