@@ -31,7 +31,7 @@ PHONE_MASK = "<phone>"
 _SYSLOG_PRIORITY = {logging.CRITICAL: 2, logging.ERROR: 3, logging.WARNING: 4, logging.INFO: 6,
                     logging.DEBUG: 7}
 PLAIN_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
-JOURNAL_FORMAT = "<%(syslog_priority)d>%(name)s: %(message)s"
+JOURNAL_FORMAT = "%(name)s: %(message)s"  # JournalFormatter puts the priority before each line
 
 
 def mask_personal_data(text: str) -> str:
@@ -54,10 +54,13 @@ class PersonalDataFilter(logging.Filter):
         return True
 
 
-class _PriorityFilter(logging.Filter):
-    def filter(self, record: logging.LogRecord) -> bool:
-        record.syslog_priority = syslog_priority(record.levelno)
-        return True
+class JournalFormatter(logging.Formatter):
+    """"<4>name: message": journald reads each line apart, so every line of a traceback gets
+    the prefix too (else it would be filed as info, away from its error)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        prefix = f"<{syslog_priority(record.levelno)}>"
+        return "\n".join(prefix + line for line in super().format(record).splitlines())
 
 
 def syslog_priority(levelno: int) -> int:
@@ -77,8 +80,7 @@ def log_handler(environ: Mapping[str, str]) -> logging.Handler:
     handler = logging.StreamHandler()
     handler.addFilter(PersonalDataFilter())
     if under_journald(environ):
-        handler.addFilter(_PriorityFilter())
-        handler.setFormatter(logging.Formatter(JOURNAL_FORMAT))
+        handler.setFormatter(JournalFormatter(JOURNAL_FORMAT))
     else:
         handler.setFormatter(logging.Formatter(PLAIN_FORMAT))
     return handler

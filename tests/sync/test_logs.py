@@ -132,6 +132,12 @@ def test_under_journald_each_line_carries_its_priority_and_no_timestamp() -> Non
     assert formatted(journal, record(logging.ERROR, "to %s", PHONE)) == "<3>sync.server.x: to <phone>\n"
     assert formatted(journal, record(logging.INFO, "up")).startswith("<6>")
     assert formatted(journal, record(logging.DEBUG, "x")).startswith("<7>")
+    try:
+        raise ValueError("boom")
+    except ValueError as exc:
+        lines = formatted(journal, record(logging.ERROR, "round failed", exc=exc)).splitlines()
+    assert len(lines) > 2 and all(line.startswith("<3>") for line in lines)  # the traceback too
+    assert lines[-1] == "<3>ValueError: boom"
 
 
 def test_elsewhere_the_line_has_time_and_level() -> None:
