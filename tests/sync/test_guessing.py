@@ -59,3 +59,16 @@ def test_pickup_page_tokens(central: Central) -> None:
     assert limited.status_code == 429 and int(limited.headers["Retry-After"]) > 0
     central.clock.advance(minutes=11)
     assert page("after-the-window").status_code == 404
+
+
+def test_named_admin_tokens(central: Central) -> None:
+    from sync.server import admin_tokens
+
+    with central.sessions.begin() as session:
+        token = admin_tokens.create(session, "coordinator", central.clock())
+
+    def get(bearer: str) -> requests.Response:
+        return requests.get(f"{central.url}/v1/admin/directory/appointments", timeout=10,
+                            headers={"Authorization": f"Bearer {bearer}"})
+
+    assert_limited_then_released(central, lambda: get("guess"), lambda: get(token), 401)
