@@ -28,7 +28,21 @@ from fastapi import APIRouter, Body, Depends, Query, Response
 from sqlalchemy.orm import Session
 
 from sync import protocol as p
+from sync.server.api.contract.responses import (
+    ADMIN_AUTH,
+    INVALID_REQUEST,
+    JSON_BODY,
+    errors,
+)
+from sync.server.api.contract.schemas import (
+    Appointment,
+    BookedAppointment,
+    DirectoryEntryView,
+    EntryVersion,
+    Removed,
+)
 from sync.server.api.deps import NowDep, SessionDep, authenticated_admin
+from sync.server.api.text_guard import BODY_TEXT, URL_TEXT
 from sync.server.db.directory import DirectoryEntry
 from sync.server.directory import opening_hours_admin as directory_exceptions
 from sync.server.directory import services as directory
@@ -36,9 +50,14 @@ from sync.server.errors import AdminError, ApiError
 from sync.server.usage import aggregate as usage
 from sync.server.usage.report import render_html
 
+BAD_INPUT = {400: "`invalid_request`: a coordinator's mistake (unknown service point or service, bad "
+                  "hours...); `detail` says which. Nothing was changed."}
+NO_KIND = {404: "`not_found`: the path names neither video-services nor e-services."}
+READ = errors(INVALID_REQUEST, ADMIN_AUTH, BAD_INPUT)
+WRITE = errors(JSON_BODY, ADMIN_AUTH, BAD_INPUT)
 PATH_KINDS = {"video-services": p.ENTITY_VIDEO_SERVICE, "e-services": p.ENTITY_E_SERVICE}
 router = APIRouter(prefix=p.API_PREFIX + "/admin/directory", tags=["admin: directory"],
-                   dependencies=[Depends(authenticated_admin)])
+                   dependencies=[URL_TEXT, Depends(authenticated_admin), BODY_TEXT])
 
 
 @contextmanager
@@ -51,7 +70,9 @@ def admin_transaction(session: Session) -> Iterator[Session]:
         raise ApiError(400, "invalid_request", str(exc)) from exc
 
 
-@router.get("/usage.csv")
+@router.get("/usage.csv", response_class=Response, responses={
+    200: {"content": {"text/csv": {"schema": {"type": "string"}}}, "description": "The aggregates as CSV."},
+    **errors(ADMIN_AUTH, BAD_INPUT)})
 def usage_csv(session: SessionDep) -> Response:
     with admin_transaction(session):
         text = usage.to_csv(usage.aggregate(session))
@@ -59,33 +80,35 @@ def usage_csv(session: SessionDep) -> Response:
                     headers={"Content-Disposition": 'attachment; filename="servicepunkt-usage.csv"'})
 
 
-@router.get("/usage.html")
+@router.get("/usage.html", response_class=Response, responses={
+    200: {"content": {"text/html": {"schema": {"type": "string"}}}, "description": "The report page."},
+    **errors(ADMIN_AUTH, BAD_INPUT)})
 def usage_page(session: SessionDep, now: NowDep) -> Response:
     with admin_transaction(session):
         page = render_html(usage.aggregate(session), now, usage.service_names(session))
     return Response(page, media_type="text/html; charset=utf-8")
 
 
-@router.get("/appointments")
+@router.get("/appointments", response_model=list[Appointment], responses=READ)
 def appointments(session: SessionDep, now: NowDep) -> list[dict[str, Any]]:
     with admin_transaction(session):
         return [directory.appointment_view(a) for a in directory.list_appointments(session, now)]
 
 
-@router.post("/appointments", status_code=201)
+@router.post("/appointments", status_code=201, response_model=BookedAppointment, responses=WRITE)
 def book(booking: directory.AppointmentIn, session: SessionDep, now: NowDep) -> dict[str, Any]:
     with admin_transaction(session):
         appointment, code = directory.book(session, booking, now)
         return {**directory.appointment_view(appointment), "code": code}
 
 
-@router.delete("/appointments/{appointment_id}")
+@router.delete("/appointments/{appointment_id}", response_model=Appointment, responses=READ)
 def cancel(appointment_id: str, session: SessionDep, now: NowDep) -> dict[str, Any]:
     with admin_transaction(session):
         return directory.appointment_view(directory.cancel(session, appointment_id, now))
 
 
-@router.get("/video-services/{service_id}/exceptions")
+@router.get("/video-services/{service_id}/exceptions", responses=READ)
 def exceptions(service_id: str, session: SessionDep) -> list[dict[str, Any]]:
     with admin_transaction(session):
         row = session.get(DirectoryEntry, (p.ENTITY_VIDEO_SERVICE, service_id))
@@ -95,14 +118,15 @@ def exceptions(service_id: str, session: SessionDep) -> list[dict[str, Any]]:
         return result
 
 
-@router.put("/video-services/{service_id}/exceptions")
+@router.put("/video-services/{service_id}/exceptions", response_model=DirectoryEntryView,
+            responses=WRITE)
 def replace_exceptions(service_id: str, body: Annotated[list[dict[str, Any]], Body()],
                        session: SessionDep, now: NowDep) -> dict[str, Any]:
     with admin_transaction(session):
         return directory.entry_view(directory_exceptions.replace_exceptions(session, service_id, body, now))
 
 
-@router.post("/exceptions", status_code=201)
+@router.post("/exceptions", status_code=201, response_model=list[EntryVersion], responses=WRITE)
 def add_exception(body: Annotated[dict[str, Any], Body()], session: SessionDep,
                   now: NowDep) -> list[dict[str, Any]]:
     with admin_transaction(session):
@@ -115,21 +139,23 @@ def add_exception(body: Annotated[dict[str, Any], Body()], session: SessionDep,
         return [{"id": row.entry_id, "version": row.version} for row in rows]
 
 
-@router.delete("/exceptions")
+@router.delete("/exceptions", response_model=Removed, responses=READ)
 def remove_exceptions(first: date, last: date, session: SessionDep, now: NowDep,
                       service: Annotated[list[str] | None, Query()] = None) -> dict[str, int]:
     with admin_transaction(session):
         return {"removed": directory_exceptions.remove_exceptions(session, first, last, service or [], now)}
 
 
-@router.get("/{kind}")
+@router.get("/{kind}", response_model=list[DirectoryEntryView],
+            responses=errors(INVALID_REQUEST, ADMIN_AUTH, BAD_INPUT, NO_KIND))
 def entries(kind: str, session: SessionDep) -> list[dict[str, Any]]:
     entity = _entity(kind)
     with admin_transaction(session):
         return [directory.entry_view(row) for row in directory.list_entries(session, entity)]
 
 
-@router.put("/{kind}/{entry_id}")
+@router.put("/{kind}/{entry_id}", response_model=DirectoryEntryView,
+            responses=errors(JSON_BODY, ADMIN_AUTH, BAD_INPUT, NO_KIND))
 def put(kind: str, entry_id: str, body: Annotated[dict[str, Any], Body()], session: SessionDep,
         now: NowDep) -> dict[str, Any]:
     entity = _entity(kind)
@@ -139,7 +165,8 @@ def put(kind: str, entry_id: str, body: Annotated[dict[str, Any], Body()], sessi
         return directory.entry_view(directory.put_entry(session, entity, {**body, "id": entry_id}, now))
 
 
-@router.delete("/{kind}/{entry_id}")
+@router.delete("/{kind}/{entry_id}", response_model=EntryVersion,
+               responses=errors(INVALID_REQUEST, ADMIN_AUTH, BAD_INPUT, NO_KIND))
 def remove(kind: str, entry_id: str, session: SessionDep, now: NowDep) -> dict[str, Any]:
     entity = _entity(kind)
     with admin_transaction(session):

@@ -4,10 +4,13 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
+from functools import partial
 
 from fastapi import FastAPI
 from fastapi.middleware.gzip import GZipMiddleware
+from sqlalchemy import Engine
 
+from sync.server import admin_tokens
 from sync.server.api import (
     admin_directory,
     admin_parcels,
@@ -16,6 +19,7 @@ from sync.server.api import (
     enroll,
     pages,
 )
+from sync.server.api.contract.openapi import install_openapi
 from sync.server.api.deps import ServerState
 from sync.server.api.error_handlers import install_error_handlers
 from sync.server.api.limits import IDLE_TIMEOUT_S, BodyLimits
@@ -44,6 +48,7 @@ def create_app(
     """The central server app on `database_url`, whose schema must already be upgraded.
 
     `clock` returns timezone-aware UTC; tests pass a fake one to expire codes and tokens.
+    `admin_token` (KIOSK_CENTRAL_ADMIN_TOKEN) bootstraps the admin API, see admin_tokens.py.
     With `notify`, the notifier thread runs while the app does. The engine is disposed of
     when the app shuts down. SMS delivery reports are accepted with `sms_report_secret`, else
     with `notify`'s (the one its notifier writes into the reports' URL), else not at all.
@@ -51,22 +56,12 @@ def create_app(
     """
     engine = make_engine(database_url)
     state = ServerState(sessions=make_session_factory(engine), clock=clock, token_ttl=token_ttl,
-                        enroll_limiter=enroll_limiter or FailureLimiter(), admin_token=admin_token,
+                        enroll_limiter=enroll_limiter or FailureLimiter(),
                         sms_report_secret=sms_report_secret or (notify.report_secret if notify else None))
-
-    @asynccontextmanager
-    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        thread = None
-        if notify is not None:
-            thread = NotifierThread(Notifier(state.sessions, notify, state.now)).start()
-        try:
-            yield
-        finally:
-            if thread is not None:
-                thread.stop()
-            engine.dispose()
-
-    app = FastAPI(title="kiosk-central", lifespan=lifespan, docs_url=None, redoc_url=None)
+    if admin_token:
+        _bootstrap_admin_token(state, engine, admin_token)
+    app = FastAPI(title="kiosk-central", docs_url=None, redoc_url=None,
+                  lifespan=partial(_running, state=state, engine=engine, notify=notify))
     app.state.server = state
     # Format-1 batch replies and change pages carry a row per event or change: gzip makes them
     # several times smaller on a slow link (format-2 replies are small already).
@@ -74,6 +69,31 @@ def create_app(
     # Outermost of ours: body limits and timeouts apply before routing and authentication.
     app.add_middleware(BodyLimits, idle_timeout=body_timeout)
     install_error_handlers(app)
+    install_openapi(app)
     for router in ROUTERS:
         app.include_router(router)
     return app
+
+
+def _bootstrap_admin_token(state: ServerState, engine: Engine, token: str) -> None:
+    try:
+        with state.sessions.begin() as session:
+            admin_tokens.bootstrap(session, token, state.now())
+    except Exception:
+        engine.dispose()  # no app will run to dispose of it
+        raise
+
+
+@asynccontextmanager
+async def _running(_app: FastAPI, *, state: ServerState, engine: Engine,
+                   notify: NotifySettings | None) -> AsyncIterator[None]:
+    """While the app runs: the notifier thread (with `notify`); afterwards the engine is disposed of."""
+    thread = None
+    if notify is not None:
+        thread = NotifierThread(Notifier(state.sessions, notify, state.now)).start()
+    try:
+        yield
+    finally:
+        if thread is not None:
+            thread.stop()
+        engine.dispose()

@@ -25,8 +25,11 @@ from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 
 from sync import protocol as p
+from sync.server.api.contract.responses import CARRIER_AUTH, errors, json_body, ref
+from sync.server.api.contract.schemas import ReportApplied, SmsDeliveryReport
 from sync.server.api.deps import CarrierAuth, NowDep, SessionFactoryDep, SmsGatewayAuth
 from sync.server.api.limits import PRE_ADVICE_LIMIT
+from sync.server.api.text_guard import BODY_TEXT, URL_TEXT, refuse_nul_in_json
 from sync.server.db.parcels import Carrier
 from sync.server.errors import ApiError, summarise_validation
 from sync.server.notify import delivery_reports
@@ -34,10 +37,16 @@ from sync.server.parcels import carriers
 
 log = logging.getLogger(__name__)
 MAX_PRE_ADVICE_BYTES = PRE_ADVICE_LIMIT  # limits.py refuses larger bodies before the key check
-router = APIRouter(prefix=p.API_PREFIX, tags=["carriers"])
+router = APIRouter(prefix=p.API_PREFIX, tags=["carriers"], dependencies=[URL_TEXT])
 
 
-@router.post("/carrier/pre-advice", status_code=201, response_model=carriers.PreAdviceAccepted)
+@router.post("/carrier/pre-advice", status_code=201, response_model=carriers.PreAdviceAccepted,
+             openapi_extra={"requestBody": {"required": True, **json_body(carriers.PreAdviceRequest)}},
+             responses=errors(CARRIER_AUTH, {
+                 409: "`duplicate_tracking_id`: this tracking id is already pre-advised.",
+                 413: f"`too_large`: a pre-advice is at most {MAX_PRE_ADVICE_BYTES} bytes.",
+                 422: "`invalid_pre_advice`: `detail` names the field | `unknown_service_point`.",
+             }))
 async def pre_advice(carrier: CarrierAuth, request: Request, sessions: SessionFactoryDep,
                      now: NowDep) -> carriers.PreAdviceAccepted:
     """The key is checked (CarrierAuth) before the body is read, so a caller without one
@@ -46,7 +55,18 @@ async def pre_advice(carrier: CarrierAuth, request: Request, sessions: SessionFa
     return await run_in_threadpool(_pre_advice, sessions, carrier, body, now)
 
 
-@router.post("/sms/delivery", dependencies=[SmsGatewayAuth])
+SMS_REPORT_BODY = {"required": True, "content": {
+    "application/x-www-form-urlencoded": {"schema": ref(SmsDeliveryReport)}}}
+
+
+@router.post("/sms/delivery", response_model=ReportApplied, dependencies=[SmsGatewayAuth, BODY_TEXT],
+             openapi_extra={"requestBody": SMS_REPORT_BODY}, responses=errors({
+                 401: "`invalid_credentials`: the basic-auth credentials of the whendelivered URL "
+                      "are missing or wrong.",
+                 404: "`unknown_message`: no SMS with this id was sent.",
+                 422: "`invalid_report`: expected form fields id and status.",
+                 429: f"`{p.ERROR_RATE_LIMITED}`: too many wrong credentials from this client.",
+             }))
 async def sms_delivery(request: Request, sessions: SessionFactoryDep, now: NowDep) -> JSONResponse:
     form = {k: v[0] for k, v in parse_qs((await request.body()).decode("utf-8", "replace")).items()}
     return await run_in_threadpool(_delivery_report, sessions, form, now)
@@ -56,6 +76,7 @@ def _pre_advice(sessions: sessionmaker[Session], carrier: Carrier, body: bytes,
                 now: datetime) -> carriers.PreAdviceAccepted:
     if len(body) > MAX_PRE_ADVICE_BYTES:
         raise ApiError(413, "too_large", f"a pre-advice is at most {MAX_PRE_ADVICE_BYTES} bytes")
+    refuse_nul_in_json(body)  # here, not as a dependency: the key is checked before the body is read
     try:
         req = carriers.PreAdviceRequest.model_validate_json(body)
     except ValidationError as exc:

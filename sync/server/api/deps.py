@@ -7,13 +7,12 @@ runs in a short transaction of its own, so a refusal changes nothing.
 """
 from __future__ import annotations
 
-import hmac
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Annotated, cast
 
-from fastapi import Depends, Header, Request, Security
+from fastapi import Depends, Request, Security
 from fastapi.security import (
     APIKeyHeader,
     HTTPAuthorizationCredentials,
@@ -28,7 +27,6 @@ from sync.server.clock import Clock, aware_now
 from sync.server.db.admin import AdminToken
 from sync.server.db.kiosks import Device
 from sync.server.db.parcels import Carrier
-from sync.server.errors import ApiError
 from sync.server.kiosks import auth
 from sync.server.kiosks.ratelimit import FailureLimiter, guarded, guess_limiter
 from sync.server.notify import delivery_reports
@@ -43,7 +41,6 @@ class ServerState:
     clock: Clock
     token_ttl: timedelta
     enroll_limiter: FailureLimiter = field(default_factory=FailureLimiter)
-    admin_token: str | None = None  # KIOSK_CENTRAL_ADMIN_TOKEN
     guess_limiter: FailureLimiter = field(default_factory=guess_limiter)  # every other secret
     sms_report_secret: str | None = None  # None: SMS delivery reports are refused
 
@@ -123,28 +120,13 @@ DeviceAuth = Annotated[Device, Depends(authenticated_device)]
 
 def authenticated_admin(state: StateDep, now: NowDep, client: ClientDep,
                         credentials: Annotated[Credentials, Security(admin_bearer)]) -> AdminToken:
-    """A named, unrevoked admin token (the directory's admin API)."""
+    """A named, unrevoked admin token: the one credential of every /v1/admin route."""
     with guarded(state.guess_limiter, f"admin:{client}", now, "admin token attempts"), \
             state.sessions.begin() as session:
         return admin_tokens.authenticate(session, _token(credentials))
 
 
 AdminAuth = Annotated[AdminToken, Depends(authenticated_admin)]
-
-
-def environment_admin(state: StateDep, now: NowDep, client: ClientDep,
-                      authorization: Annotated[str | None, Header(include_in_schema=False)] = None) -> None:
-    """The token of KIOSK_CENTRAL_ADMIN_TOKEN (the parcels' admin API); 403 when none is set."""
-    if not state.admin_token:
-        raise ApiError(403, "admin_disabled", "set KIOSK_CENTRAL_ADMIN_TOKEN to use the admin API")
-    given = (authorization or "").removeprefix("Bearer ").strip()
-    with guarded(state.guess_limiter, f"admin:{client}", now, "admin token attempts"):
-        if not hmac.compare_digest(given.encode(), state.admin_token.encode()):
-            raise ApiError(401, "invalid_token", "admin token missing or wrong",
-                           {"WWW-Authenticate": "Bearer"})
-
-
-EnvironmentAdminAuth = Depends(environment_admin)
 
 
 def authenticated_carrier(state: StateDep, now: NowDep, client: ClientDep,

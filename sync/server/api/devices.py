@@ -19,7 +19,9 @@ from sync.server.api.bodies import (
     parse_compact_batch,
     read_body,
 )
+from sync.server.api.contract.responses import DEVICE_AUTH, INVALID_REQUEST, errors, ref
 from sync.server.api.deps import DeviceAuth, NowDep, SessionDep, SessionFactoryDep
+from sync.server.api.text_guard import URL_TEXT
 from sync.server.db.kiosks import DeviceAlert, ServicePointConfig
 from sync.server.errors import ApiError
 from sync.server.kiosks.feed import (
@@ -33,10 +35,37 @@ from sync.server.kiosks.ingest import SeqRewind, ingest_batch
 log = logging.getLogger(__name__)
 INGEST_ATTEMPTS = 5
 UNSTORABLE_REASON = "the server's database cannot store this event's data"
-router = APIRouter(prefix=p.API_PREFIX + "/devices/{device_id}", tags=["kiosks"])
+router = APIRouter(prefix=p.API_PREFIX + "/devices/{device_id}", tags=["kiosks"],
+                   dependencies=[URL_TEXT])  # batch bodies: a NUL event is rejected alone (ingest)
 
 
-@router.post("/events:batch", response_model=None)
+BATCH_REQUEST = {
+    "required": True,
+    "description": "Format 1: an EventBatch as JSON (gzip allowed with Content-Encoding). Format 2: "
+                   "the compact encoding of sync/batchcodec.py (docs/protocol.md), zlib with its dictionary.",
+    "content": {
+        "application/json": {"schema": ref(p.EventBatch)},
+        batchcodec.MEDIA_TYPE_V2: {"schema": {"type": "string", "format": "binary"}},
+    },
+}
+BATCH_REPLY = {
+    "description": "Format 1 is answered with a BatchResponse, format 2 with a BatchReplyV2.",
+    "content": {"application/json": {"schema": {"anyOf": [ref(p.BatchResponse), ref(batchcodec.BatchReplyV2)]}}},
+}
+
+
+@router.post("/events:batch", response_model=None, openapi_extra={"requestBody": BATCH_REQUEST},
+             responses={200: BATCH_REPLY, **errors(INVALID_REQUEST, DEVICE_AUTH, {
+                 400: "`incomplete_body`: the connection closed mid-body | `bad_gzip` | `bad_batch_body`: "
+                      "a format-2 body that does not decode.",
+                 409: f"`{p.ERROR_SEQ_REWIND}`: the server holds events up to `high_seq` for this kiosk and "
+                      "this batch starts below what it can accept; renumber after `high_seq` (docs/protocol.md).",
+                 413: "`too_large`: over the batch limit, packed or unpacked; send a smaller batch.",
+                 415: "`unsupported_encoding` (only gzip) | `unsupported_batch_format`: a Content-Type this "
+                      "server cannot read; fall back to format 1.",
+                 422: "`invalid_batch`: an event does not match its type's payload schema.",
+                 503: "`busy`: too many concurrent uploads of this kiosk; retry.",
+             })})
 async def events_batch(device: DeviceAuth, request: Request, sessions: SessionFactoryDep,
                        now: NowDep) -> Response:
     """Format 1 is answered with a BatchResponse, format 2 with a BatchReplyV2."""
@@ -48,7 +77,11 @@ async def events_batch(device: DeviceAuth, request: Request, sessions: SessionFa
     return Response(reply.model_dump_json(), media_type="application/json")
 
 
-@router.get("/changes", response_model=p.ChangesPage)
+@router.get("/changes", response_model=p.ChangesPage, responses=errors(INVALID_REQUEST, DEVICE_AUTH, {
+    400: "`unknown_scope`: the scope is not one of the protocol's scopes.",
+    409: f"`{p.ERROR_MUST_REFETCH}`: the cursor is older than the compacted log or malformed; drop "
+         "this scope's copy and pull again from an empty cursor.",
+}))
 def changes(
     device: DeviceAuth,
     session: SessionDep,
@@ -68,7 +101,9 @@ def changes(
                          cursor=cursor, limit=limit)
 
 
-@router.get("/config", response_model=p.ConfigResponse)
+@router.get("/config", response_model=p.ConfigResponse, responses={
+    304: {"description": "Not modified: the ETag in If-None-Match is current."},
+    **errors(INVALID_REQUEST, DEVICE_AUTH)})
 def config(
     device: DeviceAuth, session: SessionDep, response: Response,
     if_none_match: Annotated[str | None, Header()] = None,

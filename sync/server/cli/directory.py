@@ -1,4 +1,4 @@
-"""`kiosk-central directory ...` and `kiosk-central admin-token ...`: the directory from the
+"""`kiosk-central directory ...` and `kiosk-central usage ...`: the directory from the
 command line. Entries are JSON files (texts per language and opening hours do not fit options);
 the same validation as the admin API applies. Registered on the main group by `register()`."""
 from __future__ import annotations
@@ -199,35 +199,6 @@ def alert_duty(ctx: click.Context, watch: float | None) -> None:
         engine.dispose()
 
 
-@click.group("admin-token")
-def admin_token() -> None:
-    """Bearer tokens for the admin API."""
-
-
-@admin_token.command("create")
-@click.argument("name")
-@click.pass_context
-def token_create(ctx: click.Context, name: str) -> None:
-    """Create a token for NAME (a person or tool); printed once, stored hashed."""
-    from sync.server import admin_tokens
-
-    with _transaction(ctx) as session:
-        token = admin_tokens.create(session, name, _now())
-    click.echo(token)
-
-
-@admin_token.command("revoke")
-@click.argument("name")
-@click.pass_context
-def token_revoke(ctx: click.Context, name: str) -> None:
-    """Revoke every active token named NAME."""
-    from sync.server import admin_tokens
-
-    with _transaction(ctx) as session:
-        count = admin_tokens.revoke(session, name, _now())
-    click.echo(f"revoked {count} token(s) named {name}")
-
-
 @click.group()
 def usage() -> None:
     """Anonymous usage of video calls and e-services, for the pilots' evaluation."""
@@ -259,5 +230,4 @@ def register(main: click.Group) -> None:
 
     directory.add_command(exception)
     main.add_command(directory)
-    main.add_command(admin_token)
     main.add_command(usage)

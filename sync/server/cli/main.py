@@ -11,12 +11,14 @@ from datetime import timedelta
 import click
 from sqlalchemy.exc import DBAPIError
 
+from sync.server.cli.admin_tokens import register as register_admin_token_commands
 from sync.server.cli.common import now as _now
 from sync.server.cli.common import safe_url as _safe_url
 from sync.server.cli.common import transaction as _transaction
 from sync.server.cli.directory import register as register_directory_commands
 from sync.server.cli.parcels import notify_settings_from_env, register_parcel_commands
 from sync.server.db.engine import DEFAULT_DATABASE_URL
+from sync.server.errors import AdminError
 from sync.server.kiosks import admin
 
 
@@ -53,7 +55,8 @@ def serve(ctx: click.Context, host: str, port: int, no_upgrade: bool, no_notifie
     """Run the sync API and the notifier (migrates the database first unless --no-upgrade).
 
     Notifier and admin API settings come from KIOSK_CENTRAL_* environment variables, see
-    sync/server/notify/settings.py; KIOSK_CENTRAL_ADMIN_TOKEN turns the admin API on."""
+    sync/server/notify/settings.py; KIOSK_CENTRAL_ADMIN_TOKEN bootstraps the admin API
+    (stored as the named token "bootstrap" while no named token is active)."""
     import uvicorn
 
     from sync.server.api.app import create_app
@@ -67,9 +70,12 @@ def serve(ctx: click.Context, host: str, port: int, no_upgrade: bool, no_notifie
     notify = None if no_notifier else settings
     if not no_upgrade:
         upgrade(ctx.obj)
-    app = create_app(ctx.obj, notify=notify, sms_report_secret=settings.report_secret,
-                     body_timeout=body_timeout,
-                     admin_token=os.environ.get("KIOSK_CENTRAL_ADMIN_TOKEN", "").strip() or None)
+    try:
+        app = create_app(ctx.obj, notify=notify, sms_report_secret=settings.report_secret,
+                         body_timeout=body_timeout,
+                         admin_token=os.environ.get("KIOSK_CENTRAL_ADMIN_TOKEN", "").strip() or None)
+    except AdminError as exc:
+        raise click.ClickException(str(exc)) from exc
     click.echo(f"kiosk-central serving http://{host}:{port} (database {_safe_url(ctx.obj)})")
     # Keep-alive beyond the kiosks' 5 s sync interval, so a polling kiosk reuses its connection.
     # log_config=None: uvicorn keeps the masking, journald-aware handler of setup_logging.
@@ -294,6 +300,7 @@ def events_list(ctx: click.Context, device_id: str | None, limit: int) -> None:
 
 register_parcel_commands(main, service_point)
 register_directory_commands(main)
+register_admin_token_commands(main)
 
 cli = main  # the name the kiosk's tests and tools import
 
