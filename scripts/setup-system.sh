@@ -4,7 +4,8 @@
 set -euo pipefail
 # libzbar0: the QR reader the UI tests read the e-services' phone codes back with.
 # reprepro, gnupg: the apt repository tests (tests/sync/test_apt_repo.py).
-packages=(xvfb xauth libgl1-mesa-dri libmtdev1 xdotool espeak-ng chromium libzbar0 reprepro gnupg)
+# systemd: systemd-analyze, which checks the units and rates their sandbox (tests/test_deploy.py).
+packages=(xvfb xauth libgl1-mesa-dri libmtdev1 xdotool espeak-ng chromium libzbar0 reprepro gnupg systemd)
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")

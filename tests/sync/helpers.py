@@ -77,6 +77,9 @@ class Central:
     """The server side of a test: its database (seeded through sync.server.kiosks.admin, as the
     CLI does), its clock and, once started, the live server."""
 
+    # The password of the SMS delivery-report URL; the notifier fixtures' settings use it too.
+    sms_report_secret = "test-report-secret"
+
     def __init__(self, database_url: str) -> None:
         self.database_url = database_url
         self.clock = FakeClock()
@@ -90,7 +93,8 @@ class Central:
         return self.live.url
 
     def start(self, sock: socket.socket | None = None) -> Central:
-        self.live = LiveServer(create_app(self.database_url, clock=self.clock), sock).start()
+        app = create_app(self.database_url, clock=self.clock, sms_report_secret=self.sms_report_secret)
+        self.live = LiveServer(app, sock).start()
         return self
 
     def close(self) -> None:

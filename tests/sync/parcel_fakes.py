@@ -47,6 +47,7 @@ class _Loopback:
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
         self.lock = threading.Lock()
         self.fail_next: list[int] = []  # statuses to answer with before behaving normally
+        self.fail_body = "forced failure"  # and the text of those answers
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
     def start(self) -> _Loopback:
@@ -63,7 +64,7 @@ class _Loopback:
         with self.lock:
             forced = self.fail_next.pop(0) if self.fail_next else None
         if forced is not None:
-            self._reply(handler, forced, b"forced failure", "text/plain")
+            self._reply(handler, forced, self.fail_body.encode(), "text/plain")
             return
         status, payload, content_type = self.handle(handler, body)
         self._reply(handler, status, payload, content_type)
@@ -200,6 +201,14 @@ class SmtpSink:
     port: int = 0
     mails: list[EmailMessage] = field(default_factory=list)
     envelopes: list[tuple[str, list[str]]] = field(default_factory=list)
+    refused: set[str] = field(default_factory=set)  # recipients answered as Postfix does: 550
+
+    async def handle_RCPT(self, _server: Any, _session: Any, envelope: Any,  # noqa: N802
+                          address: str, _options: Any) -> str:
+        if address in self.refused:  # a real relay's reply names the address
+            return f"550 5.1.1 <{address}>: Recipient address rejected: User unknown"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     async def handle_DATA(self, _server: Any, _session: Any, envelope: Any) -> str:  # noqa: N802
         self.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos)))

@@ -46,7 +46,8 @@ def sink() -> Iterator[WebhookSink]:
 @pytest.fixture
 def settings(central: Central, elks: FakeElks, smtp: SmtpSink) -> NotifySettings:
     return NotifySettings(public_url=central.url, sms_url=elks.url, sms_user=elks.user,
-                          sms_password=elks.password, sms_from="Servicepkt",
+                          sms_password=elks.password, sms_report_secret=central.sms_report_secret,
+                          sms_from="Servicepkt",
                           smtp_host=smtp.host, smtp_port=smtp.port, mail_from="paket@servicepunkt.se",
                           quiet_hours=None)  # the tests run at any hour; quiet hours: test_quiet_hours.py
 

@@ -85,6 +85,57 @@ def test_invalid_events_are_rejected_without_blocking_the_others(central, kiosk)
     assert again == ["rejected", "rejected", "rejected", "duplicate", "rejected"]
 
 
+def nul_events() -> list[p.Event]:
+    """Good events around events with a NUL in each text the server stores: a payload value,
+    a payload key, the event type, the clock's boot id."""
+    boot_nul = make_event(5, payload=stored_payload("P5"))
+    boot_nul = boot_nul.model_copy(update={"clock": boot_nul.clock.model_copy(update={"boot_id": "b\x00"})})
+    return [
+        make_event(1, payload=stored_payload("P1")),
+        make_event(2, payload={**stored_payload("P2"), "tracking_id": "CP\x00SE"}),
+        make_event(3, payload={**stored_payload("P3"), "x\x00": 1}),
+        make_event(4, "parcel.st\x00red", stored_payload("P4")),
+        boot_nul,
+        make_event(6, payload=stored_payload("P6")),
+    ]
+
+
+def test_a_nul_character_rejects_its_event_alone(central, kiosk) -> None:
+    """PostgreSQL cannot store U+0000 in text: such an event was a 503 for its whole batch,
+    which the kiosk resent forever. Now it is rejected alone, as any invalid event."""
+    batch = nul_events()
+
+    response = kiosk.client.push(batch)
+
+    assert [r.status for r in response.results] == ["accepted"] + ["rejected"] * 4 + ["accepted"]
+    assert {r.reason for r in response.results[1:5]} == {"text holds a NUL character (U+0000), "
+                                                          "which the server cannot store"}
+    assert response.acked_through == 6
+    assert sorted(row.parcel_id for row in central.rows(Parcel)) == ["P1", "P6"]
+    again = [r.status for r in kiosk.client.push(batch).results]
+    assert again == ["duplicate"] + ["rejected"] * 4 + ["duplicate"]
+
+
+def test_an_event_the_database_refuses_unforeseen_is_rejected_alone(central, kiosk, monkeypatch) -> None:
+    """No single event can block a queue, even one no check foresaw (here: the NUL check
+    switched off, so PostgreSQL itself refuses the text)."""
+    from sync.server.kiosks import ingest
+
+    if central.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite stores any text; the database refuses nothing here")
+    monkeypatch.setattr(ingest, "_has_nul", lambda _value: False)
+    batch = [make_event(1, payload=stored_payload("P1")),
+             make_event(2, payload={**stored_payload("P2"), "tracking_id": "CP\x00SE"}),
+             make_event(3, payload=stored_payload("P3"))]
+
+    response = kiosk.client.push(batch)
+
+    assert [r.status for r in response.results] == ["accepted", "rejected", "accepted"]
+    assert response.results[1].reason == "the server's database cannot store this event's data"
+    assert sorted(row.parcel_id for row in central.rows(Parcel)) == ["P1", "P3"]
+    assert [r.status for r in kiosk.client.push(batch).results] == ["duplicate", "rejected", "duplicate"]
+
+
 def test_concurrent_identical_batches_apply_each_event_once(central, make_kiosk) -> None:
     kiosk = make_kiosk()
     token = signed_token(central.url, kiosk.device_id, load_device_key(kiosk.key_path)).json()["token"]

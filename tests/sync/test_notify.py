@@ -4,6 +4,7 @@ retries with backoff; reminders; staff alarms; and the QR page itself."""
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -56,7 +57,8 @@ def test_stored_parcel_is_announced_by_sms_and_email_in_the_recipients_language(
     assert (sms.sender, sms.to) == ("Servicepkt", PHONE)
     assert sms.message.startswith("Pakettisi on noudettavissa: Korpilombolo Handel. Koodi: 482913.")
     assert "9.3.2030" in sms.message  # the Finnish date form
-    assert sms.whendelivered == f"{central.url}/v1/sms/delivery"
+    host = central.url.removeprefix("http://")
+    assert sms.whendelivered == f"http://46elks:{central.sms_report_secret}@{host}/v1/sms/delivery"
     (mail,) = smtp.mails
     assert smtp.envelopes == [("paket@servicepunkt.se", [EMAIL])]
     assert mail["Subject"] == f"Pakettisi on noudettavissa: {SP_NAME}"
@@ -81,12 +83,66 @@ def test_delivery_report_marks_the_sms_delivered_or_failed(central, make_kiosk, 
 
     states = {n.to_address: (n.state, n.delivered_at is not None) for n in central.rows(Notification)}
     assert states == {PHONE: ("delivered", True), "+358401234567": ("failed", False)}
-    unknown = requests.post(f"{central.url}/v1/sms/delivery", data={"id": "sNOPE", "status": "delivered"},
-                            timeout=10)
+    unknown = elks.report(replace(first, id="sNOPE"), "delivered")
     assert unknown.status_code == 404
-    garbage = requests.post(f"{central.url}/v1/sms/delivery", data={"id": first.id, "status": "maybe"},
-                            timeout=10)
+    garbage = elks.report(first, "maybe")
     assert garbage.status_code == 422
+
+
+def test_forged_delivery_reports_are_refused_and_change_nothing(central, kiosk, notifier, elks):
+    store(kiosk, phone=PHONE)
+    notifier.run_once()
+    (sms,) = elks.messages
+    url = f"{central.url}/v1/sms/delivery"
+    form = {"id": sms.id, "status": "failed"}
+
+    no_credentials = requests.post(url, data=form, timeout=10)
+    wrong_secret = requests.post(url, data=form, auth=("46elks", "guessed"), timeout=10)
+    wrong_user = requests.post(url, data=form, auth=("admin", central.sms_report_secret), timeout=10)
+    garbled = requests.post(url, data=form, headers={"Authorization": "Basic !!"}, timeout=10)
+
+    assert [r.status_code for r in (no_credentials, wrong_secret, wrong_user, garbled)] == [401] * 4
+    assert no_credentials.json()["error"] == "invalid_credentials"
+    assert [n.state for n in central.rows(Notification)] == ["sent"]
+
+
+def test_reports_only_move_forward_and_replays_change_nothing(central, make_kiosk, notifier, elks):
+    kiosk = make_kiosk()
+    events = store(kiosk, "P1", phone=PHONE)
+    store(kiosk, "P2", events, phone="+358401234567", language="en")
+    notifier.run_once()
+    delivered, failed = elks.messages
+    assert elks.report(delivered, "sent").json() == {"status": "unchanged"}  # 46elks' first report
+    assert elks.report(delivered, "delivered").json() == {"status": "ok"}
+    first_delivered_at = {n.to_address: n.delivered_at for n in central.rows(Notification)}[PHONE]
+    assert elks.report(failed, "failed").json() == {"status": "ok"}
+    central.clock.advance(minutes=5)
+
+    replies = [elks.report(delivered, "failed"), elks.report(delivered, "delivered"),
+               elks.report(failed, "delivered"), elks.report(failed, "sent")]
+
+    assert [(r.status_code, r.json()["status"]) for r in replies] == [(200, "unchanged")] * 4
+    states = {n.to_address: (n.state, n.delivered_at) for n in central.rows(Notification)}
+    assert states == {PHONE: ("delivered", first_delivered_at), "+358401234567": ("failed", None)}
+
+
+def test_delivery_reports_are_rate_limited_per_client_after_wrong_secrets(central, kiosk, notifier, elks):
+    from sync.server.kiosks.ratelimit import GUESS_LIMIT
+
+    store(kiosk, phone=PHONE)
+    notifier.run_once()
+    (sms,) = elks.messages
+    url = f"{central.url}/v1/sms/delivery"
+    for _ in range(GUESS_LIMIT):
+        assert requests.post(url, data={"id": sms.id, "status": "failed"}, auth=("46elks", "x"),
+                             timeout=10).status_code == 401
+
+    limited = elks.report(sms, "delivered")  # even the right secret waits now
+
+    assert limited.status_code == 429 and int(limited.headers["Retry-After"]) > 0
+    assert limited.json()["error"] == "rate_limited"
+    central.clock.advance(minutes=11)
+    assert elks.report(sms, "delivered").json() == {"status": "ok"}
 
 
 def test_gateway_failures_are_retried_with_backoff(central, kiosk, notifier, elks):
@@ -239,12 +295,15 @@ def test_settings_from_env():
     assert settings.page_link("abc") == "https://central.example/p/abc"
     assert settings.sms_url == "https://api.46elks.com"
     assert not NotifySettings.from_env({}).sms_enabled
+    derived = settings.report_secret
+    assert derived and len(derived) == 32 and "pw" not in derived  # never the API password
+    assert settings.delivery_report_url == f"https://46elks:{derived}@central.example/v1/sms/delivery"
+    explicit = NotifySettings.from_env({"KIOSK_CENTRAL_SMS_REPORT_SECRET": "a/b@c"})
+    assert explicit.delivery_report_url == "http://46elks:a%2Fb%40c@127.0.0.1:8400/v1/sms/delivery"
 
 
 def test_the_app_runs_the_notifier_in_the_background(central, kiosk, settings, elks):
     """What `kiosk-central serve` does: the notifier thread lives as long as the app."""
-    from dataclasses import replace
-
     from sync.server.api.app import create_app
     from tests.sync.helpers import LiveServer, wait_until
 
@@ -268,3 +327,57 @@ def test_serve_refuses_bad_notifier_settings_before_starting(tmp_path):
                                 env={"KIOSK_CENTRAL_SMS_FROM": "Servicepunkten"})
     assert result.exit_code != 0 and "KIOSK_CENTRAL_SMS_FROM" in result.output
     assert not (tmp_path / "c.db").exists()  # refused before migrating anything
+
+
+def test_three_notifiers_scheduling_reminders_at_once_each_complete_their_round(
+        central, make_kiosk, settings, elks):
+    """Three server processes' notifiers on one database: every round completes and each
+    reminder exists once. On PostgreSQL the three rounds are held at their first insert into
+    notifications until all three got there, so each one has seen "no reminder yet"."""
+    import threading
+
+    from sqlalchemy import event
+
+    from sync.server.notify.notifier import Notifier
+
+    kiosk = make_kiosk()
+    events = Events()
+    deadline = (central.clock() + timedelta(days=7)).date().isoformat()
+    kiosk.client.push([events("parcel.stored", stored(f"P{n}", recipient={"phone": PHONE, "email": EMAIL},
+                                                      deadline=deadline)) for n in range(3)])
+    central.clock.advance(days=5)
+    rounds = [Notifier(central.sessions, replace(settings, sms_user=None, smtp_host=None), central.clock)
+              for _ in range(3)]
+    barrier = threading.Barrier(3, timeout=10)
+    postgres = central.engine.dialect.name == "postgresql"
+    first_insert: set[int] = set()
+
+    def hold_first_insert(_conn, _cursor, statement, *_args) -> None:
+        me = threading.get_ident()
+        if postgres and statement.startswith("INSERT INTO notifications") and me not in first_insert:
+            first_insert.add(me)
+            barrier.wait()
+
+    summaries, failures = [], []
+
+    def run(notifier: Notifier) -> None:
+        try:
+            summaries.append(notifier.run_once())
+        except Exception as exc:  # noqa: BLE001 - the test reports it
+            failures.append(exc)
+
+    event.listen(central.engine, "before_cursor_execute", hold_first_insert)
+    try:
+        threads = [threading.Thread(target=run, args=(notifier,)) for notifier in rounds]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(30)
+    finally:
+        event.remove(central.engine, "before_cursor_execute", hold_first_insert)
+
+    assert failures == [] and len(summaries) == 3
+    reminders = [n.dedupe_key for n in central.rows(Notification) if n.kind == "reminder"]
+    assert sorted(reminders) == sorted(f"parcel:P{n}:reminder:{channel}"
+                                       for n in range(3) for channel in ("sms", "email"))
+    assert sum(summary.reminders for summary in summaries) == 6

@@ -46,5 +46,6 @@ def test_the_carrier_key_is_still_checked_before_the_body(central) -> None:
 
 
 def test_a_nul_in_a_delivery_report_form_is_refused(central) -> None:
+    # The gateway's credentials are checked first (SmsGatewayAuth), then the form's text.
     assert_refused(requests.post(f"{central.url}/v1/sms/delivery", data={"id": "m\x00", "status": "delivered"},
-                                 timeout=10))
+                                 auth=("46elks", central.sms_report_secret), timeout=10))

@@ -23,6 +23,7 @@ from sync.server.api.contract.openapi import install_openapi
 from sync.server.api.deps import ServerState
 from sync.server.api.error_handlers import install_error_handlers
 from sync.server.api.html import SecurityHeaders, make_templates
+from sync.server.api.limits import IDLE_TIMEOUT_S, BodyLimits
 from sync.server.clock import Clock, utcnow
 from sync.server.db.engine import make_engine, make_session_factory
 from sync.server.kiosks.auth import DEFAULT_TOKEN_TTL
@@ -42,17 +43,22 @@ def create_app(
     enroll_limiter: FailureLimiter | None = None,
     admin_token: str | None = None,
     notify: NotifySettings | None = None,
+    sms_report_secret: str | None = None,
+    body_timeout: float = IDLE_TIMEOUT_S,
 ) -> FastAPI:
     """The central server app on `database_url`, whose schema must already be upgraded.
 
     `clock` returns timezone-aware UTC; tests pass a fake one to expire codes and tokens.
     `admin_token` (KIOSK_CENTRAL_ADMIN_TOKEN) bootstraps the admin API, see admin_tokens.py.
     With `notify`, the notifier thread runs while the app does. The engine is disposed of
-    when the app shuts down.
+    when the app shuts down. SMS delivery reports are accepted with `sms_report_secret`, else
+    with `notify`'s (the one its notifier writes into the reports' URL), else not at all.
+    A request body that stalls for `body_timeout` seconds is answered 408 (limits.py).
     """
     engine = make_engine(database_url)
     state = ServerState(sessions=make_session_factory(engine), clock=clock, token_ttl=token_ttl,
-                        enroll_limiter=enroll_limiter or FailureLimiter())
+                        enroll_limiter=enroll_limiter or FailureLimiter(),
+                        sms_report_secret=sms_report_secret or (notify.report_secret if notify else None))
     if admin_token:
         _bootstrap_admin_token(state, engine, admin_token)
     app = FastAPI(title="kiosk-central", docs_url=None, redoc_url=None,
@@ -62,7 +68,9 @@ def create_app(
     # Format-1 batch replies and change pages carry a row per event or change: gzip makes them
     # several times smaller on a slow link (format-2 replies are small already).
     app.add_middleware(GZipMiddleware, minimum_size=512)
-    # Outermost, so that every response gets them, error replies included.
+    # Body limits and timeouts apply before routing and authentication.
+    app.add_middleware(BodyLimits, idle_timeout=body_timeout)
+    # Outermost, so that every response gets them, error replies and 413s included.
     app.add_middleware(SecurityHeaders, content_security_policy=templates.content_security_policy)
     install_error_handlers(app)
     install_openapi(app)

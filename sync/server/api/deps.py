@@ -13,7 +13,13 @@ from datetime import datetime, timedelta
 from typing import Annotated, cast
 
 from fastapi import Depends, Request, Security
-from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
+from fastapi.security import (
+    APIKeyHeader,
+    HTTPAuthorizationCredentials,
+    HTTPBasic,
+    HTTPBasicCredentials,
+    HTTPBearer,
+)
 from sqlalchemy.orm import Session, sessionmaker
 
 from sync.server import admin_tokens
@@ -22,7 +28,8 @@ from sync.server.db.admin import AdminToken
 from sync.server.db.kiosks import Device
 from sync.server.db.parcels import Carrier
 from sync.server.kiosks import auth
-from sync.server.kiosks.ratelimit import FailureLimiter
+from sync.server.kiosks.ratelimit import FailureLimiter, guarded, guess_limiter
+from sync.server.notify import delivery_reports
 from sync.server.parcels import carriers
 
 
@@ -34,6 +41,8 @@ class ServerState:
     clock: Clock
     token_ttl: timedelta
     enroll_limiter: FailureLimiter = field(default_factory=FailureLimiter)
+    guess_limiter: FailureLimiter = field(default_factory=guess_limiter)  # every other secret
+    sms_report_secret: str | None = None  # None: SMS delivery reports are refused
 
     def now(self) -> datetime:
         return aware_now(self.clock)
@@ -72,6 +81,14 @@ def get_now(state: StateDep) -> datetime:
 
 NowDep = Annotated[datetime, Depends(get_now)]
 
+
+def client_address(request: Request) -> str:
+    """The caller's address (the proxy's X-Forwarded-For, which uvicorn trusts from loopback)."""
+    return request.client.host if request.client else "?"
+
+
+ClientDep = Annotated[str, Depends(client_address)]
+
 device_bearer = HTTPBearer(
     scheme_name="deviceToken", auto_error=False,
     description="A kiosk's token from POST /v1/auth/token, valid only for that kiosk's URLs.")
@@ -101,23 +118,40 @@ def authenticated_device(device_id: str, state: StateDep, now: NowDep,
 DeviceAuth = Annotated[Device, Depends(authenticated_device)]
 
 
-def authenticated_admin(state: StateDep,
+def authenticated_admin(state: StateDep, now: NowDep, client: ClientDep,
                         credentials: Annotated[Credentials, Security(admin_bearer)]) -> AdminToken:
     """A named, unrevoked admin token: the one credential of every /v1/admin route."""
-    with state.sessions.begin() as session:
+    with guarded(state.guess_limiter, f"admin:{client}", now, "admin token attempts"), \
+            state.sessions.begin() as session:
         return admin_tokens.authenticate(session, _token(credentials))
 
 
 AdminAuth = Annotated[AdminToken, Depends(authenticated_admin)]
 
 
-def authenticated_carrier(state: StateDep,
+def authenticated_carrier(state: StateDep, now: NowDep, client: ClientDep,
                           api_key: Annotated[str | None, Security(carrier_api_key)],
                           bearer: Annotated[Credentials, Security(carrier_bearer)]) -> Carrier:
     """The carrier whose API key came in X-Api-Key (preferred) or as a Bearer token."""
     key = api_key.strip() if api_key else _token(bearer)
-    with state.sessions.begin() as session:
+    with guarded(state.guess_limiter, f"carrier:{client}", now, "API key attempts"), \
+            state.sessions.begin() as session:
         return carriers.authenticate_carrier(session, key)
 
 
 CarrierAuth = Annotated[Carrier, Depends(authenticated_carrier)]
+
+sms_report_basic = HTTPBasic(
+    scheme_name="smsReportBasic", auto_error=False,
+    description="46elks' delivery reports: the credentials written into the whendelivered URL.")
+
+
+def sms_gateway(state: StateDep, now: NowDep, client: ClientDep,
+                credentials: Annotated[HTTPBasicCredentials | None, Security(sms_report_basic)]) -> None:
+    """46elks, posting a delivery report with the secret of its whendelivered URL."""
+    user, password = (credentials.username, credentials.password) if credentials else ("", "")
+    with guarded(state.guess_limiter, f"sms-report:{client}", now, "delivery report credentials"):
+        delivery_reports.check_report_credentials(user, password, state.sms_report_secret)
+
+
+SmsGatewayAuth = Depends(sms_gateway)

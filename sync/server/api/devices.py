@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Request, Response
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 
@@ -34,6 +34,7 @@ from sync.server.kiosks.ingest import SeqRewind, ingest_batch
 
 log = logging.getLogger(__name__)
 INGEST_ATTEMPTS = 5
+UNSTORABLE_REASON = "the server's database cannot store this event's data"
 router = APIRouter(prefix=p.API_PREFIX + "/devices/{device_id}", tags=["kiosks"],
                    dependencies=[URL_TEXT])  # batch bodies: a NUL event is rejected alone (ingest)
 
@@ -127,11 +128,43 @@ def _ingest(sessions: sessionmaker[Session], device_id: str, batch: p.EventBatch
         except SeqRewind as rewind:
             _record_rewind(sessions, rewind, now)
             raise ApiError(409, p.ERROR_SEQ_REWIND, str(rewind), high_seq=rewind.high_seq) from rewind
-        except IntegrityError as exc:
+        except IntegrityError:
             # A concurrent request stored one of these events first. This attempt rolled
             # back whole; the next one sees those rows and answers duplicate/conflict.
-            log.info("ingest race for %s (attempt %d): %s", device_id, attempt, exc.orig)
+            log.info("ingest race for %s (attempt %d)", device_id, attempt)
+        except DataError as exc:  # never logged whole: its parameters are the events' data
+            log.warning("a batch of %s holds data the database refuses (%s); one event at a time",
+                        device_id, type(exc.orig).__name__)
+            return _ingest_one_by_one(sessions, device_id, batch, now)
     raise ApiError(503, "busy", "too many concurrent uploads; retry", {"Retry-After": "1"})
+
+
+def _ingest_one_by_one(sessions: sessionmaker[Session], device_id: str, batch: p.EventBatch,
+                       now: datetime) -> p.BatchResponse:
+    """Each event in a transaction of its own, so the one the database refuses (a value no
+    check foresaw) is rejected alone and its batch-mates go in: no event blocks a queue. Each
+    commit is final; a kiosk that misses the reply resends and gets duplicates."""
+    results = [_ingest_alone(sessions, device_id, batch, event, now) for event in batch.events]
+    return p.BatchResponse(results=results, acked_through=max(event.seq for event in batch.events),
+                           server_time=now)
+
+
+def _ingest_alone(sessions: sessionmaker[Session], device_id: str, batch: p.EventBatch,
+                  event: p.Event, now: datetime) -> p.EventResult:
+    alone = batch.model_copy(update={"events": [event]})
+    for refuse in (None, UNSTORABLE_REASON):
+        try:
+            with sessions.begin() as session:
+                return ingest_batch(session, device_id, alone, now, refuse=refuse).results[0]
+        except SeqRewind as rewind:
+            _record_rewind(sessions, rewind, now)
+            raise ApiError(409, p.ERROR_SEQ_REWIND, str(rewind), high_seq=rewind.high_seq) from rewind
+        except DataError as exc:
+            log.warning("event %s of %s refused by the database (%s)", event.event_id, device_id,
+                        type(exc.orig).__name__)
+    # Not even its rejection can be stored: answered, not kept (a resend is refused again).
+    return p.EventResult(event_id=event.event_id, seq=event.seq, status="rejected",
+                         reason=UNSTORABLE_REASON)
 
 
 def _record_rewind(sessions: sessionmaker[Session], rewind: SeqRewind, now: datetime) -> None:

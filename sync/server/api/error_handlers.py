@@ -22,6 +22,18 @@ def _error(status: int, error: str, detail: str, headers: dict[str, str] | None 
     return JSONResponse(body, status_code=status, headers=headers)
 
 
+def describe_database_error(exc: DBAPIError) -> str:
+    """The error's class, SQLSTATE and statement, never its parameters or the driver's detail
+    ("Key (phone)=(+46...) already exists"): they are residents' data."""
+    statement = " ".join((exc.statement or "").split())
+    if len(statement) > 120:
+        statement = statement[:117] + "..."
+    driver = type(exc.orig).__name__
+    sqlstate = getattr(exc.orig, "sqlstate", None)
+    cause = f"{driver}, SQLSTATE {sqlstate}" if sqlstate else driver
+    return f"{type(exc).__name__} ({cause}) in {statement or 'a statement'}"
+
+
 def install_error_handlers(app: FastAPI) -> None:
     """Every error is an ErrorBody {error, detail}, so a kiosk can act on `error`."""
 
@@ -47,5 +59,5 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(DBAPIError)
     async def _database(_request: Request, exc: DBAPIError) -> JSONResponse:
         # Nothing was committed (the transaction rolled back); the kiosk retries later.
-        log.error("database error: %s", exc)
+        log.error("database error: %s", describe_database_error(exc))
         return _error(503, "database_unavailable", "try again later", {"Retry-After": "5"})

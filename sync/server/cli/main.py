@@ -5,7 +5,6 @@ Heavy imports (fastapi, uvicorn, alembic) happen inside the commands that need t
 """
 from __future__ import annotations
 
-import logging
 import os
 from datetime import timedelta
 
@@ -50,9 +49,13 @@ def main(ctx: click.Context, database_url: str) -> None:
               help="Do not send notifications and carrier reports from this process.")
 @click.option("--log-level", default="info", show_default=True,
               type=click.Choice(["debug", "info", "warning", "error"]), help="Log verbosity.")
+@click.option("--header-timeout", default=10.0, show_default=True, type=click.FloatRange(min=0.1),
+              help="Seconds a client may take to send its request headers.")
+@click.option("--body-timeout", default=30.0, show_default=True, type=click.FloatRange(min=0.1),
+              help="Seconds a request body may stall between bytes before the answer is 408.")
 @click.pass_context
 def serve(ctx: click.Context, host: str, port: int, no_upgrade: bool, no_notifier: bool,
-          log_level: str) -> None:
+          log_level: str, header_timeout: float, body_timeout: float) -> None:
     """Run the sync API and the notifier (migrates the database first unless --no-upgrade).
 
     Notifier and admin API settings come from KIOSK_CENTRAL_* environment variables, see
@@ -61,20 +64,38 @@ def serve(ctx: click.Context, host: str, port: int, no_upgrade: bool, no_notifie
     import uvicorn
 
     from sync.server.api.app import create_app
+    from sync.server.api.header_timeout import header_deadline_protocol
     from sync.server.db.engine import upgrade
+    from sync.server.logs import setup_logging
+    from sync.server.watchdog import start_from_environment
 
-    logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    notify = None if no_notifier else notify_settings_from_env()
+    setup_logging(log_level, os.environ)
+    settings = notify_settings_from_env()  # also with --no-notifier: the SMS report secret
+    notify = None if no_notifier else settings
     if not no_upgrade:
         upgrade(ctx.obj)
     try:
-        app = create_app(ctx.obj, notify=notify,
+        app = create_app(ctx.obj, notify=notify, sms_report_secret=settings.report_secret,
+                         body_timeout=body_timeout,
                          admin_token=os.environ.get("KIOSK_CENTRAL_ADMIN_TOKEN", "").strip() or None)
     except AdminError as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(f"kiosk-central serving http://{host}:{port} (database {_safe_url(ctx.obj)})")
     # Keep-alive beyond the kiosks' 5 s sync interval, so a polling kiosk reuses its connection.
-    uvicorn.run(app, host=host, port=port, log_level=log_level, timeout_keep_alive=30)
+    # log_config=None: uvicorn keeps the masking, journald-aware handler of setup_logging.
+    # Under systemd (Type=notify, WatchdogSec=): READY=1 once /healthz answers, pings while it does.
+    watchdog = start_from_environment(f"http://{_loopback(host)}:{port}", os.environ)
+    try:
+        uvicorn.run(app, host=host, port=port, log_level=log_level, timeout_keep_alive=30,
+                    log_config=None, http=header_deadline_protocol(header_timeout))
+    finally:
+        if watchdog is not None:
+            watchdog.stop()
+
+
+def _loopback(host: str) -> str:
+    """Where this machine reaches a server listening on `host`."""
+    return "127.0.0.1" if host in ("0.0.0.0", "", "::") else host
 
 
 @main.group()

@@ -30,6 +30,9 @@ def is_sqlite(database_url: str) -> bool:
 
 def make_engine(database_url: str, **kwargs: Any) -> Engine:
     url = normalise_url(database_url)
+    # A failed statement's text otherwise carries its parameters (phone numbers, addresses)
+    # into every log line and traceback that shows the error.
+    kwargs.setdefault("hide_parameters", True)
     if not is_sqlite(url):
         # As many connections as the web server has worker threads (anyio's default 40), so
         # a burst of kiosks waits for a thread, never 30 s for a connection and then fails.

@@ -31,6 +31,8 @@ from sync.server.kiosks.clocks import estimate_occurred_at
 from sync.server.kiosks.effect_context import EffectContext, EventTiming
 from sync.server.kiosks.effects import apply_effect, load_parcels
 
+NUL_REASON = "text holds a NUL character (U+0000), which the server cannot store"
+
 
 class SeqRewind(Exception):
     """The kiosk sent new events on seqs the server already holds for other events."""
@@ -74,15 +76,20 @@ class _Known:
 
 
 def ingest_batch(
-    session: Session, device_id: str, batch: p.EventBatch, now: datetime
+    session: Session, device_id: str, batch: p.EventBatch, now: datetime, *,
+    refuse: str | None = None,
 ) -> p.BatchResponse:
+    """With `refuse`, every new event is stored as rejected for that reason and nothing is
+    applied: the caller's way out for an event the database would not store otherwise."""
     # Row lock: one uploader per device at a time on PostgreSQL (SQLite's BEGIN IMMEDIATE
     # already serializes writers). Concurrent copies of a batch then see each other's rows.
     device = session.get_one(Device, device_id, with_for_update=True)
     known = _load_known(session, device_id, batch.events)
     _refuse_rewind(session, device_id, batch.events, known)
-    ctx = EffectContext(session, device, load_parcels(session, batch.events), now)
-    results = [_ingest_one(ctx, known, event, batch.sent_clock, now) for event in batch.events]
+    # Never a query parameter PostgreSQL refuses: events with a NUL are rejected anyway.
+    applicable = [] if refuse else [event for event in batch.events if not _nul_in_text(event)]
+    ctx = EffectContext(session, device, load_parcels(session, applicable), now)
+    results = [_ingest_one(ctx, known, event, batch.sent_clock, now, refuse) for event in batch.events]
     session.flush()  # the effects' ORM rows (parcels first: the history below refers to them)
     _insert_many(session, EventRow, known.new_rows)
     _insert_many(session, ParcelTransition, ctx.transitions)
@@ -135,7 +142,8 @@ def _canonical(event: p.Event) -> tuple[str, str | None]:
 
 
 def _ingest_one(
-    ctx: EffectContext, known: _Known, event: p.Event, sent: p.Clock | None, now: datetime
+    ctx: EffectContext, known: _Known, event: p.Event, sent: p.Clock | None, now: datetime,
+    refuse: str | None = None,
 ) -> p.EventResult:
     canonical, problem = _canonical(event)
     digest = hashlib.sha256(canonical.encode("utf-8")).hexdigest()
@@ -146,7 +154,7 @@ def _ingest_one(
     if same_seq is not None:  # only inside one batch: a kiosk bug, never applied
         reason = f"seq {event.seq} already holds event {same_seq.event_id}"
         return _conflict(ctx, event, canonical, digest, now, reason)
-    problem = problem or _problem(event, digest)
+    problem = refuse or problem or _problem(event, digest)
     row = _new_row(ctx.device, event, canonical, digest, sent, now)
     if problem is None:
         ctx.timing = EventTiming.of(event.clock, row["occurred_at"])
@@ -157,10 +165,34 @@ def _ingest_one(
 
 
 def _problem(event: p.Event, digest: str) -> str | None:
+    if _nul_in_text(event):
+        return NUL_REASON  # checked first: a reason below may quote the payload's text
     # Whole (format 1) or its first 8 digits (format 2): either way the kiosk's own hash.
     if event.payload_hash is not None and not digest.startswith(event.payload_hash):
         return "payload_hash does not match the canonical JSON of the payload"
     return p.payload_problem(event.type, event.payload)
+
+
+def _nul_in_text(event: p.Event) -> bool:
+    return _has_nul(event.type) or _has_nul(event.clock.boot_id) or _has_nul(event.payload)
+
+
+def _has_nul(value: object) -> bool:
+    """True if any text in `value` (a string, or the keys and values of JSON) holds U+0000."""
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(key) or _has_nul(item) for key, item in value.items())
+    if isinstance(value, list):
+        return any(_has_nul(item) for item in value)
+    return False
+
+
+def storable(text: str) -> str:
+    """`text` as PostgreSQL can store it: U+0000 (never valid in its text) as U+FFFD. Only the
+    event's own columns need it (type, boot_id): the payload column holds JSON, where a NUL is
+    spelt \\u0000, and an event with a NUL anywhere is rejected before any effect."""
+    return text.replace("\x00", "\ufffd")
 
 
 def _replay(
@@ -170,7 +202,7 @@ def _replay(
     # renumbered its queue after a seq rewind resends events the server may already have.
     same = (
         stored.device_id == ctx.device.device_id
-        and stored.type == event.type
+        and stored.type == storable(event.type)
         and stored.payload_hash == digest
     )
     if not same:
@@ -190,7 +222,7 @@ def _conflict(
             device_id=ctx.device.device_id,
             seq=event.seq,
             event_id=str(event.event_id),
-            type=event.type,
+            type=storable(event.type),
             payload=canonical,
             payload_hash=digest,
             received_at=now,
@@ -209,12 +241,12 @@ def _new_row(
         "device_id": device.device_id,
         "seq": event.seq,
         "event_id": str(event.event_id),
-        "type": event.type,
+        "type": storable(event.type),
         "payload": canonical,
         "payload_hash": digest,
         "wall_ms": event.clock.wall_ms,
         "clock_synced": event.clock.clock_synced,
-        "boot_id": event.clock.boot_id,
+        "boot_id": storable(event.clock.boot_id),
         "mono_ms": event.clock.mono_ms,
         "received_at": now,
         "occurred_at": occurred_at,

@@ -8,7 +8,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from sync import protocol as p
@@ -21,11 +22,17 @@ ACTIVE_STATES = ("stored", "held")
 
 def queue_message(session: Session, now: datetime, **fields: Any) -> bool:
     """Queue one message unless its dedupe_key is taken; True if queued. A message without a
-    parcel_id carries its text in `body` ("subject\ntext"), written when queued."""
-    if session.scalar(select(Notification.id).where(Notification.dedupe_key == fields["dedupe_key"])):
-        return False
-    session.add(Notification(state="queued", attempts=0, next_attempt_at=now, created_at=now, **fields))
-    return True
+    parcel_id carries its text in `body` ("subject\ntext"), written when queued.
+
+    Insert-or-ignore on the key, not look-then-insert: several server processes run notifiers,
+    and two rounds scheduling the same reminder at once both saw "not there yet"; the loser's
+    insert then broke the unique key and its whole round (every send in it) failed. Now the
+    loser waits for the winner's row and inserts nothing."""
+    row = {"state": "queued", "attempts": 0, "next_attempt_at": now, "created_at": now, **fields}
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    statement = (insert(Notification).values(row)
+                 .on_conflict_do_nothing(index_elements=["dedupe_key"]).returning(Notification.id))
+    return session.execute(statement).scalar_one_or_none() is not None  # rowcount: -1 on psycopg
 
 
 def queue_parcel_notices(session: Session, parcel: Parcel, kind: str, now: datetime) -> int:

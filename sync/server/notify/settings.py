@@ -4,6 +4,8 @@
     KIOSK_CENTRAL_SMS_URL        46elks API base (default https://api.46elks.com)
     KIOSK_CENTRAL_SMS_USER       46elks API username
     KIOSK_CENTRAL_SMS_PASSWORD   46elks API password
+    KIOSK_CENTRAL_SMS_REPORT_SECRET  password of the delivery-report URL given to 46elks
+                                 (sms_reports.py); default: derived from SMS_PASSWORD
     KIOSK_CENTRAL_SMS_FROM       sender: up to 11 letters/digits, or an E.164 number
     KIOSK_CENTRAL_SMTP_HOST      SMTP relay host (no host: no e-mail is sent)
     KIOSK_CENTRAL_SMTP_PORT      default 25
@@ -20,10 +22,13 @@ A channel that is not configured leaves its messages queued (visible as such), n
 """
 from __future__ import annotations
 
+import hashlib
+import hmac
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
+from urllib.parse import quote
 
 from sync import protocol as p
 from sync.server.notify.quiet_hours import DEFAULT_QUIET_HOURS, QuietHours
@@ -31,6 +36,7 @@ from sync.server.notify.quiet_hours import DEFAULT_QUIET_HOURS, QuietHours
 DEFAULT_SMS_URL = "https://api.46elks.com"
 _ALPHA_SENDER = re.compile(r"^[A-Za-z][A-Za-z0-9]{1,10}$")
 ENV = "KIOSK_CENTRAL_"
+REPORT_USER = "46elks"  # the user name of the delivery-report URL's basic auth
 
 
 class SettingsError(ValueError):
@@ -43,6 +49,7 @@ class NotifySettings:
     sms_url: str = DEFAULT_SMS_URL
     sms_user: str | None = None
     sms_password: str | None = None
+    sms_report_secret: str | None = None  # None: derived from sms_password (report_secret)
     sms_from: str = "Servicepkt"
     smtp_host: str | None = None
     smtp_port: int = 25
@@ -84,8 +91,25 @@ class NotifySettings:
         return f"{self.public_url.rstrip('/')}/p/{token}"
 
     @property
+    def report_secret(self) -> str | None:
+        """The password 46elks sends with delivery reports. Derived from the API password when
+        not set, so every server process of a region agrees without one more setting; never
+        the API password itself, which 46elks would then hold in a URL."""
+        if self.sms_report_secret:
+            return self.sms_report_secret
+        if not self.sms_password:
+            return None
+        return hmac.new(self.sms_password.encode(), b"servicepunkt delivery reports",
+                        hashlib.sha256).hexdigest()[:32]
+
+    @property
     def delivery_report_url(self) -> str:
-        return f"{self.public_url.rstrip('/')}{p.API_PREFIX}/sms/delivery"
+        """The `whendelivered` URL, with the report credentials as its userinfo (46elks sends
+        them as basic auth; sms_reports.py checks them)."""
+        scheme, _, rest = self.public_url.rstrip("/").partition("://")
+        secret = self.report_secret
+        userinfo = f"{REPORT_USER}:{quote(secret, safe='')}@" if secret else ""
+        return f"{scheme}://{userinfo}{rest}{p.API_PREFIX}/sms/delivery"
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> NotifySettings:
@@ -107,6 +131,7 @@ class NotifySettings:
         return cls(
             public_url=get("PUBLIC_URL") or cls.public_url, sms_url=get("SMS_URL") or DEFAULT_SMS_URL,
             sms_user=get("SMS_USER"), sms_password=get("SMS_PASSWORD"),
+            sms_report_secret=get("SMS_REPORT_SECRET"),
             sms_from=get("SMS_FROM") or cls.sms_from, smtp_host=get("SMTP_HOST"), smtp_port=port,
             mail_from=get("MAIL_FROM") or cls.mail_from, interval_s=interval,
             appointment_retention_days=appointment_days, usage_retention_days=usage_days,

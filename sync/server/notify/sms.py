@@ -12,6 +12,7 @@ from email.message import EmailMessage
 
 import requests
 
+from sync.server.logs import mask_personal_data
 from sync.server.notify.settings import NotifySettings
 
 TIMEOUT = (5, 20)
@@ -36,12 +37,14 @@ def send_sms(http: requests.Session, settings: NotifySettings, to: str, message:
         raise SendError(f"SMS gateway unreachable: {exc}", permanent=False) from exc
     if reply.status_code != 200:
         permanent = 400 <= reply.status_code < 500 and reply.status_code != 429
-        raise SendError(f"SMS gateway answered {reply.status_code}: {reply.text[:200]}",
-                        permanent=permanent)
+        # 46elks' reply may quote the number ("Invalid to number +46..."): masked, it is logged.
+        raise SendError(f"SMS gateway answered {reply.status_code}: "
+                        f"{mask_personal_data(reply.text[:200])}", permanent=permanent)
     try:
         message_id = reply.json()["id"]
     except (ValueError, KeyError, TypeError) as exc:
-        raise SendError(f"SMS gateway reply has no id: {reply.text[:200]}", permanent=False) from exc
+        raise SendError(f"SMS gateway reply has no id: {mask_personal_data(reply.text[:200])}",
+                        permanent=False) from exc
     return str(message_id)
 
 
@@ -55,7 +58,8 @@ def send_email(settings: NotifySettings, to: str, subject: str, body: str) -> No
     try:
         with smtplib.SMTP(settings.smtp_host or "", settings.smtp_port, timeout=20) as smtp:
             smtp.send_message(mail)
-    except smtplib.SMTPRecipientsRefused as exc:
-        raise SendError(f"SMTP relay refused {to}: {exc.recipients}", permanent=True) from exc
+    except smtplib.SMTPRecipientsRefused as exc:  # the error's text and replies name the address
+        codes = sorted({code for code, _reply in exc.recipients.values()})
+        raise SendError(f"SMTP relay refused the recipient (codes {codes})", permanent=True) from exc
     except (smtplib.SMTPException, OSError) as exc:
-        raise SendError(f"SMTP relay: {exc}", permanent=False) from exc
+        raise SendError(f"SMTP relay: {mask_personal_data(str(exc))}", permanent=False) from exc

@@ -24,6 +24,13 @@ class Ok(Reply):
     status: Literal["ok"]
 
 
+class ReportApplied(Reply):
+    """The answer to a delivery report: `ok` if it moved the message on, `unchanged` if the
+    message was there already (46elks' "sent", a replay, a late report after a final state)."""
+
+    status: Literal["ok", "unchanged"]
+
+
 class SmsDeliveryReport(BaseModel):
     """The form 46elks posts to the whendelivered URL (application/x-www-form-urlencoded)."""
 
