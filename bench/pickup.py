@@ -118,8 +118,8 @@ def bank_of(config: KioskConfig) -> list[Compartment]:
 def fill_bank(config: KioskConfig, rounds: int) -> dict[str, str]:
     """Before the app starts: a parcel in every compartment (their codes, by compartment id),
     the staff card, and the pre-advice of every parcel staff will scan."""
-    from kiosk.services.code_index import attach_key
-    from kiosk.services.codes import load_or_create_key
+    from kiosk.services.pickup_codes.index import attach_key
+    from kiosk.services.pickup_codes.hashing import load_or_create_key
     from kiosk.services.parcels import Intake, OpenedForDropOff, ParcelService
     from kiosk.services.runtime import CODE_KEY_FILE, open_database
     from kiosk.store.models import PreAdvice, StaffCard

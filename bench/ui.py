@@ -30,7 +30,7 @@ from pathlib import Path
 from hardware.sim.runner import SimulatorSet
 from kiosk.cli.provision import default_compartments
 from kiosk.config import parse_config, write_config
-from kiosk.services import codes
+from kiosk.services.pickup_codes import hashing as codes
 from kiosk.services.parcels import utc_now
 from kiosk.services.runtime import open_database
 from kiosk.store.models import Parcel, ParcelState

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from kiosk.config import Compartment
-from kiosk.services import codes
+from kiosk.services.pickup_codes import hashing as codes
 from kiosk.services.doors import Doors
 from kiosk.services.storage import StorageHealth
 from kiosk.store.models import Parcel, ParcelState

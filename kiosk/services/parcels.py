@@ -23,10 +23,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from hardware.devices.locker import Locker
 from hardware.protocols.barcode import Barcode, classify
 from kiosk.config import Compartment
-from kiosk.services import codes
+from kiosk.services.pickup_codes import hashing as codes
 from kiosk.services.doors import Closed, Doors, LEFT_OPEN_AFTER_S, LeftOpen
 from kiosk.services.errors import N_, UserFacingError
-from kiosk.services.lockout import Lockout
+from kiosk.services.pickup_codes.lockout import Lockout
 from kiosk.services.outcomes import StoredParcel
 from kiosk.services.parcel_base import (ParcelContext, local_today, matching_code, recipient_payload, utc_now,
                                         waiting)

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from kiosk.config import Compartment
 from kiosk.services.doors import RESIDENT, Closed, DoorFault
 from kiosk.services.errors import N_, UserFacingError
-from kiosk.services.lockout import Lockout
+from kiosk.services.pickup_codes.lockout import Lockout
 from kiosk.services.outcomes import LOCKED_TEXT, LockedOut  # noqa: F401  (LOCKED_TEXT: still importable from here)
 from kiosk.services.parcel_base import ParcelContext, matching_code, utc_now
 from kiosk.services.staff import StaffMember

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 ITEM_SENSOR_PROTOCOLS = ("kerong",)  # WKLY boards have no item sensor: doors settle on closed
-CODE_KEY_FILE = "pickup_code_key"  # in the data dir, beside the database (kiosk/services/codes.py)
+CODE_KEY_FILE = "pickup_code_key"  # in the data dir, beside the database (kiosk/services/pickup_codes/hashing.py)
 
 
 @dataclass
@@ -71,8 +71,8 @@ def build_runtime(config: KioskConfig) -> KioskRuntime:
     if config.locker is None:
         raise ValueError("the configuration has no [locker] section")
     from hardware.manager import DeviceManager
-    from kiosk.services.code_index import attach_key
-    from kiosk.services.codes import load_or_create_key
+    from kiosk.services.pickup_codes.index import attach_key
+    from kiosk.services.pickup_codes.hashing import load_or_create_key
     from kiosk.services.devices import device_settings
     from kiosk.services.directory import Directory
     from kiosk.services.parcels import ParcelService

@@ -32,7 +32,7 @@ class Parcel(Base):
     # The pickup code is never stored, only a salted slow hash of it.
     code_salt: Mapped[bytes] = mapped_column(LargeBinary(16))
     code_hash: Mapped[bytes] = mapped_column(LargeBinary(32))
-    # HMAC of the code with this kiosk's code key (kiosk/services/codes.py): finds the one row
+    # HMAC of the code with this kiosk's code key (kiosk/services/pickup_codes/hashing.py): finds the one row
     # whose hash to check. NULL for rows stored before migration 0005: those are scanned.
     code_digest: Mapped[bytes | None] = mapped_column(LargeBinary(32), index=True, nullable=True)
     stored_at: Mapped[datetime] = mapped_column(DateTime)

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from kiosk.services.doors import DoorFault
 from kiosk.services.errors import UserFacingError
-from kiosk.services.lockout import Lockout
+from kiosk.services.pickup_codes.lockout import Lockout
 from kiosk.services.parcel_base import local_today
 from kiosk.services.parcels import ParcelService
 from kiosk.services.pickup import LockedOut

@@ -9,7 +9,7 @@ from datetime import date
 import pytest
 
 from hardware.protocols.barcode import s10_check_digit
-from kiosk.services.lockout import Lockout
+from kiosk.services.pickup_codes.lockout import Lockout
 from kiosk.services.parcels import ParcelService
 from kiosk.services.staff import StaffDirectory, StaffMember
 from kiosk.ui.presenters.base import run_inline

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from kiosk.services.codes import CODE_LENGTH
+from kiosk.services.pickup_codes.hashing import CODE_LENGTH
 from kiosk.services.errors import N_
 from kiosk.ui.presenters.base import Message, Presenter, Runner
 from kiosk.ui.presenters.code_entry import CodeEntry

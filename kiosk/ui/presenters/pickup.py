@@ -8,7 +8,7 @@ from __future__ import annotations
 import threading
 from typing import TYPE_CHECKING
 
-from kiosk.services.codes import CODE_LENGTH
+from kiosk.services.pickup_codes.hashing import CODE_LENGTH
 from kiosk.services.errors import N_
 from kiosk.services.outcomes import DoorFault, LockedOut
 from kiosk.ui.presenters.base import Message, Presenter, Runner

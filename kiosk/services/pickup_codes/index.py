@@ -14,7 +14,7 @@ import logging
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from kiosk.services.codes import lookup_digest
+from kiosk.services.pickup_codes.hashing import lookup_digest
 from kiosk.store.models import Parcel
 from sync.outbox import get_state, set_state
 
