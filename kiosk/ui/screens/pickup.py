@@ -1,5 +1,6 @@
 from kiosk.ui.presenters.pickup import ENTRY, LOCKED
 from kiosk.ui.screens.base import KioskScreen
+from kiosk.ui.widgets.entry_line import EntryLine  # noqa: F401  (the kv rule uses it)
 
 
 class PickupScreen(KioskScreen):
@@ -10,13 +11,16 @@ class PickupScreen(KioskScreen):
     def translate(self) -> None:
         self.ids.keypad.erase_text = self.tr("Radera")
         self.ids.keypad.ok_text = self.tr("OK")
+        self.ids.done.text = self.tr("Klar")
 
     def refresh_presenter(self) -> None:
         self.refresh(self.session.pickup)
 
     def refresh(self, pickup) -> None:
-        self.ids.code.text = self._big_text(pickup)
+        self.ids.code.show(*self._big_text(pickup))
         self.ids.keypad.disabled = not pickup.accepts_input
+        # The parcel is out: one touch ends the visit, instead of waiting for the idle timeout.
+        self.ids.done.opacity, self.ids.done.disabled = (1, False) if pickup.finished else (0, True)
         # A card tap or scan notice takes the message's place: one message at a time fits
         # a small panel, and the newest is the one to read. A door left open comes first.
         self.show_message(self.ids.message, pickup.alarm or self.session.notice or pickup.message)
@@ -25,11 +29,9 @@ class PickupScreen(KioskScreen):
         if session.screen == self.name:
             self.refresh(session.pickup)
 
-    def _big_text(self, pickup) -> str:
+    def _big_text(self, pickup) -> tuple[str, str]:
         if pickup.phase == LOCKED:
-            return ""
+            return "", ""
         if pickup.phase == ENTRY or not pickup.opened:
-            return pickup.code.shown
-        if pickup.opened:
-            return self.tr("Fack {compartment}", compartment=pickup.compartment_ids)
-        return ""
+            return pickup.code.shown_parts
+        return self.tr("Fack {compartment}", compartment=pickup.compartment_ids), ""
