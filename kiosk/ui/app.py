@@ -117,7 +117,9 @@ class KioskApp(App):
         self.theme = Theme()
         self.place_name = config.service_point_name
         self.tr = Translator(config.language)
-        self.speech = Speech(config.language)
+        # Told on the speech thread: the screen hears of it on the main one.
+        self.speech = Speech(config.language,
+                             on_unavailable=lambda: self.bridge.call_on_main(self.session.speech_failed))
         self.session = self._build_session()
         display = config.display
         self.dimming = DimmingPresenter(dim_from=display.dim_from, dim_until=display.dim_until,

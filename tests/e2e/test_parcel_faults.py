@@ -43,6 +43,8 @@ def test_qr_pickup_door_left_open_and_a_door_that_does_not_open(tmp_path, x_disp
     ui.type_digits("0701234567")
     ui.screenshot("staff-phone-typed")
     ui.tap("key-ok")
+    ui.wait_text("message", "stämmer det?")
+    ui.tap("confirm-phone")
     ui.wait_text("message", "stäng luckan")
     [lock] = wait_until(system.open_doors, "a door to open")
     sim.command(f"item 0 {lock} present")

@@ -73,9 +73,11 @@ def test_what_a_clerk_typed_after_a_placeholder_taken_for_digits_is_refused(parc
 
 def test_the_empty_places_are_apart_from_the_typed_digits(parcels, runner) -> None:
     staff = phone_keypad(parcels, runner)
-    assert staff.phone_shown == ("", "___-___ __ __")  # no digit at all before one is typed
+    typed, empty = staff.phone_shown
+    assert typed == "" and empty.count("_") == 10 and not any(ch.isdigit() for ch in empty)  # no "07_"
     type_in(staff, "0701")
-    assert staff.phone_shown == ("070-1", "__ __ __")
+    typed, empty = staff.phone_shown
+    assert typed == "070-1" and empty.count("_") == 6 and not any(ch.isdigit() for ch in empty)
 
 
 def test_an_old_error_goes_when_typing_resumes(parcels, runner) -> None:

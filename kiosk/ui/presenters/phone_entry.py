@@ -8,6 +8,7 @@ from __future__ import annotations
 
 SLOT = "_"
 SWEDISH_SLOTS = "___-___ __ __"  # 070-123 45 67, the way Swedes write a mobile number
+GAP = "\u2009"  # a thin space between empty places: underscores side by side draw one line
 FOREIGN_PREFIX = "00"  # the keypad has no "+": a foreign number starts with 00
 
 
@@ -21,13 +22,17 @@ def shown_parts(digits: str) -> tuple[str, str]:
     used = 0
     for place, char in enumerate(SWEDISH_SLOTS):
         if used == len(digits):  # a separator too is drawn dimmed until the digit after it
-            return "".join(typed), SWEDISH_SLOTS[place:]
+            return "".join(typed), _apart(SWEDISH_SLOTS[place:])
         if char == SLOT:
             typed.append(digits[used])
             used += 1
         else:
             typed.append(char)
     return "".join(typed) + digits[used:], ""  # a digit too many: shown, and refused on OK
+
+
+def _apart(empty: str) -> str:
+    return "".join(char + GAP if char == SLOT else char for char in empty).rstrip(GAP)
 
 
 def read_back(e164: str) -> str:

@@ -8,15 +8,18 @@ class StaffReceiveScreen(KioskScreen):
     recipient's phone when there is no pre-advice, and the number read back to confirm."""
 
     def setup(self, session, tr, place_name: str) -> None:
+        # Held here too: `ids` keeps weak references, and a button out of the row has no parent.
+        self._buttons = tuple(self.ids[name].__self__ for name in ("print", "correct_phone", "confirm_phone"))
         super().setup(session, tr, place_name)
         session.staff_mode.subscribe(self.refresh)
 
     def translate(self) -> None:
         self.ids.cancel.text = self.tr("Avbryt")
         self.ids.exit.text = self.tr("Avsluta")
-        self.ids.print.text = self.tr("Skriv ut kvitto")
-        self.ids.correct_phone.text = self.tr("Ändra")
-        self.ids.confirm_phone.text = self.tr("Ja, stämmer")
+        print_button, correct, confirm = self._buttons
+        print_button.text = self.tr("Skriv ut kvitto")
+        correct.text = self.tr("Ändra")
+        confirm.text = self.tr("Ja, stämmer")
         self.ids.keypad.erase_text = self.tr("Radera")
         self.ids.keypad.ok_text = self.tr("OK")
 
@@ -27,13 +30,12 @@ class StaffReceiveScreen(KioskScreen):
         self.show_message(self.ids.alarm, staff.alarm)
         self.show_message(self.ids.message, staff.message)
         confirming = staff.phase == CONFIRM
-        self.ids.correct_phone.disabled = self.ids.confirm_phone.disabled = not confirming
+        print_button, correct, confirm = self._buttons
+        correct.disabled = confirm.disabled = not confirming
         self.ids.cancel.disabled = not staff.can_cancel
         self.ids.exit.disabled = not staff.can_leave
-        self.ids.print.disabled = not staff.can_print
-        for button, shown in ((self.ids.print, not confirming), (self.ids.correct_phone, confirming),
-                              (self.ids.confirm_phone, confirming)):
-            _show_button(button, shown)
+        print_button.disabled = not staff.can_print
+        self._step_buttons([correct, confirm] if confirming else [print_button])
         self.ids.keypad.disabled = staff.phase != PHONE
         self.ids.code.show(*self._big_text(staff))
 
@@ -51,11 +53,13 @@ class StaffReceiveScreen(KioskScreen):
             return self.tr("Hämtningskod: {code}", code=f"{code[:3]} {code[3:]}"), ""
         return "", ""
 
-
-def _show_button(button, shown: bool) -> None:
-    """Buttons of another step give their place in the row to this step's."""
-    button.opacity = 1 if shown else 0
-    button.size_hint_x = 1 if shown else None
-    button.width = button.width if shown else 0
-    if not shown:
-        button.disabled = True
+    def _step_buttons(self, shown: list) -> None:
+        """The row's last places: Print, or Ändra and Ja while the number is read back. Taken
+        out of the row, not shrunk to nothing: a zero-wide button's type fitting never settles."""
+        row = self.ids.actions
+        for button in self._buttons:
+            if button.parent is not None and button not in shown:
+                row.remove_widget(button)
+        for button in shown:
+            if button.parent is None:
+                row.add_widget(button, index=0)  # index 0: the right end of the row
