@@ -5,13 +5,15 @@ from kiosk.ui.widgets.entry_line import EntryLine  # noqa: F401  (the kv rule us
 
 class PickupScreen(KioskScreen):
     def setup(self, session, tr, place_name: str) -> None:
+        # Held here: `ids` keeps weak references, and Klar is out of the column until the end.
+        self._done, self._column = self.ids.done.__self__, self.ids.done.parent
         super().setup(session, tr, place_name)
         session.pickup.subscribe(self.refresh)
 
     def translate(self) -> None:
         self.ids.keypad.erase_text = self.tr("Radera")
         self.ids.keypad.ok_text = self.tr("OK")
-        self.ids.done.text = self.tr("Klar")
+        self._done.text = self.tr("Klar")
 
     def refresh_presenter(self) -> None:
         self.refresh(self.session.pickup)
@@ -19,11 +21,18 @@ class PickupScreen(KioskScreen):
     def refresh(self, pickup) -> None:
         self.ids.code.show(*self._big_text(pickup))
         self.ids.keypad.disabled = not pickup.accepts_input
-        # The parcel is out: one touch ends the visit, instead of waiting for the idle timeout.
-        self.ids.done.opacity, self.ids.done.disabled = (1, False) if pickup.finished else (0, True)
+        self._show_done(pickup.finished)
         # A card tap or scan notice takes the message's place: one message at a time fits
         # a small panel, and the newest is the one to read. A door left open comes first.
         self.show_message(self.ids.message, pickup.alarm or self.session.notice or pickup.message)
+
+    def _show_done(self, finished: bool) -> None:
+        """The parcel is out: one touch ends the visit, instead of waiting for the idle
+        timeout. Out of the column before that, so it takes no room from a long message."""
+        if finished and self._done.parent is None:
+            self._column.add_widget(self._done, index=0)
+        elif not finished and self._done.parent is not None:
+            self._column.remove_widget(self._done)
 
     def _session_changed(self, session) -> None:
         if session.screen == self.name:
