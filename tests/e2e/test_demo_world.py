@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from PIL import ImageGrab
 
 from hardware.protocols.barcode import s10_check_digit
 from hardware.sim.control import SimControl
@@ -31,8 +32,7 @@ def test_every_tile_does_something_the_receipt_prints_and_the_sms_qr_opens_the_d
     env = {**os.environ, "DISPLAY": x_display, "KIVY_HOME": str(tmp_path / "kivy"), "SERVICEPUNKT_UI_PROBE": str(probe)}
     log_path = output_dir / "demo.log"
     with open(log_path, "wb") as log:
-        demo = subprocess.Popen([sys.executable, "-m", "kiosk.cli.main", "demo", "--workdir", str(workdir),
-                                 "--no-panel"], env=env, stdout=log, stderr=subprocess.STDOUT,
+        demo = subprocess.Popen([sys.executable, "-m", "kiosk.cli.main", "demo", "--workdir", str(workdir)], env=env, stdout=log, stderr=subprocess.STDOUT,
                                 stdin=subprocess.DEVNULL, preexec_fn=stop_when_parent_dies)
     try:
         ui = KioskDriver(probe, x_display, output_dir)
@@ -45,6 +45,7 @@ def test_every_tile_does_something_the_receipt_prints_and_the_sms_qr_opens_the_d
         qr = wait_until(lambda: (sms := last_sms(workdir / "sms.jsonl")) and pickup_qr(sms["message"]),
                         "the resident's SMS", timeout=60)
         assert qr == f"SPKT1:{code}"
+        wait_until(lambda: panel_shot(ui, output_dir), "the simulator panel to be drawn")
         ui.tap("exit-staff")
         ui.tap_until_screen("attract", "home")
         ui.tap("tile-pickup")
@@ -60,6 +61,13 @@ def test_every_tile_does_something_the_receipt_prints_and_the_sms_qr_opens_the_d
     said = log_path.read_text(encoding="utf-8")
     assert f"logs are kept in {workdir / 'logs'}" in said
     assert (workdir / "logs" / "kiosk.log").stat().st_size > 0 and (workdir / "logs" / "central.log").exists()
+
+
+def panel_shot(ui: KioskDriver, output_dir: Path) -> bool:
+    """The simulator panel beside the kiosk (x 1290, 420 wide): its SMS view, to look at."""
+    picture = ImageGrab.grab(xdisplay=ui.display).crop((1290, 0, 1710, 800))
+    picture.save(output_dir / "demo-panel-with-sms.png")
+    return picture.getextrema() != ((0, 0), (0, 0), (0, 0))  # not the bare black root window
 
 
 def directory_pulled(kiosk_db: Path) -> bool:

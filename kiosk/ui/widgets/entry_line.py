@@ -1,6 +1,7 @@
-"""The line that shows what is being typed on a keypad: the typed digits bold in the text's
-colour, the places still empty dimmed and thin, so that no empty place looks like input
-(a clerk read the drop-off screen's bold "07_" as typed, and saved 01234567 as +461234567)."""
+"""The line that shows what is being typed on a keypad: the typed digits in the text's colour,
+the places still empty dimmed (halfway to the background), so that no empty place looks like
+input (a clerk read the drop-off screen's "07_", drawn as the digits were, as typed, and saved
+01234567 as +461234567). The label stays `bold` as a whole: the type fitting counts bold widths."""
 from __future__ import annotations
 
 from kivy.app import App
@@ -27,7 +28,7 @@ class EntryLine(MessageLabel):
         self.typed, self.empty = typed, empty
 
     def _compose(self, *_args) -> None:
-        typed = f"[b]{escape_markup(self.typed)}[/b]" if self.typed else ""
+        typed = escape_markup(self.typed)
         empty = f"[color={self._dim_hex()}]{escape_markup(self.empty)}[/color]" if self.empty else ""
         self.text = typed + empty
 
