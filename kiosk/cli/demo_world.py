@@ -21,6 +21,7 @@ import ssl
 import threading
 import uuid
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qs
 
 from kiosk.services.codes import CODE_LENGTH
@@ -76,7 +77,7 @@ class SmsGateway(_Server):
         gateway = self
 
         class Handler(_Quiet):
-            def do_POST(self) -> None:  # noqa: N802 (http.server's name)
+            def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 self._reply(*gateway.receive(self.path, self.headers.get("Authorization", ""), body))
         super().__init__(Handler)
@@ -116,7 +117,7 @@ class DemoSite(_Server):
                  ESERVICE_PATH: PAGE.format(title="Demo: e-tjänst", text=ESERVICE_TEXT)}
 
         class Handler(_Quiet):
-            def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+            def do_GET(self) -> None:
                 page = pages.get(self.path.split("?")[0])
                 self._reply(200 if page else 404, (page or "Not found").encode(), "text/html; charset=utf-8")
         super().__init__(Handler, context)
@@ -150,7 +151,7 @@ def _self_signed(folder: Path) -> tuple[Path, Path, str]:
     return cert_path, key_path, base64.b64encode(hashlib.sha256(spki).digest()).decode()
 
 
-def directory_entries(site: DemoSite, service_point: str) -> dict[str, dict]:
+def directory_entries(site: DemoSite, service_point: str) -> dict[str, dict[str, Any]]:
     """One video service open around the clock and one e-service, both on the demo site."""
     every_day = {day: ["00:00-24:00"] for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
     video = {"id": "demo-video", "organisation": "Demo", "name": {"sv": "Demo: videosamtal", "en": "Demo: video call"},
@@ -169,13 +170,16 @@ _LINK = re.compile(r"https?://\S+")
 _CODE = re.compile(rf"(?<!\d)(\d{{{CODE_LENGTH}}})(?!\d)")
 
 
-def last_sms(outbox: Path) -> dict | None:
+def last_sms(outbox: Path) -> dict[str, str] | None:
     """The newest message the gateway took, or None before the first."""
     try:
         lines = outbox.read_text(encoding="utf-8").splitlines()
     except FileNotFoundError:
         return None
-    return json.loads(lines[-1]) if lines else None
+    if not lines:
+        return None
+    newest: dict[str, str] = json.loads(lines[-1])
+    return newest
 
 
 def pickup_qr(message: str) -> str | None:

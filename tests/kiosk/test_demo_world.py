@@ -10,7 +10,13 @@ from pathlib import Path
 import pytest
 import requests
 
-from kiosk.cli.demo_world import DemoSite, SmsGateway, directory_entries, last_sms, pickup_qr
+from kiosk.cli.demo_world import (
+    DemoSite,
+    SmsGateway,
+    directory_entries,
+    last_sms,
+    pickup_qr,
+)
 from sync.server.directory import EServiceIn, VideoServiceIn
 from sync.server.messages import parcel_message
 from sync.server.notify_settings import NotifySettings

@@ -15,9 +15,25 @@ from kiosk.services.staff import StaffDirectory, apply_staff_changes
 from kiosk.ui.presenters.home import HomePresenter
 from kiosk.ui.presenters.idle import IDLE
 from kiosk.ui.presenters.pickup import PickupPresenter
-from kiosk.ui.presenters.session import HOME, PICKUP, SPEECH_UNAVAILABLE, STAFF, STAFF_RECEIVE, SessionPresenter
-from kiosk.ui.presenters.staff import CANCELLED, CONFIRM, CONFIRM_PHONE, DOOR_OPEN, PHONE, PHONE_TEXT, SCAN, \
-    STORED, StaffPresenter
+from kiosk.ui.presenters.session import (
+    HOME,
+    PICKUP,
+    SPEECH_UNAVAILABLE,
+    STAFF,
+    STAFF_RECEIVE,
+    SessionPresenter,
+)
+from kiosk.ui.presenters.staff import (
+    CANCELLED,
+    CONFIRM,
+    CONFIRM_PHONE,
+    DOOR_OPEN,
+    PHONE,
+    PHONE_TEXT,
+    SCAN,
+    STORED,
+    StaffPresenter,
+)
 from kiosk.ui.presenters.video import NO_SERVICES, VideoPresenter
 from sync import protocol as p
 from tests.ui.test_presenters import PARCEL, QueuedRunner

@@ -17,7 +17,7 @@ class EntryLine(MessageLabel):
     typed = StringProperty("")
     empty = StringProperty("")
 
-    def on_kv_post(self, base_widget) -> None:
+    def on_kv_post(self, base_widget: object) -> None:
         super().on_kv_post(base_widget)
         self.markup = True
         self.bind(typed=self._compose, empty=self._compose, color=self._compose)
@@ -27,7 +27,7 @@ class EntryLine(MessageLabel):
         """Sets both parts at once; a plain message (a door, a code) is `show(text)`."""
         self.typed, self.empty = typed, empty
 
-    def _compose(self, *_args) -> None:
+    def _compose(self, *_args: object) -> None:
         typed = escape_markup(self.typed)
         empty = f"[color={self._dim_hex()}]{escape_markup(self.empty)}[/color]" if self.empty else ""
         self.text = typed + empty
@@ -35,4 +35,4 @@ class EntryLine(MessageLabel):
     def _dim_hex(self) -> str:
         theme = App.get_running_app().theme
         dim = [c * (1 - DIM_SHARE) + b * DIM_SHARE for c, b in zip(self.color[:3], theme.background[:3])]
-        return get_hex_from_color([*dim, 1.0])
+        return str(get_hex_from_color([*dim, 1.0]))
