@@ -81,3 +81,13 @@ class KioskScreen(Screen):
     @staticmethod
     def app():
         return App.get_running_app()
+
+
+def show_in(row, widget, shown: bool) -> None:
+    """Puts `widget` at the end of `row`, or takes it out: a control for one step only takes no
+    room before it (a zero-sized button instead would refit its type forever). The caller keeps
+    the widget itself, not `ids`' weak reference, while it is out."""
+    if shown and widget.parent is None:
+        row.add_widget(widget, index=0)
+    elif not shown and widget.parent is not None:
+        row.remove_widget(widget)

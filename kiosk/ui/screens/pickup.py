@@ -1,5 +1,5 @@
 from kiosk.ui.presenters.pickup import ENTRY, LOCKED
-from kiosk.ui.screens.base import KioskScreen
+from kiosk.ui.screens.base import KioskScreen, show_in
 from kiosk.ui.widgets.entry_line import EntryLine  # noqa: F401  (the kv rule uses it)
 
 
@@ -21,18 +21,10 @@ class PickupScreen(KioskScreen):
     def refresh(self, pickup) -> None:
         self.ids.code.show(*self._big_text(pickup))
         self.ids.keypad.disabled = not pickup.accepts_input
-        self._show_done(pickup.finished)
+        show_in(self._column, self._done, pickup.finished)  # Klar ends the visit at once
         # A card tap or scan notice takes the message's place: one message at a time fits
         # a small panel, and the newest is the one to read. A door left open comes first.
         self.show_message(self.ids.message, pickup.alarm or self.session.notice or pickup.message)
-
-    def _show_done(self, finished: bool) -> None:
-        """The parcel is out: one touch ends the visit, instead of waiting for the idle
-        timeout. Out of the column before that, so it takes no room from a long message."""
-        if finished and self._done.parent is None:
-            self._column.add_widget(self._done, index=0)
-        elif not finished and self._done.parent is not None:
-            self._column.remove_widget(self._done)
 
     def _session_changed(self, session) -> None:
         if session.screen == self.name:

@@ -1,5 +1,5 @@
 from kiosk.ui.presenters.staff import CONFIRM, DOOR_OPEN, PHONE, STORED
-from kiosk.ui.screens.base import KioskScreen
+from kiosk.ui.screens.base import KioskScreen, show_in
 from kiosk.ui.widgets.entry_line import EntryLine  # noqa: F401  (the kv rule uses it)
 
 
@@ -35,7 +35,9 @@ class StaffReceiveScreen(KioskScreen):
         self.ids.cancel.disabled = not staff.can_cancel
         self.ids.exit.disabled = not staff.can_leave
         print_button.disabled = not staff.can_print
-        self._step_buttons([correct, confirm] if confirming else [print_button])
+        # The row's last places: Print, or Ändra and Ja while the number is read back.
+        for button, shown in ((print_button, not confirming), (correct, confirming), (confirm, confirming)):
+            show_in(self.ids.actions, button, shown)
         self.ids.keypad.disabled = staff.phase != PHONE
         self.ids.code.show(*self._big_text(staff))
 
@@ -52,14 +54,3 @@ class StaffReceiveScreen(KioskScreen):
             code = staff.stored.pickup_code
             return self.tr("Hämtningskod: {code}", code=f"{code[:3]} {code[3:]}"), ""
         return "", ""
-
-    def _step_buttons(self, shown: list) -> None:
-        """The row's last places: Print, or Ändra and Ja while the number is read back. Taken
-        out of the row, not shrunk to nothing: a zero-wide button's type fitting never settles."""
-        row = self.ids.actions
-        for button in self._buttons:
-            if button.parent is not None and button not in shown:
-                row.remove_widget(button)
-        for button in shown:
-            if button.parent is None:
-                row.add_widget(button, index=0)  # index 0: the right end of the row
