@@ -16,7 +16,7 @@ BODY_MM = 8.6
 LARGE_TEXT_FACTOR = 1.25
 TARGET_MM = 12.2  # just above the 12 mm minimum, so rounding to pixels never goes under it
 GAP_MM = 2.1  # above the 2 mm minimum gap between targets
-BAR_FONT_MM = 6.0  # bar labels grow in large-text mode, except on a 7" panel where the bars would not fit
+BAR_FONT_MM = 6.0  # bar labels stay this size in large-text mode, or the bars would not fit a 7" panel
 # A panel under 100 mm high (7", 800x480: 86 mm) cannot hold 8.6 mm type and 12 mm targets
 # together: there the type shrinks to this share and stays above 4 mm capital height.
 COMPACT_HEIGHT_MM = 100.0
@@ -91,12 +91,10 @@ class Theme(EventDispatcher):
         self.title_font = self.mm(BODY_MM * 1.2 * scale)
         self.code_font = self.mm(BODY_MM * 1.6 * scale)
         self.small_font = self.mm(BODY_MM * 0.8 * scale)
-        # Text + must show at once that it did something, on the button pressed too.
-        bars = LARGE_TEXT_FACTOR if self.large_text and not self.compact else 1.0
-        self.bar_font = self.mm(BAR_FONT_MM * panel * bars)
+        self.bar_font = self.mm(BAR_FONT_MM * panel)
         self.font_sizes = {"body": self.body_font, "title": self.title_font, "code": self.code_font,
                            "small": self.small_font, "bar": self.bar_font}
         self.target = self.mm(TARGET_MM)
         self.gap = self.mm(GAP_MM)
-        self.bar_height = self.mm(TARGET_MM + 2.0 + BAR_FONT_MM * (bars - 1.0))
+        self.bar_height = self.mm(TARGET_MM + 2.0)
         self.radius = self.mm(1.5)

@@ -124,8 +124,9 @@ class SessionPresenter(Presenter):
 
     def speech_failed(self) -> None:
         """Read aloud could not play (no sound device, espeak-ng missing): said on screen once
-        per visit, not again at every key press that would have been spoken."""
-        if self.speech_unavailable:
+        per visit, not again at every key press that would have been spoken. Only to someone
+        who asked for speech: the idle warning is spoken too, and is shown anyway."""
+        if self.speech_unavailable or not self.speech_used:
             return
         self.speech_unavailable = True
         self._notify(Message.of(SPEECH_UNAVAILABLE, "error"))
