@@ -31,8 +31,8 @@ class PickupScreen(KioskScreen):
             self.refresh(session.pickup)
 
     def _big_text(self, pickup) -> tuple[str, str]:
-        if pickup.phase == LOCKED:
-            return "", ""
+        if pickup.phase == LOCKED or pickup.finished:
+            return "", ""  # done: the message says what happened, and Klar needs the room
         if pickup.phase == ENTRY or not pickup.opened:
             return pickup.code.shown_parts
         return self.tr("Fack {compartment}", compartment=pickup.compartment_ids), ""
