@@ -130,8 +130,7 @@ def seed_directory(central: list[str], workdir: Path, site: DemoSite, logs: Path
     for kind, entry in directory_entries(site, DEMO_SERVICE_POINT[0]).items():
         path = workdir / f"{kind}.json"
         path.write_text(json.dumps(entry, ensure_ascii=False, indent=1), encoding="utf-8")
-        run_cli(central + ["directory", "put", kind, str(path)], logs)
-    run_cli(central + ["directory", "publish"], logs)
+        run_cli(central + ["directory", "put", kind, str(path)], logs)  # each put feeds the kiosks too
 
 
 def start_simulators(children: Children, workdir: Path) -> dict:
