@@ -36,7 +36,7 @@ from hardware.devices.locker import KerongLocker, LockAddress
 from hardware.protocols.barcode import s10_check_digit
 from hardware.sim.kerong import KerongBoardSim
 from hardware.sim.runner import SimulatorSet
-from kiosk.cli.locker_map import generated
+from kiosk.cli.provisioning.locker_map import generated
 from kiosk.config import (
     Compartment,
     KioskConfig,

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from kiosk.ui.presenters.code_entry import CodeEntry
+from kiosk.ui.presenters.keypad.code_entry import CodeEntry
 
 
 def type_in(entry: CodeEntry, digits: str) -> list[bool]:

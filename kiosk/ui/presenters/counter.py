@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from kiosk.services.pickup_codes.hashing import CODE_LENGTH
 from kiosk.services.errors import N_
 from kiosk.ui.presenters.base import Message, Presenter, Runner
-from kiosk.ui.presenters.code_entry import CodeEntry
+from kiosk.ui.presenters.keypad.code_entry import CodeEntry
 from kiosk.ui.presenters.pickup import UNEXPECTED
 
 if TYPE_CHECKING:  # the services import SQLAlchemy: not on the start-up path
@@ -23,7 +23,7 @@ class CounterPresenter(Presenter):
     def __init__(self, parcels: ParcelService, run: Runner, *, code_length: int = CODE_LENGTH) -> None:
         super().__init__()
         self._parcels, self._run = parcels, run
-        self.code = CodeEntry(code_length)
+        self.code = CodeEntry(code_length, masked=False)  # the resident's one-time code, read off their phone
         self.member = None
         self.reset()
 

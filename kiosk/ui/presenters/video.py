@@ -14,7 +14,7 @@ from kiosk.ui.presenters.base import Message, Runner
 from kiosk.ui.presenters.browser_visit import (
     CHOOSING, UNEXPECTED, BrowserVisitPresenter, Post, local_when,
 )
-from kiosk.ui.presenters.code_entry import CodeEntry
+from kiosk.ui.presenters.keypad.code_entry import CodeEntry
 
 if TYPE_CHECKING:  # the directory imports SQLAlchemy: not on the start-up path
     from kiosk.services.directory import BookingLookup, Directory, VideoService
@@ -83,6 +83,8 @@ class VideoPresenter(BrowserVisitPresenter):
         self.services = services
         if not services and self.message is None:
             self.message = Message.of(NO_SERVICES)
+        elif services and self.message is not None and self.message.text == NO_SERVICES:
+            self.message = None  # the directory arrived after the first look: no stale "none here"
         self.changed()
 
     def call(self, service_id: str) -> None:

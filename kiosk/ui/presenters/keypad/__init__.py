@@ -1,0 +1,1 @@
+"""What the keypad types, shown as typed: pickup codes and recipients' phone numbers."""
