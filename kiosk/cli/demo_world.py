@@ -160,7 +160,8 @@ def directory_entries(site: DemoSite, service_point: str) -> dict[str, dict[str,
              "service_points": [service_point]}
     eservice = {"id": "demo-eservice", "title": {"sv": "Demo: e-tjänst", "en": "Demo: e-service"},
                 "description": {"sv": "Provar en e-tjänst", "en": "Try an e-service"}, "category": "other",
-                "start_url": site.https(ESERVICE_PATH), "allowed_domains": [SITE_HOST], "service_points": [service_point]}
+                "start_url": site.https(ESERVICE_PATH), "allowed_domains": [SITE_HOST],
+                "service_points": [service_point]}
     return {"video": video, "eservice": eservice}
 
 

@@ -9,7 +9,6 @@ from typing import Any
 
 import click
 
-from kiosk.services.updates.updater import DEFAULT_SETTINGS_PATH, Updater, UpdaterError, load_settings, release
 from kiosk.services.updates.system import (
     SOURCE_FILE,
     AptCli,
@@ -20,6 +19,7 @@ from kiosk.services.updates.system import (
     downgrade_schema,
     write_apt_source,
 )
+from kiosk.services.updates.updater import DEFAULT_SETTINGS_PATH, Updater, UpdaterError, load_settings, release
 
 
 def _files(obj: Any) -> KioskFiles:
