@@ -5,6 +5,10 @@ through gettext at display time, so services never depend on the current languag
 """
 from __future__ import annotations
 
+from kiosk.i18n import N_plural
+
+__all__ = ["N_", "N_plural", "UserFacingError"]
+
 
 def N_(message: str) -> str:
     """Marks a string for translation without translating it here (gettext convention)."""

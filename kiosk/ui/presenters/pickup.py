@@ -12,7 +12,7 @@ from kiosk.services.codes import CODE_LENGTH
 from kiosk.services.errors import N_
 from kiosk.services.outcomes import DoorFault, LockedOut
 from kiosk.ui.presenters.base import Message, Presenter, Runner
-from kiosk.ui.presenters.code_entry import CodeEntry
+from kiosk.ui.presenters.code_entry import CODE_LENGTH_TEXT, CodeEntry
 from kiosk.ui.startup import ServicesNotReady
 
 if TYPE_CHECKING:  # the services import SQLAlchemy: not on the start-up path (see _lazy)
@@ -88,7 +88,7 @@ class PickupPresenter(Presenter):
         if not self.accepts_input:
             return
         if not self.code.complete:
-            self._show(Message.of(N_("Koden har {count} siffror."), "error", count=self.code.length))
+            self._show(Message.of(CODE_LENGTH_TEXT, "error", count=self.code.length))
             return
         code = self.code.take()
         self._check(lambda: self._parcels.pickup.parcels_for_code(code), "code")
