@@ -48,10 +48,11 @@ SINGULAR_KEYWORDS = ("_", "N_", "tr", "gettext")
 PLURAL_KEYWORDS = ("N_plural", "ngettext")
 KEYWORDS: dict[str, tuple[int, ...] | None] = {
     **{name: None for name in SINGULAR_KEYWORDS}, **{name: (1, 2) for name in PLURAL_KEYWORDS}}
-FIXED_HEADERS = ("MIME-Version: 1.0", "Content-Type: text/plain; charset=UTF-8",
-                 "Content-Transfer-Encoding: 8bit")
+FIXED_HEADERS = [("MIME-Version", "1.0"), ("Content-Type", "text/plain; charset=UTF-8"),
+                 ("Content-Transfer-Encoding", "8bit")]
 
 MessageId = str | tuple[str, ...]
+NO_LINE = 0  # a reference names the file only: Babel writes no line for 0
 UNWRAPPED = 1_000_000  # Babel wraps reference lines even at width 0; one line per entry diffs best
 
 
@@ -75,7 +76,7 @@ class Domain:
         return self.locale_dir / f"{self.name}.pot"
 
 
-class ProjectCatalog(Catalog):  # type: ignore[misc]  # Babel is untyped for mypy
+class ProjectCatalog(Catalog):
     """Babel's catalog with this project's header: exactly the fields it was given, in order.
 
     Babel would write its own header (dates of every run, "Generated-By", placeholders for a
@@ -114,12 +115,19 @@ class Found:
         return self.reference.rsplit(":", 1)[0]
 
 
-def forms(text: MessageId) -> tuple[str, ...]:
-    return text if isinstance(text, tuple) else (text,)
+def forms(text: str | Sequence[str] | None) -> tuple[str, ...]:
+    """A message's id or string as its forms: one for a plain message, one per plural form."""
+    if text is None:
+        return ()
+    return (text,) if isinstance(text, str) else tuple(text)
 
 
-def key_of(msgid: MessageId) -> str:
+def key_of(msgid: str | Sequence[str]) -> str:
     return forms(msgid)[0]  # Babel's key: a plural is found by its singular
+
+
+def message_id(message: Message) -> MessageId:
+    return message.id if isinstance(message.id, str) else tuple(message.id)
 
 
 # --- reading and writing ------------------------------------------------------------------------
@@ -150,7 +158,7 @@ def mo_bytes(catalog: ProjectCatalog) -> bytes:
     compiled = ProjectCatalog(fuzzy=False)
     compiled.mime_headers = catalog.mime_headers
     for message in [*list(catalog)[1:], *catalog.obsolete.values()]:
-        if is_translated(message) and key_of(message.id) not in compiled:
+        if is_translated(message) and compiled.get(key_of(message.id)) is None:
             compiled[message.id] = Message(message.id, message.string)
     buffer = io.BytesIO()
     write_mo(buffer, compiled)
@@ -216,11 +224,13 @@ def catalog_with_header(headers: Sequence[tuple[str, str]], comments: Sequence[s
 
 def _previous_string(old: Catalog, msgid: MessageId, plurals: int) -> MessageId:
     previous = old.get(key_of(msgid)) or old.obsolete.get(key_of(msgid))
-    if previous is None or isinstance(previous.string, tuple) != isinstance(msgid, tuple):
-        return tuple([""] * plurals) if isinstance(msgid, tuple) else ""  # new, or changed shape
-    if isinstance(msgid, tuple) and len(previous.string) != plurals:
-        return tuple([""] * plurals)  # the language's number of forms changed: translate again
-    return previous.string  # type: ignore[no-any-return]
+    empty: MessageId = tuple([""] * plurals) if isinstance(msgid, tuple) else ""
+    if previous is None or isinstance(previous.string, str) != isinstance(msgid, str):
+        return empty  # new, or it became (or stopped being) a plural
+    previous_forms = forms(previous.string)
+    if isinstance(msgid, tuple) and len(previous_forms) != plurals:
+        return empty  # the language's number of forms changed: translate again
+    return previous_forms if isinstance(msgid, tuple) else previous_forms[0]
 
 
 def merge(old: ProjectCatalog, found: Sequence[Found], plural_forms: str | None = None) -> ProjectCatalog:
@@ -240,8 +250,8 @@ def merge(old: ProjectCatalog, found: Sequence[Found], plural_forms: str | None 
                 item.msgid, _previous_string(old, item.msgid, merged.num_plurals),
                 flags=flags + ([FLAG] if item.brace_format else []),
                 user_comments=list(previous.user_comments) if previous else [])
-        if (item.source_file, None) not in message.locations:
-            message.locations.append((item.source_file, None))
+        if (item.source_file, NO_LINE) not in message.locations:
+            message.locations.append((item.source_file, NO_LINE))
     for message in [*list(old)[1:], *old.obsolete.values()]:
         key = key_of(message.id)
         if key not in merged and key not in merged.obsolete and is_translated(message):
@@ -262,7 +272,7 @@ def _with_plural_forms(headers: dict[str, str], plural_forms: str) -> dict[str, 
 
 
 def template(domain: Domain, found: Sequence[Found]) -> ProjectCatalog:
-    headers = [("Project-Id-Version", domain.name), *(tuple(line.split(": ", 1)) for line in FIXED_HEADERS)]
+    headers = [("Project-Id-Version", domain.name), *FIXED_HEADERS]
     empty = catalog_with_header(headers, [domain.description + " Source language: Swedish.",
                                           f"Generated by `python -m {domain.command}`; do not edit by hand."])
     return merge(empty, found)
@@ -272,7 +282,7 @@ def new_catalog(domain: Domain, language: str) -> ProjectCatalog:
     """A fresh catalog, honest from the start: nobody fluent has checked it."""
     headers = [("Project-Id-Version", domain.name), ("Language", language),
                ("Plural-Forms", PLURAL_FORMS[language]),
-               *(tuple(line.split(": ", 1)) for line in FIXED_HEADERS), (CHECKED_HEADER, "no")]
+               *FIXED_HEADERS, (CHECKED_HEADER, "no")]
     return catalog_with_header(headers, [f"{domain.language_names[language]} translation of {domain.name}.",
                                          MACHINE_DRAFTED])
 
@@ -297,7 +307,7 @@ def update(domain: Domain, found: Sequence[Found], *, write: bool = True) -> lis
 
 
 def untranslated(domain: Domain, language: str) -> list[MessageId]:
-    return [message.id for message in list(read_catalog(domain.po_path(language)))[1:]
+    return [message_id(message) for message in list(read_catalog(domain.po_path(language)))[1:]
             if not is_translated(message)]
 
 

@@ -15,7 +15,7 @@ from kiosk.i18n.extract import KIOSK
 from kiosk.services.errors import UserFacingError
 from kiosk.ui.presenters.base import Message
 from sync import catalogs
-from sync.catalogs import Domain, forms
+from sync.catalogs import Domain
 from sync.server.notify.extract import SERVER
 
 COUNTS = (0, 1, 2, 3, 11, 21, 101)

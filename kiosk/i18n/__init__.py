@@ -16,6 +16,7 @@ import gettext
 import logging
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Self
 
 DOMAIN = "servicepunkt"
 LOCALE_DIR = Path(__file__).parent
@@ -40,15 +41,15 @@ class PluralText(str):
     """A msgid with its plural form; its value is the singular (the catalogs' key for it)."""
 
     plural: str
-    count: str  # the parameter that holds the number
+    count_param: str  # the parameter that holds the number
 
-    def __new__(cls, singular: str, plural: str, count: str) -> PluralText:
+    def __new__(cls, singular: str, plural: str, count: str) -> Self:
         text = super().__new__(cls, singular)
-        text.plural, text.count = plural, count
+        text.plural, text.count_param = plural, count
         return text
 
     def __reduce__(self) -> tuple[object, ...]:  # copies and pickles keep the plural
-        return (PluralText, (str(self), self.plural, self.count))
+        return (PluralText, (str(self), self.plural, self.count_param))
 
 
 def N_plural(singular: str, plural: str, count: str) -> PluralText:
@@ -93,10 +94,10 @@ class Translator:
 
     def __call__(self, message: str, **params: object) -> str:
         if isinstance(message, PluralText):
-            count = params.get(message.count)
+            count = params.get(message.count_param)
             if isinstance(count, int):
                 return self.ngettext(str(message), message.plural, count, **params)
-            log.warning("plural %r shown without its count %r", str(message), message.count)
+            log.warning("plural %r shown without its count %r", str(message), message.count_param)
             return self._format(message.plural, message.plural, params)
         text = self._catalog.gettext(message) if message else message
         return self._format(text, message, params)

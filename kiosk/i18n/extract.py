@@ -24,7 +24,7 @@ KIOSK = catalogs.Domain(
     language_names={language: LANGUAGE_NAMES[language] for language in TRANSLATED_LANGUAGES},
     description="Translatable strings of the Servicepunkt kiosk.", command="kiosk.i18n.extract")
 
-__all__ = ["Found", "KIOSK", "merge", "po_path", "scan", "scan_file", "untranslated", "update"]
+__all__ = ["KIOSK", "Found", "merge", "po_path", "scan", "scan_file", "untranslated", "update"]
 
 
 def po_path(language: str) -> Path:

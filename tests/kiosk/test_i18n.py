@@ -98,7 +98,7 @@ def test_merge_keeps_translations_adds_new_and_marks_removed_obsolete() -> None:
     found = [catalogs.Found("Hej", "kiosk/a.py:1"), catalogs.Found("Ny {n}", "kiosk/a.py:2"),
              catalogs.Found(("{n} dag", "{n} dagar"), "kiosk/b.py:3"), catalogs.Found("Hej", "kiosk/a.py:9")]
     merged = extract.merge(old, found, catalogs.PLURAL_FORMS["fi"])
-    assert merged["Hej"].string == "Moi" and merged["Hej"].locations == [("kiosk/a.py", None)]
+    assert merged["Hej"].string == "Moi" and merged["Hej"].locations == [("kiosk/a.py", catalogs.NO_LINE)]
     assert merged["Ny {n}"].string == "" and merged["Ny {n}"].flags == {"python-brace-format"}
     assert merged["{n} dag"].string == ("", "")  # two empty forms: Finnish has two
     assert merged.obsolete["Borta"].string == "Poissa"

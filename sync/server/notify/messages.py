@@ -17,7 +17,7 @@ from __future__ import annotations
 import gettext
 from dataclasses import dataclass, fields
 from datetime import date
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 DOMAIN = "servicepunkt-server"
@@ -68,7 +68,7 @@ DUTY_ALERT_SWEDISH = (  # subject, text
 )
 
 
-@lru_cache(maxsize=None)
+@cache
 def catalog(language: str) -> gettext.NullTranslations:
     """The language's compiled catalog; the Swedish source strings for sv or anything unknown."""
     if language not in LANGUAGES or language == SOURCE_LANGUAGE:
