@@ -128,3 +128,9 @@ def test_the_catalogs_are_up_to_date_with_the_code(domain_name: str) -> None:
 def test_server_catalogs_committed_mo_matches_po(language: str) -> None:
     path = SERVER.po_path(language)
     assert path.with_suffix(".mo").read_bytes() == catalogs.mo_bytes(catalogs.read_catalog(path))
+
+
+def test_an_errors_own_text_is_swedish_in_the_right_form() -> None:
+    text = N_plural("Vänta {n} minut.", "Vänta {n} minuter.", "n")
+    assert str(UserFacingError(text, n=1)) == "Vänta 1 minut."
+    assert str(UserFacingError(text, n=5)) == "Vänta 5 minuter."

@@ -57,6 +57,13 @@ def N_plural(singular: str, plural: str, count: str) -> PluralText:
     return PluralText(singular, plural, count)
 
 
+def source_text(message: str, **params: object) -> str:
+    """The Swedish text itself, the plural form picked by its count: for logs and exceptions."""
+    if isinstance(message, PluralText) and params.get(message.count_param) != 1:
+        message = message.plural
+    return message.format(**params) if params else str(message)
+
+
 @dataclass(frozen=True)
 class Language:
     code: str  # BCP 47 tag, also the catalog folder name

@@ -5,7 +5,7 @@ through gettext at display time, so services never depend on the current languag
 """
 from __future__ import annotations
 
-from kiosk.i18n import N_plural
+from kiosk.i18n import N_plural, source_text
 
 __all__ = ["N_", "N_plural", "UserFacingError"]
 
@@ -17,6 +17,6 @@ def N_(message: str) -> str:
 
 class UserFacingError(Exception):
     def __init__(self, message: str, **params: object) -> None:
-        super().__init__(message.format(**params) if params else message)
+        super().__init__(source_text(message, **params))
         self.message = message
         self.params = params
