@@ -1,9 +1,11 @@
 """`kiosk demo`: the whole system on one machine with simulated hardware.
 
-Starts the central server on a throwaway SQLite file, seeds a service point and a staff card,
-creates an enrollment code, provisions the kiosk with it as a technician would, starts the
-device simulators, and opens the kiosk window beside a simulator panel. Ctrl+C or closing the
-kiosk window stops every process it started.
+Starts the central server on a throwaway SQLite file, seeds a service point, a staff card, one
+video service and one e-service (served on loopback, kiosk/cli/demo_world.py), creates an
+enrollment code, provisions the kiosk with it as a technician would (receipt printer too),
+starts the device simulators, and opens the kiosk window beside a simulator panel, which shows
+the SMS the resident would get (the server's notifier sends it to a loopback 46elks). Ctrl+C or
+closing the kiosk window stops every process it started; the logs stay, and the demo says where.
 """
 from __future__ import annotations
 
@@ -22,6 +24,7 @@ from pathlib import Path
 
 import click
 
+from kiosk.cli.demo_world import TRUST_SPKI_ENV, DemoSite, SmsGateway, directory_entries
 from kiosk.cli.orphans import stop_when_parent_dies
 
 DEMO_SERVICE_POINT = ("SP-KORPILOMBOLO", "Lanthandeln i Korpilombolo")
@@ -103,7 +106,7 @@ def central_cli(database_url: str) -> list[str]:
     return [sys.executable, "-m", "sync.server.cli.main", "--database-url", database_url]
 
 
-def start_central(children: Children, workdir: Path) -> tuple[str, str]:
+def start_central(children: Children, workdir: Path, site: DemoSite, sms: SmsGateway) -> tuple[str, str]:
     """Seeds the server's database, starts it, and returns (url, enrollment code)."""
     database_url = f"sqlite:///{workdir / 'central.db'}"
     central = central_cli(database_url)
@@ -112,12 +115,22 @@ def start_central(children: Children, workdir: Path) -> tuple[str, str]:
     run_cli(central + ["service-point", "add", sp_id, "--name", sp_name], children.logs)
     run_cli(central + ["staff", "add", "--service-point", sp_id, "--name", "Demo staff",
                        "--card-uid", DEMO_STAFF_UID], children.logs)
+    seed_directory(central, workdir, site, children.logs)
     code = run_cli(central + ["kiosk", "add", "Kiosk 1", "--service-point", sp_id, "--quiet"], children.logs).strip()
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    children.start("central", central + ["serve", "--host", "127.0.0.1", "--port", str(port), "--no-upgrade"])
+    children.start("central", central + ["serve", "--host", "127.0.0.1", "--port", str(port), "--no-upgrade"],
+                   env={**sms.env, "KIOSK_CENTRAL_PUBLIC_URL": url})
     wait_for(lambda: http_ok(f"{url}/healthz"), "the central server")
     return url, code
+
+
+def seed_directory(central: list[str], workdir: Path, site: DemoSite, logs: Path) -> None:
+    """Every home tile does something: a video service and an e-service on the demo site."""
+    for kind, entry in directory_entries(site, DEMO_SERVICE_POINT[0]).items():
+        path = workdir / f"{kind}.json"
+        path.write_text(json.dumps(entry, ensure_ascii=False, indent=1), encoding="utf-8")
+        run_cli(central + ["directory", "put", kind, str(path)], logs)  # each put feeds the kiosks too
 
 
 def start_simulators(children: Children, workdir: Path) -> dict:
@@ -134,7 +147,8 @@ def provision_kiosk(children: Children, workdir: Path, server: str, code: str, p
     config = workdir / "kiosk.toml"
     run_cli([sys.executable, "-m", "kiosk.cli.main", "--config", str(config), "provision", "--server", server,
              "--code", code, "--data-dir", str(workdir / "data"), "--locker-port", ports["locker"],
-             "--card-reader-port", ports["card_reader"], "--scanner-port", ports["scanner"], "--windowed"],
+             "--card-reader-port", ports["card_reader"], "--scanner-port", ports["scanner"],
+             "--printer-port", ports["printer"], "--windowed"],
             children.logs)
     return config
 
@@ -153,28 +167,42 @@ def demo(workdir: Path | None, no_panel: bool) -> None:
     throwaway = workdir is None
     workdir = Path(tempfile.mkdtemp(prefix="servicepunkt-demo-")) if throwaway else workdir
     workdir.mkdir(parents=True, exist_ok=True)
-    children = Children(workdir)
+    logs = workdir / "logs"
+    logs.mkdir(exist_ok=True)
+    children = Children(logs)
     # SIGINT too: a shell starts background jobs with SIGINT ignored, and Python keeps that.
     for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         signal.signal(signum, _interrupt)
     with ExitStack() as cleanup:
+        cleanup.callback(lambda: click.echo(f"The demo's logs are kept in {logs}"))
         if throwaway:
-            cleanup.callback(shutil.rmtree, workdir, ignore_errors=True)
+            cleanup.callback(remove_all_but, workdir, logs)
         cleanup.callback(children.stop_all)
-        _run_demo(children, workdir, no_panel)
+        site, sms = DemoSite(workdir), SmsGateway(workdir / "sms.jsonl")
+        cleanup.callback(site.close)
+        cleanup.callback(sms.close)
+        _run_demo(children, workdir, no_panel, site, sms)
 
 
-def _run_demo(children: Children, workdir: Path, no_panel: bool) -> None:
-    click.echo(f"Demo files and logs: {workdir}")
-    server, code = start_central(children, workdir)
+def remove_all_but(workdir: Path, keep: Path) -> None:
+    """A throwaway demo's databases and configs go; its logs stay to be read after a problem."""
+    for path in workdir.iterdir():
+        if path != keep:
+            shutil.rmtree(path, ignore_errors=True) if path.is_dir() else path.unlink(missing_ok=True)
+
+
+def _run_demo(children: Children, workdir: Path, no_panel: bool, site: DemoSite, sms: SmsGateway) -> None:
+    click.echo(f"Demo files: {workdir}")
+    server, code = start_central(children, workdir, site, sms)
     click.echo(f"Central server: {server} (enrollment code {code})")
     ports = start_simulators(children, workdir)
     config = provision_kiosk(children, workdir, server, code, ports)
     click.echo(f"Kiosk provisioned: {config}")
-    kiosk = children.start("kiosk", [sys.executable, "-m", "kiosk.cli.main", "--config", str(config), "run"])
+    kiosk = children.start("kiosk", [sys.executable, "-m", "kiosk.cli.main", "--config", str(config), "run"],
+                           env={TRUST_SPKI_ENV: site.spki})  # the demo site's own key, nothing else
     if not no_panel:
         children.start("panel", [sys.executable, "-m", "kiosk.ui.sim_panel", "--control-url", ports["control_url"],
-                                 "--staff-uid", DEMO_STAFF_UID])
+                                 "--staff-uid", DEMO_STAFF_UID, "--sms-outbox", str(sms.outbox)])
     click.echo(f"Staff card for the demo: {DEMO_STAFF_UID}. Press Ctrl+C or close the kiosk window to stop.")
     try:
         kiosk.wait()

@@ -9,7 +9,9 @@ Voice map (EN 301 549 5.1.3.14: the voice follows the UI language; see docs/spee
 
 One `Speech` per app. `say()` hands the text to a background thread that runs espeak-ng and
 returns at once; a new `say()` or `stop()` kills what is playing. When espeak-ng or the audio
-device is missing, the problem is logged once and the kiosk stays silent rather than crashing.
+device is missing, the problem is logged once (every line espeak-ng wrote, none cut) and
+`on_unavailable` is told at each failure, so the screen can say why nothing is heard; the
+kiosk stays silent rather than crashing.
 `reset()` belongs at the end of every session: volume back to default (EN 301 549 requires
 it) and the last text forgotten, so "repeat" never reads the previous person's screen.
 """
@@ -39,9 +41,11 @@ class SpeechUnavailable(RuntimeError):
 
 class Speech:
     def __init__(self, language: str = "sv", *, default_volume: int = DEFAULT_VOLUME,
-                 rate: int = RATE, executable: str = "espeak-ng", record_to: Path | None = None) -> None:
+                 rate: int = RATE, executable: str = "espeak-ng", record_to: Path | None = None,
+                 on_unavailable: Callable[[], None] | None = None) -> None:
         """`record_to`: write each utterance to this WAV instead of the sound card (tests,
-        screenshot runs without audio); everything else behaves the same."""
+        screenshot runs without audio); everything else behaves the same. `on_unavailable` is
+        called on the speech thread when an utterance could not be played."""
         self.language = language
         self.default_volume = _clamp(default_volume)
         self._volume = self.default_volume
@@ -55,6 +59,7 @@ class Speech:
         self._queue: queue.SimpleQueue = queue.SimpleQueue()
         self._worker: threading.Thread | None = None
         self._warned = False
+        self._on_unavailable = on_unavailable
 
     # --- language and volume ---------------------------------------------------------------
 
@@ -168,7 +173,7 @@ class Speech:
             process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                                        stderr=subprocess.PIPE)
         except OSError as error:
-            self._warn_once(f"espeak-ng cannot run ({error}); speech is off")
+            self._unavailable(f"espeak-ng cannot run ({error}); speech is off")
             return
         with self._lock:
             if generation != self._generation:
@@ -178,14 +183,24 @@ class Speech:
         _, errors = process.communicate()
         # espeak-ng exits 0 even when it finds no sound card; its stderr tells.
         if process.returncode == 0 and errors.strip():
-            self._warn_once(f"espeak-ng could not play: {errors.decode(errors='replace').strip()[-200:]}")
+            self._unavailable(f"espeak-ng could not play: {whole_lines(errors)}")
         elif process.returncode not in (0, -9):  # -9: killed by stop/say, as intended
-            self._warn_once(f"espeak-ng failed with exit code {process.returncode}")
+            detail = f": {whole_lines(errors)}" if errors.strip() else ""
+            self._unavailable(f"espeak-ng failed with exit code {process.returncode}{detail}")
 
-    def _warn_once(self, message: str) -> None:
+    def _unavailable(self, message: str) -> None:
         if not self._warned:
             self._warned = True
             log.warning(message)
+        if self._on_unavailable is not None:
+            self._on_unavailable()
+
+
+def whole_lines(stderr: bytes) -> str:
+    """espeak-ng's complaint on one log line: each distinct line once, in order, none cut.
+    (The last 200 characters were logged before, which began mid-word: "ch file or directory".)"""
+    lines = [line.strip() for line in stderr.decode(errors="replace").splitlines()]
+    return " | ".join(dict.fromkeys(line for line in lines if line))
 
 
 def _clamp(level: int) -> int:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib
 import logging
+import os
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -71,6 +72,9 @@ SCREENS = {"attract": ("attract", "AttractScreen"), "home": ("home", "HomeScreen
            "staff_counter": ("staff_counter", "StaffCounterScreen"),
            "staff_returns": ("staff_returns", "StaffReturnsScreen")}
 ESCAPE_KEY = 27
+# `kiosk demo` serves its video room and e-service on loopback with a self-signed certificate:
+# the browser trusts that one key (base64 SHA-256 of its SPKI), as pinned, and no other.
+TRUST_SPKI_ENV = "SERVICEPUNKT_TRUST_SPKI"
 
 
 class InstantSwitch(NoTransition):
@@ -117,7 +121,9 @@ class KioskApp(App):
         self.theme = Theme()
         self.place_name = config.service_point_name
         self.tr = Translator(config.language)
-        self.speech = Speech(config.language)
+        # Told on the speech thread: the screen hears of it on the main one.
+        self.speech = Speech(config.language,
+                             on_unavailable=lambda: self.bridge.call_on_main(self.session.speech_failed))
         self.session = self._build_session()
         display = config.display
         self.dimming = DimmingPresenter(dim_from=display.dim_from, dim_until=display.dim_until,
@@ -167,7 +173,9 @@ class KioskApp(App):
         worker thread at each start; Window's size only changes on the main thread)."""
         strip = int(end_strip_height(self.theme))
         left, top = (0, 0) if self.kiosk_config.fullscreen else (Window.left, Window.top)
-        return LaunchOptions(window=(left, top, Window.width, max(1, Window.height - strip)))
+        pinned = os.environ.get(TRUST_SPKI_ENV, "").strip()
+        extra = (f"--ignore-certificate-errors-spki-list={pinned}",) if pinned else ()
+        return LaunchOptions(window=(left, top, Window.width, max(1, Window.height - strip)), extra_args=extra)
 
     def build(self) -> KioskScreens:
         fonts.register()

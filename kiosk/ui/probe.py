@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from pathlib import Path
 
 from kivy.app import App
@@ -14,6 +15,7 @@ from kivy.clock import Clock
 from kivy.core.window import Window
 
 PROBE_ENV_VAR = "SERVICEPUNKT_UI_PROBE"
+MARKUP_TAG = re.compile(r"\[/?(?:b|i|u|s|sub|sup|color|size|font|ref|anchor)(?:=[^\]]*)?\]")
 
 
 def start_probe(screen_manager) -> None:
@@ -49,5 +51,12 @@ def _describe(widget, probe_id: str) -> dict:
     left, bottom = widget.to_window(*widget.pos)
     # xdotool counts y from the top of the screen; Kivy from the bottom of the window.
     top = Window.height - (bottom + widget.height)
-    return {"id": probe_id, "text": getattr(widget, "text", ""), "disabled": widget.disabled,
+    return {"id": probe_id, "text": _plain(widget), "disabled": widget.disabled,
             "x": left, "y": top, "width": widget.width, "height": widget.height}
+
+
+def _plain(widget) -> str:
+    """The text a person reads: markup tags (bold, a dimmed part) removed."""
+    text = getattr(widget, "text", "")
+    return MARKUP_TAG.sub("", text).replace("&bl;", "[").replace("&br;", "]").replace("&amp;", "&") \
+        if getattr(widget, "markup", False) else text

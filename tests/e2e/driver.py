@@ -68,16 +68,26 @@ class KioskDriver:
         self.wait_screen(screen, timeout=1)
 
     def type_code(self, code: str) -> None:
-        """Taps each digit and waits until the masked display counts it, as a person would look."""
-        for typed, digit in enumerate(code, start=1):
-            self.tap(f"key-{digit}")
-            wait_until(lambda: (self.widget("code") or {}).get("text", "").count("•") == typed, f"digit {typed}")
+        """Taps each digit and waits until the display shows it, as a person would look."""
+        self.type_digits(code)
 
     def type_digits(self, digits: str) -> None:
-        """Taps digits where the display shows them as typed (a phone number), waiting for each."""
+        """Taps each digit and waits until the display shows it after those already there
+        (grouped, as "070-1" or "1 2 3", before the dimmed empty places)."""
+        before = self.digits_shown()
         for typed in range(1, len(digits) + 1):
             self.tap(f"key-{digits[typed - 1]}")
-            wait_until(lambda: digits[:typed] in (self.widget("code") or {}).get("text", ""), f"digit {typed}")
+            wait_until(lambda: self.digits_shown() == before + digits[:typed],
+                       f"digit {typed} (shown {self.digits_shown()!r})")
+
+    def erase_all(self) -> None:
+        """Taps Radera until no digit is shown, waiting for each to go."""
+        while shown := self.digits_shown():
+            self.tap("key-erase")
+            wait_until(lambda: self.digits_shown() == shown[:-1], f"{shown!r} to lose its last digit")
+
+    def digits_shown(self) -> str:
+        return "".join(ch for ch in (self.widget("code") or {}).get("text", "") if ch.isdigit())
 
     def screenshot(self, name: str) -> Path:
         self.step += 1

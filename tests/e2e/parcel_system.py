@@ -109,6 +109,8 @@ class ParcelSystem:
             self.ui.wait_text("message", "föravisering")
             self.ui.type_digits(phone)
             self.ui.tap("key-ok")
+            self.ui.wait_text("message", "stämmer det?")  # read back in groups before it is saved
+            self.ui.tap("confirm-phone")
         code_text = wait_until(lambda: self._stored_or_open(before), "a door to open or a code", timeout=20)
         lock = None
         if code_text is True:

@@ -47,7 +47,7 @@ def test_demo_comes_up_and_ctrl_c_stops_everything(tmp_path: Path, x_display: st
                                 preexec_fn=stop_when_parent_dies)
     try:
         ui = KioskDriver(probe, x_display, output_dir)
-        ui.wait_screen("attract", timeout=60)
+        ui.wait_screen("attract", timeout=120)  # the demo seeds its services first: slow on a loaded machine
         ui.tap_until_screen("attract", "home")
         ui.screenshot("demo-home")
         started = wait_until(lambda: len(children_of(demo.pid)) >= 4 and children_of(demo.pid), "the demo's processes")

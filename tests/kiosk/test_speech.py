@@ -174,6 +174,40 @@ def test_no_sound_card_logs_once_and_does_not_crash(caplog) -> None:
     assert len([record for record in caplog.records if "could not play" in record.getMessage()]) == 1
 
 
+# What espeak-ng 1.51 writes on a machine without a sound card (captured on this project's CI
+# machine), then exits 0: the kiosk's only sign that nothing was heard.
+NO_CARD_STDERR = """ALSA lib confmisc.c:855:(parse_card) cannot find card '0'
+ALSA lib conf.c:5180:(_snd_config_evaluate) function snd_func_card_inum returned error: No such file or directory
+ALSA lib confmisc.c:422:(snd_func_concat) error evaluating strings
+ALSA lib conf.c:5180:(_snd_config_evaluate) function snd_func_concat returned error: No such file or directory
+ALSA lib confmisc.c:1334:(snd_func_refer) error evaluating name
+ALSA lib conf.c:5180:(_snd_config_evaluate) function snd_func_refer returned error: No such file or directory
+ALSA lib conf.c:5703:(snd_config_expand) Evaluate error: No such file or directory
+ALSA lib pcm.c:2666:(snd_pcm_open_noupdate) Unknown PCM default
+error: No such file or directory
+"""
+
+
+def test_speech_that_cannot_play_logs_whole_lines_and_tells_the_screen(tmp_path: Path, caplog) -> None:
+    """The log used to keep the last 200 characters ("ch file or directory"), and the screen
+    never knew: a resident pressed Read aloud and heard nothing, with no word why."""
+    (tmp_path / "stderr.txt").write_text(NO_CARD_STDERR * 2)  # espeak-ng tries twice, as here
+    fake = tmp_path / "espeak-ng"
+    fake.write_text(f"#!/bin/sh\ncat {tmp_path / 'stderr.txt'} >&2\nexit 0\n")
+    fake.chmod(0o755)
+    told = []
+    speech = Speech("sv", executable=str(fake), on_unavailable=lambda: told.append(True))
+    with caplog.at_level(logging.WARNING, logger="kiosk.services.speech"):
+        for text in ("Hej", "Hej igen"):
+            speech.say(text)
+            assert wait_until(lambda: len(told) >= (1 if text == "Hej" else 2))
+        speech.close()
+    [logged] = [record.getMessage() for record in caplog.records]
+    parts = logged.removeprefix("espeak-ng could not play: ").split(" | ")
+    assert parts == list(dict.fromkeys(NO_CARD_STDERR.splitlines()))  # every line once, none cut
+    assert len(told) == 2  # each failed utterance is told; the screen decides what to show
+
+
 # --- code entry ---------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("language", sorted(LANGUAGE_NAMES))

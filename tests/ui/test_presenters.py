@@ -45,7 +45,8 @@ def scan_and_open(staff, runner, parcel: str = PARCEL) -> None:
     runner.step()  # looks for a pre-advice: none, so the phone keypad
     for digit in "0701234567":
         staff.press_digit(digit)
-    staff.submit_phone()
+    staff.submit_phone()  # read back in groups: "070-123 45 67 – stämmer det?"
+    staff.confirm_phone()
     runner.step()  # opens the door
 
 
@@ -59,14 +60,14 @@ def store_parcel(parcels, bus, runner) -> str:
     return staff.stored.pickup_code
 
 
-def test_keypad_masks_digits_and_limits_length(parcels, runner) -> None:
+def test_keypad_shows_the_digits_typed_and_limits_length(parcels, runner) -> None:
     pickup = PickupPresenter(parcels, runner)
     for digit in "1234567":
         pickup.press_digit(digit)
     assert pickup.code.digits == "123456"
-    assert pickup.code.shown == "• • • • • •"
+    assert pickup.code.shown == "1 2 3 4 5 6"  # a one-time code, shown as typed
     pickup.erase()
-    assert pickup.code.shown == "• • • • • _"
+    assert pickup.code.shown == "1 2 3 4 5 _"
     pickup.submit()
     assert pickup.phase == ENTRY and pickup.message.kind == "error"  # too short: told, nothing checked
     assert runner.queue == []
@@ -100,12 +101,14 @@ def test_a_wrong_code_returns_to_entry_with_a_message(parcels, locker_bus, runne
     assert pickup.message.kind == "info"
 
 
-def test_staff_cancel_with_the_door_open_stores_nothing(parcels, runner) -> None:
+def test_staff_cancel_with_the_door_open_stores_nothing(parcels, locker_bus, runner) -> None:
     staff = StaffPresenter(parcels, runner)
     scan_and_open(staff, runner)
     assert staff.can_cancel
     staff.cancel()
-    runner.drain()  # the abandoned wait returns False and must not store
+    runner.step()  # the abandoned wait returns None and must not store
+    locker_bus[0].close_door(0, staff.taking_out.lock)  # the parcel taken out again
+    runner.drain()
     assert staff.phase == SCAN and staff.stored is None
 
 

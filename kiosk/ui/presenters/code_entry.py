@@ -11,7 +11,7 @@ CODE_LENGTH_TEXT = N_plural("Koden har {count} siffra.", "Koden har {count} siff
 class CodeEntry:
     def __init__(self, length: int, *, masked: bool = True) -> None:
         self.length = length
-        self.masked = masked  # a pickup code is secret: show how many digits, never which
+        self.masked = masked  # a staff PIN: show how many digits, never which
         self._digits = ""
 
     @property
@@ -27,6 +27,14 @@ class CodeEntry:
         """"• • _ _" (masked) or "1 2 _ _": one place per digit of the code."""
         typed = MASK * len(self._digits) if self.masked else self._digits
         return " ".join(typed + EMPTY * (self.length - len(self._digits)))
+
+    @property
+    def shown_parts(self) -> tuple[str, str]:
+        """("1 2 ", "_ _ _ _"): what `shown` draws as typed, and the places still empty, which a
+        screen draws dimmed so that no empty place looks like input."""
+        shown, typed = self.shown, len(self._digits)
+        cut = min(len(shown), 2 * typed)  # one character and one space per typed digit
+        return shown[:cut], shown[cut:]
 
     def press(self, digit: str) -> bool:
         """Adds the digit; False (and nothing changes) for a non-digit or a full code."""

@@ -23,7 +23,7 @@ class CounterPresenter(Presenter):
     def __init__(self, parcels: ParcelService, run: Runner, *, code_length: int = CODE_LENGTH) -> None:
         super().__init__()
         self._parcels, self._run = parcels, run
-        self.code = CodeEntry(code_length)
+        self.code = CodeEntry(code_length, masked=False)  # the resident's one-time code, read off their phone
         self.member = None
         self.reset()
 

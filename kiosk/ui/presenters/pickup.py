@@ -35,7 +35,9 @@ class PickupPresenter(Presenter):
         super().__init__()
         self._parcels = parcels
         self._run = run
-        self.code = CodeEntry(code_length)
+        # Shown as typed: a code opens one door once, and the resident is alone at the screen;
+        # dots made people lose their place in six digits. Read aloud still never says them.
+        self.code = CodeEntry(code_length, masked=False)
         self._stop = threading.Event()
         self.reset()
 
@@ -68,6 +70,11 @@ class PickupPresenter(Presenter):
     def door_open(self) -> bool:
         """From the code check until the pickup is saved: the flow must not be abandoned."""
         return self.phase in (CHECKING, DOOR_OPEN, CLOSING)
+
+    @property
+    def finished(self) -> bool:
+        """The pickup is over: the screen offers Klar, which ends the visit at once."""
+        return self.phase == DONE
 
     @property
     def accepts_input(self) -> bool:

@@ -24,6 +24,8 @@ STAFF_MENU = {"receive": STAFF_RECEIVE, "counter": STAFF_COUNTER, "returns": STA
 VIDEO, ESERVICES = "video", "eservices"
 OVERLAYS = (LANGUAGE, HELP)
 NOT_STAFF = N_("Kortet är inget personalkort. Paket hämtar du med koden.")  # screens that return to where the person was, flow intact
+SPEECH_UNAVAILABLE = N_("Uppläsningen fungerar inte just nu. Fråga personalen om du behöver hjälp att läsa.")
+STAFF_LANGUAGE = "sv"  # the shop's staff work in Swedish, whatever the last resident chose
 
 
 class SessionPresenter(Presenter):
@@ -51,6 +53,7 @@ class SessionPresenter(Presenter):
             self.video.language = self.language
         self.large_text = self.high_contrast = False
         self.speech_used = False  # once someone asks for speech, key presses are spoken too
+        self.speech_unavailable = False  # told once per visit, then the Read aloud button says so
         self.idle_state = IDLE
 
     # -- navigation ------------------------------------------------------------------------
@@ -119,6 +122,15 @@ class SessionPresenter(Presenter):
         self.high_contrast = not self.high_contrast
         self.changed()
 
+    def speech_failed(self) -> None:
+        """Read aloud could not play (no sound device, espeak-ng missing): said on screen once
+        per visit, not again at every key press that would have been spoken. Only to someone
+        who asked for speech: the idle warning is spoken too, and is shown anyway."""
+        if self.speech_unavailable or not self.speech_used:
+            return
+        self.speech_unavailable = True
+        self._notify(Message.of(SPEECH_UNAVAILABLE, "error"))
+
     # -- the end of a visit ------------------------------------------------------------------
 
     def end_session(self, *, notify: bool = True) -> None:
@@ -156,8 +168,12 @@ class SessionPresenter(Presenter):
             self.changed()
 
     def tick(self, now: float) -> None:
-        """Called about once a second by the app's clock."""
+        """Called about once a second by the app's clock. While a door is open (or a call is on)
+        the idle clock stands still: the minutes at the locker are not minutes of nobody there,
+        and the code shown when the door closes must not be covered by the timeout dialog."""
         self.pickup.tick()
+        if self.busy or self.staff_mode.waiting_for_door:
+            self.idle.touched(now)
         state = IDLE if self.screen == ATTRACT or self.busy else self.idle.state(now)
         if state == RESET:
             self.end_session()
@@ -184,7 +200,15 @@ class SessionPresenter(Presenter):
         for desk in (self.counter, self.returns):
             if desk is not None:
                 desk.member = member
+        self._staff_display()
         self.go(STAFF)
+
+    def _staff_display(self) -> None:
+        """Staff mode starts as staff know it: Swedish, normal text and contrast."""
+        self.language = STAFF_LANGUAGE
+        if self.video is not None:
+            self.video.language = STAFF_LANGUAGE
+        self.large_text = self.high_contrast = False
 
     def _card_failed(self, error: BaseException) -> None:
         self._notify(Message.from_error(error, N_("Kortet kunde inte läsas. Försök igen.")))

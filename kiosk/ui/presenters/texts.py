@@ -33,6 +33,17 @@ IDLE_WARNING = N_plural("Är du kvar? Skärmen börjar om om {seconds} sekund.",
 MORE_TIME = N_("Mer tid")
 KEYPAD_HINT = N_("Knappsatsen är till höger: siffrorna 1 till 9 och 0, Radera och OK.")
 STOP_READING = N_("Stoppa")
+NO_SOUND = N_("Inget ljud")  # Read aloud's label once speech could not play in this visit
+LARGER_TEXT = N_("Text +")
+LARGER_TEXT_ON = N_("Text + på")  # the label says the mode is on; the button is drawn selected
+
+
+def read_aloud_label(session) -> str:
+    return NO_SOUND if session.speech_unavailable else N_("Läs upp")
+
+
+def larger_text_label(session) -> str:
+    return LARGER_TEXT_ON if session.large_text else LARGER_TEXT
 
 STAFF_OPTIONS = {"receive": N_("Ta emot paket"), "counter": N_("Utlämning vid disken"), "returns": N_("Returer")}
 STAFF_MENU_HINT = N_("Välj vad du vill göra, eller skanna ett paket direkt för att ta emot det.")

@@ -83,6 +83,8 @@ class VideoPresenter(BrowserVisitPresenter):
         self.services = services
         if not services and self.message is None:
             self.message = Message.of(NO_SERVICES)
+        elif services and self.message is not None and self.message.text == NO_SERVICES:
+            self.message = None  # the directory arrived after the first look: no stale "none here"
         self.changed()
 
     def call(self, service_id: str) -> None:

@@ -1,5 +1,6 @@
 from kiosk.ui.presenters.counter import CHECKING
 from kiosk.ui.screens.base import KioskScreen
+from kiosk.ui.widgets.entry_line import EntryLine  # noqa: F401  (the kv rule uses it)
 
 
 class StaffCounterScreen(KioskScreen):
@@ -19,4 +20,4 @@ class StaffCounterScreen(KioskScreen):
     def refresh(self, counter) -> None:
         self.show_message(self.ids.message, counter.message)
         self.ids.keypad.disabled = counter.phase == CHECKING
-        self.ids.code.text = counter.code.shown
+        self.ids.code.show(*counter.code.shown_parts)

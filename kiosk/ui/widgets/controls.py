@@ -135,6 +135,7 @@ class BottomBar(BoxLayout):
     label_read = StringProperty("Läs upp")
     label_larger = StringProperty("Text +")
     label_contrast = StringProperty("Kontrast")
+    larger_on = BooleanProperty(False)  # Text + drawn selected while large text is on
 
     def on_back(self) -> None:
         pass
