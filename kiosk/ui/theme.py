@@ -27,7 +27,8 @@ class Theme(EventDispatcher):
     high_contrast = BooleanProperty(False)
     large_text = BooleanProperty(False)
     px_per_mm = NumericProperty(5.9)  # 1280 px over a 217 mm wide 10.1" panel
-    compact = BooleanProperty(False)  # set from the panel's height: see COMPACT_HEIGHT_MM
+    compact = BooleanProperty(False)  # set from the panel's short side: see COMPACT_HEIGHT_MM
+    narrow = BooleanProperty(False)  # an upright panel (taller than wide): fewer columns
 
     background = ColorProperty(NORMAL.background)
     text = ColorProperty(NORMAL.text)

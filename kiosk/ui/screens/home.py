@@ -9,6 +9,10 @@ class HomeScreen(KioskScreen):
         super().setup(session, tr, place_name)
         session.home.subscribe(self.refresh)
 
+    def on_pre_enter(self, *_args) -> None:
+        """Home opens at the top, whatever the last visit left it at: the tiles start there."""
+        self.ids.scroller.scroll_y = 1
+
     def translate(self) -> None:
         self._show_tiles(self.session.home)
 
