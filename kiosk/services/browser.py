@@ -50,9 +50,10 @@ import subprocess
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 from urllib.parse import urlsplit
 
 from kiosk.services.browser_pages import ACTIVITY_COUNTER, GUARD_SCRIPT, ErrorPage, error_page
@@ -227,7 +228,7 @@ class BrowserSession:
         self.blocked: list[str] = []  # URLs refused, for the log and the tests
         self.unreachable: list[str] = []  # URLs that did not answer (the kiosk's page shown)
         self.reason: EndReason | None = None
-        self._process: subprocess.Popen | None = None
+        self._process: subprocess.Popen[bytes] | None = None
         self._pipe: DevToolsPipe | None = None
         self._main_session: str | None = None
         self._main_attached = threading.Event()
@@ -254,9 +255,9 @@ class BrowserSession:
             raise BrowserUnavailable(f"{self.options.executable} is not installed")
         self.profile_dir = _fresh_profile(self.options.temp_root, self.policy)
         try:
-            self._launch(executable)
+            self._launch(executable, self.profile_dir)
             self._lock_down()
-            self._pipe.call("Page.navigate", {"url": self.policy.start_url},
+            self._live_pipe.call("Page.navigate", {"url": self.policy.start_url},
                             self._main_session, timeout=self.options.startup_timeout)
         except (OSError, DevToolsClosed, DevToolsError, DevToolsTimeout) as error:
             self._finish(EndReason.FAILED)
@@ -275,59 +276,66 @@ class BrowserSession:
 
     def evaluate(self, expression: str, timeout: float = 10.0) -> Any:
         """Run JavaScript in the page (tests and diagnostics)."""
-        result = self._pipe.call("Runtime.evaluate", {"expression": expression,
+        result = self._live_pipe.call("Runtime.evaluate", {"expression": expression,
                                                       "returnByValue": True, "awaitPromise": True},
                                  self._main_session, timeout=timeout)
         return result.get("result", {}).get("value")
 
     def page_urls(self, timeout: float = 10.0) -> list[str]:
         """The address of every page the browser has open: one, unless a window got past us."""
-        targets = self._pipe.call("Target.getTargets", timeout=timeout).get("targetInfos", [])
+        targets = self._live_pipe.call("Target.getTargets", timeout=timeout).get("targetInfos", [])
         return [target["url"] for target in targets if target.get("type") == "page"]
 
     def window_state(self, timeout: float = 10.0) -> str:
         """The page's window: "normal", or "fullscreen", "maximized", "minimized"."""
-        window = self._pipe.call("Browser.getWindowForTarget", {}, self._main_session, timeout=timeout)
+        window = self._live_pipe.call("Browser.getWindowForTarget", {}, self._main_session, timeout=timeout)
         return str(window.get("bounds", {}).get("windowState", "normal"))
+
+    @property
+    def _live_pipe(self) -> DevToolsPipe:
+        if self._pipe is None:
+            raise DevToolsClosed("the browser has not started")
+        return self._pipe
 
     # --- launch ------------------------------------------------------------------------------
 
-    def _launch(self, executable: str) -> None:
+    def _launch(self, executable: str, profile_dir: Path) -> None:
         command_read, command_write = _pipe_above(10)
         reply_read, reply_write = _pipe_above(10)
         # Chromium expects the pipe on fds 3 and 4 exactly; bash (dash allows single-digit fds
         # only) moves them there and execs, so the PID we hold is Chromium's and no fd
         # shuffling happens in a preexec_fn, where it could clobber subprocess's own pipe.
         redirect = f'exec 3<&{command_read} 4>&{reply_write} {command_read}<&- {reply_write}>&- "$0" "$@"'
-        stderr = open(self.options.log_path, "ab") if self.options.log_path else subprocess.DEVNULL
+        log_file = open(self.options.log_path, "ab") if self.options.log_path else None  # noqa: SIM115
         try:
             self._process = subprocess.Popen(
                 ["/bin/bash", "-c", redirect, executable,
-                 *chromium_args(self.profile_dir, self.options)],
-                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=stderr,
+                 *chromium_args(profile_dir, self.options)],
+                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                stderr=log_file if log_file is not None else subprocess.DEVNULL,
                 pass_fds=(command_read, reply_write), start_new_session=True,
                 env=self.options.env)
         finally:
             os.close(command_read)
             os.close(reply_write)
-            if stderr is not subprocess.DEVNULL:
-                stderr.close()
+            if log_file is not None:
+                log_file.close()
         self._pipe = DevToolsPipe(command_write, reply_read, self._on_event)
 
     def _lock_down(self) -> None:
         timeout = self.options.startup_timeout
-        self._pipe.call("Browser.getVersion", timeout=timeout)
-        self._pipe.call("Browser.setDownloadBehavior", {"behavior": "deny"}, timeout=timeout)
+        self._live_pipe.call("Browser.getVersion", timeout=timeout)
+        self._live_pipe.call("Browser.setDownloadBehavior", {"behavior": "deny"}, timeout=timeout)
         # Auto-attach catches every page and popup, including the blank page the browser
         # started with; new ones stay paused until the filter is on.
-        self._pipe.call("Target.setAutoAttach", _BROWSER_AUTO_ATTACH, timeout=timeout)
-        self._pipe.call("Target.setDiscoverTargets", {"discover": True}, timeout=timeout)
+        self._live_pipe.call("Target.setAutoAttach", _BROWSER_AUTO_ATTACH, timeout=timeout)
+        self._live_pipe.call("Target.setDiscoverTargets", {"discover": True}, timeout=timeout)
         if not self._main_attached.wait(timeout):
             raise DevToolsTimeout("no page to attach to")
         # One round trip on the page's own session: the commands sent there on attaching (the
         # filter, the guard script) are in force once it answers. Without it the start URL,
         # navigated to at once, often loaded without the guard script.
-        self._pipe.call("Page.getFrameTree", {}, self._main_session, timeout=timeout)
+        self._live_pipe.call("Page.getFrameTree", {}, self._main_session, timeout=timeout)
 
     # --- DevTools events (reader thread: only send(), never call()) -------------------------
 
@@ -347,7 +355,7 @@ class BrowserSession:
     def _on_attached(self, params: dict[str, Any]) -> None:
         session = params["sessionId"]
         kind = params["targetInfo"]["type"]
-        send = self._pipe.send
+        send = self._live_pipe.send
         if kind in ("page", "iframe"):
             # Before the target runs: the filter and the same auto-attach for its own frames.
             send("Fetch.enable", {"patterns": _DOCUMENT_PATTERNS}, session)
@@ -367,15 +375,15 @@ class BrowserSession:
         """A second window got past the guard script (a page can open one in ways the script
         does not see): close it, and show what it would have shown in the one window."""
         log.info("closing a second browser window")
-        self._pipe.send("Target.closeTarget", {"targetId": info["targetId"]})
+        self._live_pipe.send("Target.closeTarget", {"targetId": info["targetId"]})
         url = info.get("url", "")
         if is_allowed(url, self.policy.allowed_domains):
-            self._pipe.send("Page.navigate", {"url": url}, self._main_session)
+            self._live_pipe.send("Page.navigate", {"url": url}, self._main_session)
 
     def _close_if_devtools(self, info: dict[str, Any]) -> None:
         if info.get("url", "").startswith("devtools://"):
             log.warning("closing a DevTools window in the resident's browser")
-            self._pipe.send("Target.closeTarget", {"targetId": info["targetId"]})
+            self._live_pipe.send("Target.closeTarget", {"targetId": info["targetId"]})
 
     def _on_request(self, params: dict[str, Any], session_id: str | None) -> None:
         if "responseErrorReason" in params or "responseStatusCode" in params:
@@ -383,7 +391,7 @@ class BrowserSession:
             return
         url = params["request"]["url"]
         if is_allowed(url, self.policy.allowed_domains):
-            self._pipe.send("Fetch.continueRequest", {"requestId": params["requestId"]}, session_id)
+            self._live_pipe.send("Fetch.continueRequest", {"requestId": params["requestId"]}, session_id)
             return
         log.info("blocked navigation outside the allowed domains: %s", url)
         self.blocked.append(url)
@@ -397,13 +405,13 @@ class BrowserSession:
             self.unreachable.append(params["request"]["url"])
             self._show_own_page(params["requestId"], ErrorPage.UNREACHABLE, session_id)
             return
-        self._pipe.send("Fetch.continueResponse" if error is None else "Fetch.continueRequest",
+        self._live_pipe.send("Fetch.continueResponse" if error is None else "Fetch.continueRequest",
                         {"requestId": params["requestId"]}, session_id)
 
     def _show_own_page(self, request_id: str, kind: ErrorPage, session_id: str | None) -> None:
         """Answers the paused request with the kiosk's page; nothing reaches the site."""
         body = base64.b64encode(error_page(kind, self.policy.language)).decode("ascii")
-        self._pipe.send("Fetch.fulfillRequest", {
+        self._live_pipe.send("Fetch.fulfillRequest", {
             "requestId": request_id, "responseCode": 200, "body": body,
             "responseHeaders": [{"name": "Content-Type", "value": "text/html; charset=utf-8"},
                                 {"name": "Cache-Control", "value": "no-store"}],
@@ -413,9 +421,10 @@ class BrowserSession:
 
     def _watch(self) -> None:
         interval, timeout = self.options.ping_interval, self.options.hang_timeout
-        while not self._ended.is_set():
+        process = self._process
+        while process is not None and not self._ended.is_set():
             try:
-                self._process.wait(timeout=interval)
+                process.wait(timeout=interval)
                 self._finish(EndReason.EXITED)
                 return
             except subprocess.TimeoutExpired:
@@ -430,8 +439,8 @@ class BrowserSession:
             return None
         touches = self._touches  # unchanged if the page cannot be asked this round
         try:
-            self._pipe.call("Browser.getVersion", timeout=timeout)
-            touches = self._pipe.call(
+            self._live_pipe.call("Browser.getVersion", timeout=timeout)
+            touches = self._live_pipe.call(
                 "Runtime.evaluate", {"expression": f"window.{ACTIVITY_COUNTER}", "returnByValue": True},
                 self._main_session, timeout=timeout).get("result", {}).get("value")
         except DevToolsTimeout:
@@ -443,7 +452,7 @@ class BrowserSession:
         if touches is None and not self._ended.is_set():
             # A document that missed the script (it loaded before we attached, or raced the
             # registration): install the counter now; it is idempotent.
-            self._pipe.send("Runtime.evaluate", {"expression": GUARD_SCRIPT}, self._main_session)
+            self._live_pipe.send("Runtime.evaluate", {"expression": GUARD_SCRIPT}, self._main_session)
         if touches != self._touches:  # a new touch, or a new page (the counter restarts)
             self._touches = touches
             self._last_activity = time.monotonic()
@@ -498,7 +507,7 @@ def _pipe_above(lowest: int) -> tuple[int, int]:
     return moved
 
 
-def _kill_group(process: subprocess.Popen | None) -> None:
+def _kill_group(process: subprocess.Popen[bytes] | None) -> None:
     if process is None:
         return
     for sig, grace in ((signal.SIGTERM, 3.0), (signal.SIGKILL, 5.0)):

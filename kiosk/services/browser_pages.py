@@ -58,7 +58,7 @@ GUARD_SCRIPT = """(() => {
   const refuse = function () { return Promise.reject(new TypeError('full screen is not available')); };
   Element.prototype.requestFullscreen = refuse;
   if (Element.prototype.webkitRequestFullscreen) Element.prototype.webkitRequestFullscreen = refuse;
-})();""" % {"counter": ACTIVITY_COUNTER}
+})();""".replace("%(counter)s", ACTIVITY_COUNTER)
 
 
 class ErrorPage(str, enum.Enum):

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from itertools import combinations
+from typing import Any
 
 from kivy.uix.modalview import ModalView
 from kivy.uix.scrollview import ScrollView
@@ -40,7 +41,7 @@ def check_screen(roots, theme) -> list[str]:
 EMPTY_SPACE_MM = 4.0  # more than this left over in a dialog is a hole, not a margin
 
 
-def _bar_rect(scroller) -> tuple[float, float, float, float] | None:
+def _bar_rect(scroller: Any) -> tuple[float, float, float, float] | None:
     """(left, bottom, right, top) in window pixels of the vertical scroll bar, when drawn."""
     if not scroller.do_scroll_y or scroller.viewport_size[1] <= scroller.height + 0.5 or scroller.bar_width <= 0:
         return None
@@ -49,7 +50,7 @@ def _bar_rect(scroller) -> tuple[float, float, float, float] | None:
     return left, y, left + scroller.bar_width, y + scroller.height
 
 
-def _text_rect(widget) -> tuple[float, float, float, float]:
+def _text_rect(widget: Any) -> tuple[float, float, float, float]:
     """Where the widget's text is drawn: its texture, centred in the widget."""
     x, y = widget.to_window(*widget.pos)
     text_w, text_h = widget.texture_size
@@ -57,11 +58,11 @@ def _text_rect(widget) -> tuple[float, float, float, float]:
     return left, bottom, left + text_w, bottom + text_h
 
 
-def _bar_over_text(scroller, widgets) -> list[str]:
+def _bar_over_text(scroller: Any, widgets: list[Any]) -> list[str]:
     bar = _bar_rect(scroller)
     if bar is None:
         return []
-    problems = []
+    problems: list[str] = []
     for widget in widgets:
         if widget is scroller or not getattr(widget, "text", "") or not hasattr(widget, "texture_size"):
             continue
@@ -79,9 +80,9 @@ def _bar_over_text(scroller, widgets) -> list[str]:
     return problems
 
 
-def _empty_space(dialog, theme) -> list[str]:
+def _empty_space(dialog: Any, theme: Any) -> list[str]:
     """A dialog as high as its content: no empty half above the message."""
-    problems = []
+    problems: list[str] = []
     for content in dialog.children:
         needed = getattr(content, "minimum_height", None)
         if needed and content.height - needed > theme.mm(EMPTY_SPACE_MM):
@@ -93,7 +94,7 @@ def _empty_space(dialog, theme) -> list[str]:
 _ENDS_IN_COUNT = re.compile(r"\d\s*$")
 
 
-def _count_wrapped(widget) -> list[str]:
+def _count_wrapped(widget: Any) -> list[str]:
     """"om 6" at the end of one line and "sekunder" on the next: a count belongs with its word."""
     lines = getattr(getattr(widget, "_label", None), "_cached_lines", None)
     if not getattr(widget, "text", "") or not lines:
@@ -104,15 +105,15 @@ def _count_wrapped(widget) -> list[str]:
     return []
 
 
-def home_problems(screen, theme) -> list[str]:
+def home_problems(screen: Any, theme: Any) -> list[str]:
     """Every home tile in sight without scrolling, home at the top, one title size for all."""
     scroller, grid = screen.ids.scroller, screen.ids.tiles
-    problems = []
+    problems: list[str] = []
     if scroller.scroll_y < 0.999 and grid.height > scroller.height + SLACK_PX:
         problems.append(f"home: opened scrolled down (scroll_y {scroller.scroll_y:.2f}), not at the top")
-    sx, sy = scroller.to_window(*scroller.pos)
+    _left, sy = scroller.to_window(*scroller.pos)
     for tile in grid.children:
-        x, y = tile.to_window(*tile.pos)
+        _x, y = tile.to_window(*tile.pos)
         if y < sy - SLACK_PX or y + tile.height > sy + scroller.height + SLACK_PX:
             problems.append(f"{_name(tile)}: not wholly in sight without scrolling")
     sizes = sorted({round(tile.font_size, 1) for tile in grid.children})

@@ -23,7 +23,7 @@ class IdleWarning(ModalView):
     shown_message = StringProperty("")  # as shown: the count kept on one line with its words
     button_text = StringProperty("Mer tid")
 
-    def on_message(self, _instance, message: str) -> None:
+    def on_message(self, _instance: object, message: str) -> None:
         self.shown_message = keep_count_with_its_words(message)
 
     def on_more_time(self) -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 from kivy.graphics import BindTexture, InstructionGroup, StencilPop, StencilPush, StencilUnUse, StencilUse
 from kivy.uix.scrollview import ScrollView
 
-
 BAR_CLEARANCE_PX = 3  # between the content's edge and the bar
 
 

@@ -16,7 +16,9 @@ its own kept whatever size its history had left it at).
 """
 from __future__ import annotations
 
+from collections.abc import Iterator
 from functools import lru_cache
+from typing import Any
 
 from kivy.app import App
 from kivy.clock import Clock
@@ -93,7 +95,7 @@ class TileGrid(GridLayout):
         self.row_default_height = max(self.least, height)  # a tiny view: a target still, and it scrolls
         self._retype()
 
-    def _same_type_for_all(self, *_args) -> None:
+    def _same_type_for_all(self, *_args: Any) -> None:
         """One type size for every tile; subtitles go, on all tiles, when they cannot fit."""
         tiles = [tile for tile in self.children if tile.title and tile.text_size[0] > 1]
         if not tiles:
@@ -117,7 +119,7 @@ class TileGrid(GridLayout):
         return max(self.least, tallest + 2 * self.margin)
 
 
-def _scales():
+def _scales() -> Iterator[float]:
     """FitsText's steps, from full size down to MIN_FONT_SCALE."""
     scale = 1.0
     while scale > MIN_FONT_SCALE:
@@ -132,7 +134,7 @@ def tile_text(title: str, subtitle: str, small_font: float, scale: float) -> str
     return text + f"\n[size={int(small_font * scale)}]{subtitle}[/size]" if subtitle else text
 
 
-def largest_fitting_scale(tile, room: float, small_font: float, subtitle: bool) -> float | None:
+def largest_fitting_scale(tile: Any, room: float, small_font: float, subtitle: bool) -> float | None:
     """The largest font_scale (in FitsText's own steps) at which the tile's longest word fits
     its width and its whole text fits `room` high; None if not even MIN_FONT_SCALE does."""
     full = tile.font_size / (tile.font_scale or 1.0)
