@@ -93,8 +93,11 @@ class Theme(EventDispatcher):
         self.code_font = self.mm(BODY_MM * 1.6 * scale)
         self.small_font = self.mm(BODY_MM * 0.8 * scale)
         self.bar_font = self.mm(BAR_FONT_MM * panel)
+        # "steady": the small size whatever the text mode, for the home screen's messages on a
+        # 7" panel, where larger ones would leave its tiles no room (as the bars' labels).
         self.font_sizes = {"body": self.body_font, "title": self.title_font, "code": self.code_font,
-                           "small": self.small_font, "bar": self.bar_font}
+                           "small": self.small_font, "bar": self.bar_font,
+                           "steady": self.mm(BODY_MM * 0.8 * panel)}
         self.target = self.mm(TARGET_MM)
         self.gap = self.mm(GAP_MM)
         self.bar_height = self.mm(TARGET_MM + 2.0)

@@ -41,5 +41,18 @@ class HomeScreen(KioskScreen):
         self._show_tiles(home)
         self.show_message(self.ids.notice, home.notice)
 
+    def on_kv_post(self, base_widget) -> None:
+        super().on_kv_post(base_widget)
+        # Whoever sets the notice (home's own, or the session's): the title gives way to it.
+        self.ids.notice.bind(text=lambda _label, text: self._show_title(not text))
+
+    def _show_title(self, shown: bool) -> None:
+        title, notice = self.ids.title, self.ids.notice
+        if shown and title.parent is None:
+            box = notice.parent
+            box.add_widget(title, index=box.children.index(notice) + 1)  # just above the notice
+        elif not shown and title.parent is not None:
+            title.parent.remove_widget(title)
+
     def show_offline(self, offline: bool) -> None:
         self.ids.status.text = self.tr(texts.OFFLINE) if offline else ""

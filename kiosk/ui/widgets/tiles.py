@@ -27,6 +27,7 @@ from kivy.properties import BooleanProperty, NumericProperty
 from kivy.uix.gridlayout import GridLayout
 
 from kiosk.ui.textfit import longest_word_width
+from kiosk.ui.theme import LARGE_TEXT_FACTOR
 from kiosk.ui.widgets.controls import MIN_FONT_SCALE
 
 
@@ -46,6 +47,12 @@ def row_height(view: float, rows: int, gap: float, need: float, edge: float) -> 
     return (room + gap) / whole - gap
 
 
+def columns_in_sight(tiles: int, preferred: int, view: float, least: float, gap: float) -> int:
+    """The fewest columns, `preferred` or more, that put every row in `view` at `least` high."""
+    rows_that_fit = max(1, int((view + gap) // (least + gap)))
+    return max(preferred, -(-tiles // rows_that_fit))
+
+
 @lru_cache(maxsize=1024)
 def text_height(text: str, font_size: float, wrap_width: float) -> float:
     """How high a tile's text (with markup) is at `font_size`, wrapped to `wrap_width`."""
@@ -62,13 +69,17 @@ class TileGrid(GridLayout):
     least = NumericProperty(0)  # never lower than this: the touch target
     margin = NumericProperty(0)  # above and below the text inside a tile
     fill_view = BooleanProperty(False)  # rows share the view whatever their titles need
+    # With fill_view: the columns wanted; more are used where the rows would not all fit at
+    # the touch target's height (a door alarm and a notice on a 7" panel leave one row).
+    preferred_cols = NumericProperty(0)
 
     def __init__(self, **kwargs) -> None:
         self._update = Clock.create_trigger(self._update_rows, -1)
         super().__init__(**kwargs)
         self._retype = Clock.create_trigger(self._same_type_for_all, -1)
         self.bind(view_height=self._update, width=self._update, cols=self._update, least=self._update,
-                  margin=self._update, spacing=self._update, fill_view=self._update)
+                  margin=self._update, spacing=self._update, fill_view=self._update,
+                  preferred_cols=self._update)
 
     def add_widget(self, widget, *args, **kwargs) -> None:
         super().add_widget(widget, *args, **kwargs)
@@ -84,8 +95,11 @@ class TileGrid(GridLayout):
         super().remove_widget(widget, *args, **kwargs)
         self._update()
 
-    def _update_rows(self, *_args) -> None:
+    def _update_rows(self, *_args: Any) -> None:
         tiles = list(self.children)
+        if self.fill_view and self.preferred_cols and tiles:
+            self.cols = columns_in_sight(len(tiles), int(self.preferred_cols), self.view_height,
+                                         self.least, self.spacing[1])
         if not tiles or not self.cols:
             return
         rows = (len(tiles) + self.cols - 1) // self.cols
@@ -102,13 +116,15 @@ class TileGrid(GridLayout):
             return
         theme = App.get_running_app().theme
         room = self.row_default_height - 2 * self.margin
+        # Large text may shrink down to normal text's smallest size, not below.
+        floor = MIN_FONT_SCALE / (LARGE_TEXT_FACTOR if theme.large_text else 1.0)
         subtitles = not (theme.large_text or theme.compact) and any(tile.subtitle for tile in tiles)
-        scales = [largest_fitting_scale(tile, room, theme.small_font, subtitles) for tile in tiles]
+        scales = [largest_fitting_scale(tile, room, theme.small_font, subtitles, floor) for tile in tiles]
         if subtitles and None in scales:
             subtitles = False
-            scales = [largest_fitting_scale(tile, room, theme.small_font, False) for tile in tiles]
+            scales = [largest_fitting_scale(tile, room, theme.small_font, False, floor) for tile in tiles]
         # Where even the smallest type does not fit, the screenshot checks say so.
-        scale = MIN_FONT_SCALE if None in scales else min(s for s in scales if s is not None)
+        scale = floor if None in scales else min(s for s in scales if s is not None)
         for tile in self.children:
             tile.show_subtitle = subtitles
             tile.font_scale = scale
@@ -119,13 +135,13 @@ class TileGrid(GridLayout):
         return max(self.least, tallest + 2 * self.margin)
 
 
-def _scales() -> Iterator[float]:
-    """FitsText's steps, from full size down to MIN_FONT_SCALE."""
+def _scales(floor: float) -> Iterator[float]:
+    """FitsText's steps, from full size down to `floor`."""
     scale = 1.0
-    while scale > MIN_FONT_SCALE:
+    while scale > floor:
         yield scale
         scale *= 0.92
-    yield MIN_FONT_SCALE
+    yield floor
 
 
 def tile_text(title: str, subtitle: str, small_font: float, scale: float) -> str:
@@ -134,12 +150,13 @@ def tile_text(title: str, subtitle: str, small_font: float, scale: float) -> str
     return text + f"\n[size={int(small_font * scale)}]{subtitle}[/size]" if subtitle else text
 
 
-def largest_fitting_scale(tile: Any, room: float, small_font: float, subtitle: bool) -> float | None:
+def largest_fitting_scale(tile: Any, room: float, small_font: float, subtitle: bool,
+                          floor: float = MIN_FONT_SCALE) -> float | None:
     """The largest font_scale (in FitsText's own steps) at which the tile's longest word fits
-    its width and its whole text fits `room` high; None if not even MIN_FONT_SCALE does."""
+    its width and its whole text fits `room` high; None if not even `floor` does."""
     full = tile.font_size / (tile.font_scale or 1.0)
     wrap = tile.text_size[0]
-    for scale in _scales():
+    for scale in _scales(floor):
         text = tile_text(tile.title, tile.subtitle if subtitle else "", small_font, scale)
         size = round(full * scale, 1)
         if longest_word_width(text, size, bold=True) <= wrap + 1 and text_height(text, size, wrap) <= room:
