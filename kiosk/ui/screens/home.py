@@ -43,11 +43,13 @@ class HomeScreen(KioskScreen):
 
     def on_kv_post(self, base_widget) -> None:
         super().on_kv_post(base_widget)
+        # ids hold weak references: out of the layout, the title would be collected.
+        self._title, self._notice = self.ids.title.__self__, self.ids.notice.__self__
         # Whoever sets the notice (home's own, or the session's): the title gives way to it.
-        self.ids.notice.bind(text=lambda _label, text: self._show_title(not text))
+        self._notice.bind(text=lambda _label, text: self._show_title(not text))
 
     def _show_title(self, shown: bool) -> None:
-        title, notice = self.ids.title, self.ids.notice
+        title, notice = self._title, self._notice
         if shown and title.parent is None:
             box = notice.parent
             box.add_widget(title, index=box.children.index(notice) + 1)  # just above the notice
