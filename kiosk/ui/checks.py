@@ -30,12 +30,23 @@ def check_screen(roots, theme) -> list[str]:
     problems += [p for b in buttons for p in _target(b, theme)]
     problems += [p for a, b in combinations(buttons, 2) for p in _gap(a, b, theme)]
     problems += [p for w in widgets for p in _contrast(w, theme)]
+    problems += [p for root in roots for w in root.walk(restrict=True) for p in _squeezed(w)]
     problems += [p for scroller in widgets if isinstance(scroller, ScrollView)
                  for p in _bar_over_text(scroller, widgets)]
     for dialog in (root for root in roots if isinstance(root, ModalView)):
         problems += _empty_space(dialog, theme)
         problems += [p for w in dialog.walk(restrict=True) for p in _count_wrapped(w)]
     return problems
+
+
+def _squeezed(widget: Any) -> list[str]:
+    """Text in a column squeezed to nothing (a keypad taking the whole width draws its text one
+    letter a line); _visible() leaves such widgets out of every other check."""
+    if not getattr(widget, "text", "") or widget.opacity <= 0 or widget.get_root_window() is None:
+        return []
+    if widget.height > 1 and widget.width <= 1:
+        return [f"{_name(widget)}: squeezed to {widget.width:.0f} px wide"]
+    return []
 
 
 EMPTY_SPACE_MM = 4.0  # more than this left over in a dialog is a hole, not a margin
