@@ -225,8 +225,12 @@ def catalog_with_header(headers: Sequence[tuple[str, str]], comments: Sequence[s
 def _previous_string(old: Catalog, msgid: MessageId, plurals: int) -> MessageId:
     previous = old.get(key_of(msgid)) or old.obsolete.get(key_of(msgid))
     empty: MessageId = tuple([""] * plurals) if isinstance(msgid, tuple) else ""
+    if previous is not None and isinstance(msgid, tuple) and isinstance(previous.string, str):
+        # It became a plural: the old text starts the singular form, the others wait for a
+        # translator (until then the Swedish is shown: a half-translated plural is not compiled).
+        return (previous.string, *empty[1:])
     if previous is None or isinstance(previous.string, str) != isinstance(msgid, str):
-        return empty  # new, or it became (or stopped being) a plural
+        return empty  # new, or it stopped being a plural
     previous_forms = forms(previous.string)
     if isinstance(msgid, tuple) and len(previous_forms) != plurals:
         return empty  # the language's number of forms changed: translate again

@@ -169,7 +169,7 @@ def _door_open(session, alarm: bool = False) -> None:
     pickup.phase = pickup_view.DOOR_OPEN
     pickup.code.clear()
     pickup.opened = [ParcelForPickup("example", Compartment(id="A3", board=0, lock=3))]
-    pickup.message = Message.of(pickup_view.TAKE_PARCEL, "success", compartments="A3")
+    pickup.message = Message.of(pickup_view.TAKE_PARCEL, "success", compartments="A3", doors=1)
     pickup.alarm = Message.of(pickup_view.LEFT_OPEN, "error", compartment="A3") if alarm else None
     session.notice = None
     pickup.changed()

@@ -113,6 +113,15 @@ def test_an_obsolete_translation_comes_back_with_its_string() -> None:
     assert merged["{n} dag"].string == ("{n} beaivi", "{n} beaivvi", "{n} beaivvit")
 
 
+def test_a_sentence_that_becomes_a_plural_keeps_its_old_text_as_the_singular() -> None:
+    old = catalogs.new_catalog(extract.KIOSK, "smj")
+    old["Fack {x} är öppet."] = Message("Fack {x} är öppet.", "Skáhppe {x} la rabás.")
+    found = [catalogs.Found(("Fack {x} är öppet.", "Fack {x} är öppna."), "kiosk/a.py:1")]
+    merged = extract.merge(old, found, catalogs.PLURAL_FORMS["smj"])
+    assert merged["Fack {x} är öppet."].string == ("Skáhppe {x} la rabás.", "", "")
+    assert not is_translated(merged["Fack {x} är öppet."])
+
+
 def test_po_round_trip_and_mo_read_by_gettext(tmp_path: Path) -> None:
     catalog = catalogs.new_catalog(extract.KIOSK, "se")
     catalog['Säg "hej"\n'] = Message('Säg "hej"\n', 'Dadja "bures"\n', user_comments=["note"],
