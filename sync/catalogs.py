@@ -98,7 +98,7 @@ class ProjectCatalog(Catalog):
     mime_headers = property(_get_mime_headers, _set_mime_headers)
 
     def header(self, name: str) -> str:
-        return str(self._project_headers.get(name, "")).strip()
+        return str(getattr(self, "_project_headers", {}).get(name, "")).strip()
 
 
 @dataclass(frozen=True)
