@@ -61,13 +61,14 @@ def central(tmp_path: Path):
 
 
 @contextmanager
-def xvfb_display() -> Iterator[str]:
-    """A private Xvfb server for as long as the block runs; yields its DISPLAY (":N")."""
+def xvfb_display(screen: str = "1920x1080x24") -> Iterator[str]:
+    """A private Xvfb server (WIDTHxHEIGHTxDEPTH) for as long as the block runs; yields its
+    DISPLAY (":N")."""
     if shutil.which("Xvfb") is None:
         pytest.fail("Xvfb is not installed: run `make test`, which installs it (scripts/setup-system.sh)")
     read_end, write_end = os.pipe()
     server = subprocess.Popen(
-        ["Xvfb", "-displayfd", str(write_end), "-screen", "0", "1920x1080x24", "-nolisten", "tcp"],
+        ["Xvfb", "-displayfd", str(write_end), "-screen", "0", screen, "-nolisten", "tcp"],
         pass_fds=(write_end,), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
     os.close(write_end)

@@ -1,166 +1,55 @@
-"""Finds the translatable strings in kiosk/ and brings every catalog up to date.
+"""Finds the translatable strings in kiosk/ and brings every kiosk catalog up to date.
 
     python -m kiosk.i18n.extract            # update .pot, .po and .mo files
     python -m kiosk.i18n.extract --check    # exit 1 if anything would change (CI)
 
-A string is translatable when it is the first argument of `N_("…")`, `_("…")`, `tr("…")` or
-`<anything>.tr("…")` in a .py file under kiosk/. The parse uses `ast`, so it sees real calls
-only (not comments or docstrings). An f-string in such a call cannot be translated: it is
-reported, because its text differs at run time from anything in a catalog.
-
-Updating keeps every translation, adds new msgids untranslated (they show in Swedish until
-translated), and marks msgids no longer in the code obsolete (`#~`) rather than deleting them,
-so a string that comes back keeps its translation. Obsolete translations stay in the .mo too,
-so a string can be translated before the code that uses it is committed.
-References name the file only: line numbers would change the catalogs on every unrelated edit.
+The tooling (Babel's extractor, merging, stable output) is sync/catalogs.py, shared with the
+server's catalogs; this module names the kiosk's domain. Mark a count with
+`N_plural("… {n} sak …", "… {n} saker …", "n")` (see kiosk.i18n.PluralText).
 """
 from __future__ import annotations
 
-import argparse
-import ast
 import sys
-from dataclasses import dataclass
+from collections.abc import Sequence
 from pathlib import Path
 
-from kiosk.i18n import CHECKED_HEADER, DOMAIN, LANGUAGE_NAMES, LOCALE_DIR, TRANSLATED_LANGUAGES
-from kiosk.i18n.po import Catalog, Entry, read_po, write_mo, write_po
+from kiosk.i18n import DOMAIN, LANGUAGE_NAMES, LOCALE_DIR, TRANSLATED_LANGUAGES
+from sync import catalogs
+from sync.catalogs import Found, MessageId, ProjectCatalog
 
 SOURCE_ROOT = LOCALE_DIR.parent  # kiosk/
 PROJECT_ROOT = SOURCE_ROOT.parent
-MARKERS = {"N_", "_", "tr"}
-FLAG = "python-brace-format"  # tells translators and tools that {name} must stay as it is
+KIOSK = catalogs.Domain(
+    name=DOMAIN, source_root=SOURCE_ROOT, project_root=PROJECT_ROOT, locale_dir=LOCALE_DIR,
+    language_names={language: LANGUAGE_NAMES[language] for language in TRANSLATED_LANGUAGES},
+    description="Translatable strings of the Servicepunkt kiosk.", command="kiosk.i18n.extract")
 
-
-@dataclass(frozen=True)
-class Found:
-    msgid: str
-    reference: str  # "kiosk/…/file.py:line"
-    brace_format: bool
-
-
-def _is_marker(call: ast.Call) -> bool:
-    func = call.func
-    return (isinstance(func, ast.Name) and func.id in MARKERS) or \
-        (isinstance(func, ast.Attribute) and func.attr == "tr")
-
-
-def scan_file(path: Path, problems: list[str]) -> list[Found]:
-    reference_path = path.relative_to(PROJECT_ROOT).as_posix()
-    found = []
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), str(path))):
-        if not (isinstance(node, ast.Call) and _is_marker(node) and node.args):
-            continue
-        first = node.args[0]
-        where = f"{reference_path}:{node.lineno}"
-        if isinstance(first, ast.Constant) and isinstance(first.value, str) and first.value:
-            found.append(Found(first.value, where, "{" in first.value))
-        elif isinstance(first, ast.JoinedStr):
-            problems.append(f"{where}: f-string passed for translation; use tr('…{{name}}…', name=…)")
-    return found
-
-
-def scan(root: Path = SOURCE_ROOT) -> tuple[list[Found], list[str]]:
-    """Every marked string under root, in file order (sorted paths, then position)."""
-    problems: list[str] = []
-    found = []
-    for path in sorted(root.rglob("*.py")):
-        found.extend(sorted(scan_file(path, problems), key=lambda item: int(item.reference.rsplit(":", 1)[1])))
-    return found, problems
-
-
-def merge(catalog: Catalog, found: list[Found]) -> Catalog:
-    """The catalog with the code's msgids in code order; translations kept, the rest obsolete."""
-    old = catalog.entries
-    merged: dict[str, Entry] = {}
-    for item in found:
-        entry = merged.get(item.msgid)
-        if entry is None:
-            previous = old.get(item.msgid)
-            entry = Entry(item.msgid, previous.msgstr if previous else "",
-                          comments=list(previous.comments) if previous else [],
-                          flags=[flag for flag in (previous.flags if previous else []) if flag != FLAG])
-            if item.brace_format:
-                entry.flags.append(FLAG)
-            merged[item.msgid] = entry
-        source_file = item.reference.rsplit(":", 1)[0]  # no line numbers: they churn with every edit
-        if source_file not in entry.references:
-            entry.references.append(source_file)
-    for msgid, entry in old.items():
-        if msgid not in merged and entry.msgstr:  # an untranslated leftover is worth nothing
-            merged[msgid] = Entry(msgid, entry.msgstr, list(entry.comments), obsolete=True)
-    return Catalog(catalog.header, merged)
-
-
-def template(found: list[Found]) -> Catalog:
-    header = Entry("", "Project-Id-Version: servicepunkt\nMIME-Version: 1.0\n"
-                       "Content-Type: text/plain; charset=UTF-8\nContent-Transfer-Encoding: 8bit\n",
-                   comments=["Translatable strings of the Servicepunkt kiosk. Source language: Swedish.",
-                             "Generated by `python -m kiosk.i18n.extract`; do not edit by hand."])
-    return merge(Catalog(header), found)
-
-
-def new_catalog(language: str) -> Catalog:
-    """A fresh catalog, honest from the start: nobody fluent has checked it."""
-    header = Entry("", f"Project-Id-Version: servicepunkt\nLanguage: {language}\nMIME-Version: 1.0\n"
-                       "Content-Type: text/plain; charset=UTF-8\nContent-Transfer-Encoding: 8bit\n"
-                       f"{CHECKED_HEADER}: no\n",
-                   comments=[f"{LANGUAGE_NAMES[language]} translation of Servicepunkt.",
-                             "machine-drafted, not checked by a fluent speaker"])
-    return Catalog(header)
+__all__ = ["KIOSK", "Found", "merge", "po_path", "scan", "scan_file", "untranslated", "update"]
 
 
 def po_path(language: str) -> Path:
-    return LOCALE_DIR / language / "LC_MESSAGES" / f"{DOMAIN}.po"
+    return KIOSK.po_path(language)
 
 
-def update(found: list[Found], *, write: bool = True) -> list[str]:
-    """Brings the template and every catalog up to date; returns what changed (or would)."""
-    changed = []
-    pot = template(found)
-    pot_path = LOCALE_DIR / f"{DOMAIN}.pot"
-    if _apply(write_po, pot_path, pot, write):
-        changed.append(str(pot_path))
-    for language in TRANSLATED_LANGUAGES:
-        path = po_path(language)
-        catalog = merge(read_po(path) if path.exists() else new_catalog(language), found)
-        if _apply(write_po, path, catalog, write):
-            changed.append(str(path))
-        if _apply(write_mo, path.with_suffix(".mo"), catalog, write):
-            changed.append(str(path.with_suffix(".mo")))
-    return changed
+def scan_file(path: Path, problems: list[str]) -> list[Found]:
+    return catalogs.scan_file(path, PROJECT_ROOT, problems)
 
 
-def _apply(writer, path: Path, catalog: Catalog, write: bool) -> bool:
-    if write:
-        return writer(path, catalog)
-    scratch = path.with_name(path.name + ".check")
-    try:
-        writer(scratch, catalog)
-        return not path.exists() or scratch.read_bytes() != path.read_bytes()
-    finally:
-        scratch.unlink(missing_ok=True)
+def scan() -> tuple[list[Found], list[str]]:
+    return catalogs.scan(KIOSK)
 
 
-def untranslated(language: str) -> list[str]:
-    catalog = read_po(po_path(language))
-    return [entry.msgid for entry in catalog.entries.values() if not entry.obsolete and not entry.translated]
+def merge(old: ProjectCatalog, found: Sequence[Found], plural_forms: str | None = None) -> ProjectCatalog:
+    return catalogs.merge(old, found, plural_forms)
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m kiosk.i18n.extract", description=__doc__.split("\n")[0])
-    parser.add_argument("--check", action="store_true", help="change nothing; exit 1 if anything is out of date")
-    args = parser.parse_args(argv)
-    found, problems = scan()
-    for problem in problems:
-        print(f"warning: {problem}", file=sys.stderr)
-    changed = update(found, write=not args.check)
-    for path in changed:
-        print(("out of date: " if args.check else "updated: ") + path)
-    for language in TRANSLATED_LANGUAGES:
-        missing = untranslated(language) if po_path(language).exists() else []
-        print(f"{language}: {len(missing)} untranslated (shown in Swedish)")
-    return 1 if args.check and changed else 0
+def update(found: Sequence[Found], *, write: bool = True) -> list[str]:
+    return catalogs.update(KIOSK, found, write=write)
+
+
+def untranslated(language: str) -> list[MessageId]:
+    return catalogs.untranslated(KIOSK, language)
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(catalogs.main(KIOSK))

@@ -33,13 +33,14 @@ def video_policy(room_url: str, *, village: str, language: str) -> BrowserPolicy
     """The room only, with camera and microphone; no idle timeout (people talk, not touch)."""
     url = meeting_url(room_url, village=village, language=language)
     host = urlsplit(room_url).hostname or ""
-    return BrowserPolicy(start_url=url, allowed_domains=(host,), media_origins=(origin_of(room_url),))
+    return BrowserPolicy(start_url=url, allowed_domains=(host,), media_origins=(origin_of(room_url),),
+                         language=language)
 
 
-def e_service_policy(service: p.EServiceData) -> BrowserPolicy:
+def e_service_policy(service: p.EServiceData, *, language: str = "sv") -> BrowserPolicy:
     """The e-service's domains only; no camera or microphone; ends when left alone."""
     return BrowserPolicy(start_url=service.start_url, allowed_domains=tuple(service.allowed_domains),
-                         idle_timeout=E_SERVICE_IDLE_S)
+                         idle_timeout=E_SERVICE_IDLE_S, language=language)
 
 
 class BrowserLauncher:

@@ -5,6 +5,10 @@ through gettext at display time, so services never depend on the current languag
 """
 from __future__ import annotations
 
+from kiosk.i18n import N_plural, source_text
+
+__all__ = ["N_", "N_plural", "UserFacingError"]
+
 
 def N_(message: str) -> str:
     """Marks a string for translation without translating it here (gettext convention)."""
@@ -13,6 +17,6 @@ def N_(message: str) -> str:
 
 class UserFacingError(Exception):
     def __init__(self, message: str, **params: object) -> None:
-        super().__init__(message.format(**params) if params else message)
+        super().__init__(source_text(message, **params))
         self.message = message
         self.params = params

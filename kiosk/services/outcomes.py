@@ -9,12 +9,13 @@ import enum
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from kiosk.services.errors import N_, UserFacingError
+from kiosk.services.errors import N_, N_plural, UserFacingError
 
 if TYPE_CHECKING:  # kiosk.config imports pydantic; only the annotation needs it
     from kiosk.config import Compartment
 
-LOCKED_TEXT = N_("För många fel koder. Vänta {minutes} minuter eller fråga personalen.")
+LOCKED_TEXT = N_plural("För många fel koder. Vänta {minutes} minut eller fråga personalen.",
+                       "För många fel koder. Vänta {minutes} minuter eller fråga personalen.", "minutes")
 STORAGE_FULL = N_("Kioskens minne är fullt, så inget kan registreras just nu och inga fack öppnas. "
                   "Ta emot paket vid disken och ring teknisk support.")
 DROP_OFF_NOT_RECORDED = N_("Kioskens minne är fullt: paketet i fack {compartment} registrerades inte och "

@@ -25,7 +25,7 @@ import threading
 from pathlib import Path
 from typing import Callable
 
-from kiosk.services.errors import N_
+from kiosk.services.errors import N_, N_plural
 
 log = logging.getLogger(__name__)
 
@@ -216,7 +216,9 @@ NUMBER_WORDS = (
     N_("sju"), N_("åtta"), N_("nio"), N_("tio"), N_("elva"), N_("tolv"),
 )
 CODE_PROGRESS = N_("Siffra {entered} av {total} inskriven")
-CODE_EMPTY = N_("Ingen siffra inskriven. Koden har {total} siffror.")
+# {total} is a number word, so the form is chosen by `digits`, the number itself
+CODE_EMPTY = N_plural("Ingen siffra inskriven. Koden har {total} siffra.",
+                      "Ingen siffra inskriven. Koden har {total} siffror.", "digits")
 CODE_PROGRESS_LONG = N_("En siffra till inskriven.")  # beyond the number words: no position
 
 
@@ -226,5 +228,5 @@ def spoken_code_progress(entered: int, total: int, tr: Callable[..., str]) -> st
         return tr(CODE_PROGRESS_LONG)
     words = {"total": tr(NUMBER_WORDS[total])}
     if entered == 0:
-        return tr(CODE_EMPTY, **words)
+        return tr(CODE_EMPTY, digits=total, **words)
     return tr(CODE_PROGRESS, entered=tr(NUMBER_WORDS[entered]), **words)

@@ -280,7 +280,10 @@ class KioskApp(App):
     def _measure_panel(self, *_args) -> None:
         """Pixels per millimetre of the actual window on the configured panel."""
         self.theme.px_per_mm = Window.width / self.kiosk_config.panel.width_mm
-        self.theme.compact = Window.height / self.theme.px_per_mm < COMPACT_HEIGHT_MM
+        # The short side decides: an upright 7" panel (720x1280, 87 mm wide) is as cramped as
+        # the landscape one, across instead of down.
+        self.theme.compact = min(Window.width, Window.height) / self.theme.px_per_mm < COMPACT_HEIGHT_MM
+        self.theme.narrow = Window.width < Window.height
 
     # -- following the session -------------------------------------------------------------
 

@@ -1,9 +1,15 @@
 """Automatic checks of a rendered screen: text that does not fit its widget, touch targets
-under 12 mm or closer than 2 mm, and text/background contrast below the mode's minimum."""
+under 12 mm or closer than 2 mm, text/background contrast below the mode's minimum, a scroll
+bar drawn over text, and a dialog with empty space or a count wrapped away from its word.
+`home_problems` adds what the home screen promises: every tile in sight at once, from the
+top, all titles in one size."""
 from __future__ import annotations
 
+import re
 from itertools import combinations
+from typing import Any
 
+from kivy.uix.modalview import ModalView
 from kivy.uix.scrollview import ScrollView
 
 from kiosk.ui.palette import MINIMUM_CONTRAST, contrast_ratio
@@ -24,6 +30,106 @@ def check_screen(roots, theme) -> list[str]:
     problems += [p for b in buttons for p in _target(b, theme)]
     problems += [p for a, b in combinations(buttons, 2) for p in _gap(a, b, theme)]
     problems += [p for w in widgets for p in _contrast(w, theme)]
+    problems += [p for root in roots for w in root.walk(restrict=True) for p in _squeezed(w)]
+    problems += [p for scroller in widgets if isinstance(scroller, ScrollView)
+                 for p in _bar_over_text(scroller, widgets)]
+    for dialog in (root for root in roots if isinstance(root, ModalView)):
+        problems += _empty_space(dialog, theme)
+        problems += [p for w in dialog.walk(restrict=True) for p in _count_wrapped(w)]
+    return problems
+
+
+def _squeezed(widget: Any) -> list[str]:
+    """Text in a column squeezed to nothing (a keypad taking the whole width draws its text one
+    letter a line); _visible() leaves such widgets out of every other check."""
+    if not getattr(widget, "text", "") or widget.opacity <= 0 or widget.get_root_window() is None:
+        return []
+    if widget.height > 1 and widget.width <= 1:
+        return [f"{_name(widget)}: squeezed to {widget.width:.0f} px wide"]
+    return []
+
+
+EMPTY_SPACE_MM = 4.0  # more than this left over in a dialog is a hole, not a margin
+
+
+def _bar_rect(scroller: Any) -> tuple[float, float, float, float] | None:
+    """(left, bottom, right, top) in window pixels of the vertical scroll bar, when drawn."""
+    if not scroller.do_scroll_y or scroller.viewport_size[1] <= scroller.height + 0.5 or scroller.bar_width <= 0:
+        return None
+    x, y = scroller.to_window(*scroller.pos)
+    left = x + scroller.width - scroller.bar_width - scroller.bar_margin
+    return left, y, left + scroller.bar_width, y + scroller.height
+
+
+def _text_rect(widget: Any) -> tuple[float, float, float, float]:
+    """Where the widget's text is drawn: its texture, centred in the widget."""
+    x, y = widget.to_window(*widget.pos)
+    text_w, text_h = widget.texture_size
+    left, bottom = x + (widget.width - text_w) / 2, y + (widget.height - text_h) / 2
+    return left, bottom, left + text_w, bottom + text_h
+
+
+def _bar_over_text(scroller: Any, widgets: list[Any]) -> list[str]:
+    bar = _bar_rect(scroller)
+    if bar is None:
+        return []
+    problems: list[str] = []
+    for widget in widgets:
+        if widget is scroller or not getattr(widget, "text", "") or not hasattr(widget, "texture_size"):
+            continue
+        text = _text_rect(widget)
+        visible = _visible_rect(widget)
+        if visible is None:
+            continue
+        overlap_x = min(bar[2], text[2], visible[2]) - max(bar[0], text[0], visible[0])
+        overlap_y = min(bar[3], text[3], visible[3]) - max(bar[1], text[1], visible[1])
+        if overlap_x > SLACK_PX and overlap_y > SLACK_PX:
+            problems.append(f"{_name(widget)}: the scroll bar is drawn over its text")
+    window = scroller.get_root_window()
+    if window is not None and bar[2] > window.width + SLACK_PX:
+        problems.append(f"{_name(scroller)}: the scroll bar is off the screen")
+    return problems
+
+
+def _empty_space(dialog: Any, theme: Any) -> list[str]:
+    """A dialog as high as its content: no empty half above the message."""
+    problems: list[str] = []
+    for content in dialog.children:
+        needed = getattr(content, "minimum_height", None)
+        if needed and content.height - needed > theme.mm(EMPTY_SPACE_MM):
+            empty = (content.height - needed) / theme.px_per_mm
+            problems.append(f"{_name(dialog)}: {empty:.0f} mm of the dialog is empty")
+    return problems
+
+
+_ENDS_IN_COUNT = re.compile(r"\d\s*$")
+
+
+def _count_wrapped(widget: Any) -> list[str]:
+    """"om 6" at the end of one line and "sekunder" on the next: a count belongs with its word."""
+    lines = getattr(getattr(widget, "_label", None), "_cached_lines", None)
+    if not getattr(widget, "text", "") or not lines:
+        return []
+    shown = ["".join(word.text for word in line.words) for line in lines]
+    if any(_ENDS_IN_COUNT.search(line) for line in shown[:-1]):
+        return [f"{_name(widget)}: a number is wrapped away from its word: {' / '.join(shown)!r}"]
+    return []
+
+
+def home_problems(screen: Any, theme: Any) -> list[str]:
+    """Every home tile in sight without scrolling, home at the top, one title size for all."""
+    scroller, grid = screen.ids.scroller, screen.ids.tiles
+    problems: list[str] = []
+    if scroller.scroll_y < 0.999 and grid.height > scroller.height + SLACK_PX:
+        problems.append(f"home: opened scrolled down (scroll_y {scroller.scroll_y:.2f}), not at the top")
+    _left, sy = scroller.to_window(*scroller.pos)
+    for tile in grid.children:
+        _x, y = tile.to_window(*tile.pos)
+        if y < sy - SLACK_PX or y + tile.height > sy + scroller.height + SLACK_PX:
+            problems.append(f"{_name(tile)}: not wholly in sight without scrolling")
+    sizes = sorted({round(tile.font_size, 1) for tile in grid.children})
+    if len(sizes) > 1:
+        problems.append(f"home: tile titles in {len(sizes)} sizes {sizes}, not one")
     return problems
 
 

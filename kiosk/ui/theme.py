@@ -27,7 +27,8 @@ class Theme(EventDispatcher):
     high_contrast = BooleanProperty(False)
     large_text = BooleanProperty(False)
     px_per_mm = NumericProperty(5.9)  # 1280 px over a 217 mm wide 10.1" panel
-    compact = BooleanProperty(False)  # set from the panel's height: see COMPACT_HEIGHT_MM
+    compact = BooleanProperty(False)  # set from the panel's short side: see COMPACT_HEIGHT_MM
+    narrow = BooleanProperty(False)  # an upright panel (taller than wide): fewer columns
 
     background = ColorProperty(NORMAL.background)
     text = ColorProperty(NORMAL.text)
@@ -92,8 +93,11 @@ class Theme(EventDispatcher):
         self.code_font = self.mm(BODY_MM * 1.6 * scale)
         self.small_font = self.mm(BODY_MM * 0.8 * scale)
         self.bar_font = self.mm(BAR_FONT_MM * panel)
+        # "steady": the small size whatever the text mode, for the home screen's messages on a
+        # 7" panel, where larger ones would leave its tiles no room (as the bars' labels).
         self.font_sizes = {"body": self.body_font, "title": self.title_font, "code": self.code_font,
-                           "small": self.small_font, "bar": self.bar_font}
+                           "small": self.small_font, "bar": self.bar_font,
+                           "steady": self.mm(BODY_MM * 0.8 * panel)}
         self.target = self.mm(TARGET_MM)
         self.gap = self.mm(GAP_MM)
         self.bar_height = self.mm(TARGET_MM + 2.0)

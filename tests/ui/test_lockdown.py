@@ -62,6 +62,8 @@ def test_long_press_and_right_click_change_nothing(kiosk, x_display: str, output
     process, ui = kiosk
     ui.wait_screen("attract", timeout=60)
     ui.tap_until_screen("attract", "home")
+    # The lockers ready, so their tile's "Starting" does not change between the two pictures.
+    ui.wait_text("tile-pickup", "Med koden", timeout=60)
     title = ui.widget("title")  # text, not a control: pressing it must do nothing
     x, y = str(int(title["x"] + title["width"] / 2)), str(int(title["y"] + title["height"] / 2))
     before = settled_picture(x_display)

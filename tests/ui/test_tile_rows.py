@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from kiosk.ui.widgets.tiles import row_height
+from kiosk.ui.widgets.tiles import columns_in_sight, row_height
 
 GAP, EDGE = 10.0, 18.0
 
@@ -33,3 +33,9 @@ def test_whole_rows_end_where_the_view_or_its_edge_strip_begins(view, rows):
     visible = int((view + GAP) // (height + GAP))
     cut = view - visible * (height + GAP)  # what shows of the first row not wholly visible
     assert visible == 0 or cut <= EDGE + 1e-6  # only its top margin: no text
+
+
+@pytest.mark.parametrize("view, expected", [(400, 3), (137, 3), (120, 5), (30, 5)])
+def test_home_takes_more_columns_where_its_rows_would_not_all_be_in_sight(view, expected):
+    """Five tiles, three columns wanted, targets 63 px and 11 px apart: two rows need 137 px."""
+    assert columns_in_sight(5, 3, view, least=63, gap=11) == expected

@@ -52,6 +52,7 @@ class EServicesPresenter(BrowserVisitPresenter):
         super().__init__(launcher, run, post, clock, on_visit_end, monotonic)
         self._directory = directory
         self._loads = 0
+        self.language = "sv"  # the resident's: the browser's own pages are in it
         self.services: list[EServiceData] = []
         self.category: str | None = None
         self.chosen_id: str | None = None  # the service whose page is shown
@@ -150,7 +151,7 @@ class EServicesPresenter(BrowserVisitPresenter):
         if service is not None and not self.in_browser:
             self.on_phone = False  # the code is not left on screen behind the browser
             self._phone_visit = None  # opened here after all: the browser's outcome is the visit's
-            self.open_browser(e_service_policy(service), "e_service", service.id)
+            self.open_browser(e_service_policy(service, language=self.language), "e_service", service.id)
 
     def reset(self) -> None:
         self._phone_visit_ended()  # the idle reset or a new person: the code was taken, or not

@@ -9,10 +9,10 @@ import threading
 from typing import TYPE_CHECKING
 
 from kiosk.services.pickup_codes.hashing import CODE_LENGTH
-from kiosk.services.errors import N_
+from kiosk.services.errors import N_, N_plural
 from kiosk.services.outcomes import DoorFault, LockedOut
 from kiosk.ui.presenters.base import Message, Presenter, Runner
-from kiosk.ui.presenters.keypad.code_entry import CodeEntry
+from kiosk.ui.presenters.keypad.code_entry import CODE_LENGTH_TEXT, CodeEntry
 from kiosk.ui.startup import ServicesNotReady
 
 if TYPE_CHECKING:  # the services import SQLAlchemy: not on the start-up path (see _lazy)
@@ -23,9 +23,11 @@ ENTRY, CHECKING, DOOR_OPEN, CLOSING, DONE = "entry", "checking", "door_open", "c
 LOCKED, FAULT = "locked", "fault"
 INSTRUCTION = Message.of(N_("Skriv koden från ditt meddelande, eller håll QR-koden mot läsaren."))
 UNEXPECTED = N_("Något gick fel. Försök igen eller fråga personalen.")
-TAKE_PARCEL = N_("Fack {compartments} är öppet. Ta ditt paket och stäng luckan.")
+TAKE_PARCEL = N_plural("Fack {compartments} är öppet. Ta ditt paket och stäng luckan.",
+                       "Fack {compartments} är öppna. Ta dina paket och stäng luckorna.", "doors")
 LEFT_OPEN = N_("Luckan till fack {compartment} är fortfarande öppen. Stäng luckan, tack.")
-LEFT_BEHIND = N_("Paketet ligger kvar i fack {compartments}. Skriv koden igen för att hämta det.")
+LEFT_BEHIND = N_plural("Paketet ligger kvar i fack {compartments}. Skriv koden igen för att hämta det.",
+                       "Paketen ligger kvar i fack {compartments}. Skriv koden igen för att hämta dem.", "parcels")
 PICKED_UP = N_("Tack! Paketet är uthämtat.")
 SOME_FAILED = N_("Fack {compartment} gick inte att öppna. Fråga personalen om det paketet.")
 
@@ -95,7 +97,7 @@ class PickupPresenter(Presenter):
         if not self.accepts_input:
             return
         if not self.code.complete:
-            self._show(Message.of(N_("Koden har {count} siffror."), "error", count=self.code.length))
+            self._show(Message.of(CODE_LENGTH_TEXT, "error", count=self.code.length))
             return
         code = self.code.take()
         self._check(lambda: self._parcels.pickup.parcels_for_code(code), "code")
@@ -117,7 +119,7 @@ class PickupPresenter(Presenter):
 
     def _doors_opened(self, opening: PickupOpening) -> None:
         self.opened, self.phase = opening.opened, DOOR_OPEN
-        message = Message.of(TAKE_PARCEL, "success", compartments=self.compartment_ids)
+        message = Message.of(TAKE_PARCEL, "success", compartments=self.compartment_ids, doors=len(self.opened))
         if opening.faults:
             message = Message.of(SOME_FAILED, "error", compartment=opening.faults[0].compartment.id)
         self._show(message)
@@ -144,7 +146,7 @@ class PickupPresenter(Presenter):
         self.phase = DONE
         if result.left_behind:
             ids = ", ".join(p.compartment.id for p in result.left_behind)
-            self._show(Message.of(LEFT_BEHIND, "error", compartments=ids))
+            self._show(Message.of(LEFT_BEHIND, "error", compartments=ids, parcels=len(result.left_behind)))
         else:
             self._show(Message.of(PICKED_UP, "success"))
 

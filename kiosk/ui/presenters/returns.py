@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from kiosk.services.errors import N_
+from kiosk.services.errors import N_, N_plural
 from kiosk.ui.presenters.base import Message, Presenter, Runner
 from kiosk.ui.presenters.pickup import UNEXPECTED
 
@@ -15,7 +15,8 @@ if TYPE_CHECKING:  # the services import SQLAlchemy: not on the start-up path
 
 LIST, OPENING, CONFIRM, SAVING = "list", "opening", "confirm", "saving"
 NONE_OVERDUE = N_("Inga paket ska returneras i dag.")
-CHOOSE = N_("{count} paket ska returneras. Tryck på ett paket för att öppna dess fack.")
+CHOOSE = N_plural("{count} paket ska returneras. Tryck på paketet för att öppna dess fack.",
+                  "{count} paket ska returneras. Tryck på ett paket för att öppna dess fack.", "count")
 TAKE_OUT = N_("Ta ut paketet {tracking_id} ur fack {compartment} och skanna det.")
 TAKE_FROM_SHELF = N_("Hämta paketet {tracking_id} vid disken och skanna det.")
 RETURNED = N_("Paketet {tracking_id} är registrerat som returnerat. Stäng luckan.")

@@ -49,8 +49,7 @@ class SessionPresenter(Presenter):
         self.return_to = HOME
         self.notice: Message | None = None
         self.language = self.default_language
-        if getattr(self, "video", None) is not None:
-            self.video.language = self.language
+        self._tell_visits_the_language()
         self.large_text = self.high_contrast = False
         self.speech_used = False  # once someone asks for speech, key presses are spoken too
         self.speech_unavailable = False  # told once per visit, then the Read aloud button says so
@@ -110,9 +109,14 @@ class SessionPresenter(Presenter):
     def choose_language(self, language: str) -> None:
         """Switches language and returns to the flow, which keeps its state."""
         self.language = language
-        if self.video is not None:
-            self.video.language = language
+        self._tell_visits_the_language()
         self.go(self.return_to)
+
+    def _tell_visits_the_language(self) -> None:
+        """The browser's own pages (a site that does not answer) and the room speak it too."""
+        for visit in (getattr(self, "video", None), getattr(self, "eservices", None)):
+            if visit is not None:
+                visit.language = self.language
 
     def toggle_large_text(self) -> None:
         self.large_text = not self.large_text

@@ -2,7 +2,7 @@
 the same thing in every language. Swedish source strings; translated at display time."""
 from __future__ import annotations
 
-from kiosk.services.errors import N_
+from kiosk.services.errors import N_, N_plural
 
 WELCOME = N_("Välkommen till {place}")
 WELCOME_SERVICES = N_("Hämta paket, ring en myndighet, använd e-tjänster.")
@@ -28,7 +28,8 @@ HELP_TEXT = N_(
     "Behöver du hjälp? Fråga personalen i butiken."
 )
 OFFLINE = N_("Videosamtal och e-tjänster går inte att använda just nu. Paket fungerar som vanligt.")
-IDLE_WARNING = N_("Är du kvar? Skärmen börjar om om {seconds} sekunder.")
+IDLE_WARNING = N_plural("Är du kvar? Skärmen börjar om om {seconds} sekund.",
+                        "Är du kvar? Skärmen börjar om om {seconds} sekunder.", "seconds")
 MORE_TIME = N_("Mer tid")
 KEYPAD_HINT = N_("Knappsatsen är till höger: siffrorna 1 till 9 och 0, Radera och OK.")
 STOP_READING = N_("Stoppa")

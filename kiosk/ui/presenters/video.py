@@ -14,7 +14,7 @@ from kiosk.ui.presenters.base import Message, Runner
 from kiosk.ui.presenters.browser_visit import (
     CHOOSING, UNEXPECTED, BrowserVisitPresenter, Post, local_when,
 )
-from kiosk.ui.presenters.keypad.code_entry import CodeEntry
+from kiosk.ui.presenters.keypad.code_entry import CODE_LENGTH_TEXT, CodeEntry
 
 if TYPE_CHECKING:  # the directory imports SQLAlchemy: not on the start-up path
     from kiosk.services.directory import BookingLookup, Directory, VideoService
@@ -140,7 +140,7 @@ class VideoPresenter(BrowserVisitPresenter):
             self._show(Message.of(BOOKING_PAUSED, "error"))
             return
         if not self.code.complete:
-            self._show(Message.of(N_("Koden har {count} siffror."), "error", count=self.code.length))
+            self._show(Message.of(CODE_LENGTH_TEXT, "error", count=self.code.length))
             return
         code = self.code.take()
         self._run(lambda: self._directory.find_booking(code), self._booking_found,

@@ -9,6 +9,10 @@ class HomeScreen(KioskScreen):
         super().setup(session, tr, place_name)
         session.home.subscribe(self.refresh)
 
+    def on_pre_enter(self, *_args) -> None:
+        """Home opens at the top, whatever the last visit left it at: the tiles start there."""
+        self.ids.scroller.scroll_y = 1
+
     def translate(self) -> None:
         self._show_tiles(self.session.home)
 
@@ -36,6 +40,21 @@ class HomeScreen(KioskScreen):
     def refresh(self, home) -> None:
         self._show_tiles(home)
         self.show_message(self.ids.notice, home.notice)
+
+    def on_kv_post(self, base_widget) -> None:
+        super().on_kv_post(base_widget)
+        # ids hold weak references: out of the layout, the title would be collected.
+        self._title, self._notice = self.ids.title.__self__, self.ids.notice.__self__
+        # Whoever sets the notice (home's own, or the session's): the title gives way to it.
+        self._notice.bind(text=lambda _label, text: self._show_title(not text))
+
+    def _show_title(self, shown: bool) -> None:
+        title, notice = self._title, self._notice
+        if shown and title.parent is None:
+            box = notice.parent
+            box.add_widget(title, index=box.children.index(notice) + 1)  # just above the notice
+        elif not shown and title.parent is not None:
+            title.parent.remove_widget(title)
 
     def show_offline(self, offline: bool) -> None:
         self.ids.status.text = self.tr(texts.OFFLINE) if offline else ""

@@ -36,7 +36,7 @@ class VideoScreen(BrowserVisitScreen):
             self.ids.body.add_widget(self._code_label)
             keypad = self._keypad(video)
             side.add_widget(keypad)
-            keypad.bind(width=side.setter("width"))
+            keypad.bind(width=side.setter("width"))  # beside the text; upright the kv rule sizes it
             side.width = keypad.width
         else:
             self.ids.body.add_widget(self._services(video))

@@ -60,6 +60,7 @@ class BarButton(KioskButton):
 class Tile(KioskButton):
     title = StringProperty("")
     subtitle = StringProperty("")
+    show_subtitle = BooleanProperty(True)  # off when its grid has no room for subtitles
 
 
 class KioskLabel(FitsText, Label):

@@ -4,6 +4,8 @@ from __future__ import annotations
 from kivy.graphics import BindTexture, InstructionGroup, StencilPop, StencilPush, StencilUnUse, StencilUse
 from kivy.uix.scrollview import ScrollView
 
+BAR_CLEARANCE_PX = 3  # between the content's edge and the bar
+
 
 class KioskScrollView(ScrollView):
     """Kivy's ScrollView is a StencilView: every frame it draws its whole area into the stencil
@@ -19,6 +21,14 @@ class KioskScrollView(ScrollView):
         super().__init__(**kwargs)
         self.bind(viewport_size=self._follow_overflow, size=self._follow_overflow)
         self._follow_overflow()
+        self.bind(bar_width=self._bar_beside_content)
+        self._bar_beside_content()
+
+    def _bar_beside_content(self, *_args) -> None:
+        """The bar just right of the view, in the screen's margin, not over the content's
+        right edge, where it covered the end of tile titles. (Kivy draws it after the stencil,
+        so outside the view is still drawn.)"""
+        self.bar_margin = -(self.bar_width + BAR_CLEARANCE_PX)
 
     @property
     def clipping(self) -> bool:

@@ -1,20 +1,35 @@
 """Texts the server sends to recipients and staff, in the six kiosk languages.
 
+The Swedish source strings are here; their translations are gettext catalogs of the domain
+servicepunkt-server in sync/server/notify/locale/<lang>/LC_MESSAGES/, read with the standard
+library (one format with the kiosk's catalogs, for the review by a fluent speaker).
+`python -m sync.server.notify.extract` brings them up to date (`--check` for CI).
 Swedish and English are written by the team; the Finnish, Meänkieli (fit), Northern Sami (se)
-and Lule Sami (smj) texts are MACHINE-DRAFTED and wait for review by a native speaker (as the
-kiosk's own catalogs do). Placeholders: {place} service point name, {code} pickup code,
-{deadline} last pickup day, {link} the page with the QR code.
+and Lule Sami (smj) texts are MACHINE-DRAFTED and wait for review by a native speaker: their
+catalogs say X-Checked-By-Fluent-Speaker: no. Placeholders: {place} service point name,
+{code} pickup code, {deadline} last pickup day, {link} the page with the QR code.
 Staff alarms are in Swedish: the shops' working language. On-duty alerts ("someone is
 waiting in your video room") are in the language set with the on-duty contact: {service} the
 video service's name, {place} the service point, {link} the room.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+import gettext
+from dataclasses import dataclass, fields
 from datetime import date
+from functools import cache
+from pathlib import Path
 
+DOMAIN = "servicepunkt-server"
+LOCALE_DIR = Path(__file__).parent / "locale"
 LANGUAGES = ("sv", "en", "fi", "fit", "se", "smj")
-MACHINE_DRAFTED = frozenset({"fi", "fit", "se", "smj"})
+SOURCE_LANGUAGE = "sv"
+CHECKED_HEADER = "X-Checked-By-Fluent-Speaker"
+
+
+def N_(message: str) -> str:
+    """Marks a string for the catalogs without translating it here (gettext convention)."""
+    return message
 
 
 @dataclass(frozen=True)
@@ -29,91 +44,53 @@ class Texts:
     page_gone: str
 
 
-TEXTS: dict[str, Texts] = {
-    "sv": Texts(
-        ready_sms="Ditt paket kan hämtas hos {place}. Kod: {code}. Hämta senast {deadline}. QR-kod: {link}",
-        reminder_sms="Påminnelse: ditt paket väntar hos {place}. Kod: {code}. Hämta senast {deadline}. QR-kod: {link}",
-        ready_subject="Ditt paket kan hämtas hos {place}",
-        reminder_subject="Påminnelse: ditt paket väntar hos {place}",
-        page_title="Ditt paket hos {place}",
-        page_hint="Håll QR-koden mot kioskens läsare, eller skriv in koden.",
-        page_deadline="Hämta senast {deadline}.",
-        page_gone="Det här paketet finns inte längre att hämta.",
-    ),
-    "en": Texts(
-        ready_sms="Your parcel is ready for pickup at {place}. Code: {code}. Collect by {deadline}. QR code: {link}",
-        reminder_sms="Reminder: your parcel is waiting at {place}. Code: {code}. Collect by {deadline}. QR code: {link}",
-        ready_subject="Your parcel is ready at {place}",
-        reminder_subject="Reminder: your parcel is waiting at {place}",
-        page_title="Your parcel at {place}",
-        page_hint="Hold the QR code to the kiosk's reader, or type the code.",
-        page_deadline="Collect by {deadline}.",
-        page_gone="This parcel can no longer be collected here.",
-    ),
-    "fi": Texts(  # machine-drafted
-        ready_sms="Pakettisi on noudettavissa: {place}. Koodi: {code}. Nouda viimeistään {deadline}. QR-koodi: {link}",
-        reminder_sms="Muistutus: pakettisi odottaa: {place}. Koodi: {code}. Nouda viimeistään {deadline}. QR-koodi: {link}",
-        ready_subject="Pakettisi on noudettavissa: {place}",
-        reminder_subject="Muistutus: pakettisi odottaa: {place}",
-        page_title="Pakettisi: {place}",
-        page_hint="Näytä QR-koodi kioskin lukijalle tai näppäile koodi.",
-        page_deadline="Nouda viimeistään {deadline}.",
-        page_gone="Tätä pakettia ei voi enää noutaa.",
-    ),
-    "fit": Texts(  # machine-drafted
-        ready_sms="Sinun paketti oon haettavana: {place}. Koodi: {code}. Hae viimeistäin {deadline}. QR-koodi: {link}",
-        reminder_sms="Muistutus: sinun paketti oottaa: {place}. Koodi: {code}. Hae viimeistäin {deadline}. QR-koodi: {link}",
-        ready_subject="Sinun paketti oon haettavana: {place}",
-        reminder_subject="Muistutus: sinun paketti oottaa: {place}",
-        page_title="Sinun paketti: {place}",
-        page_hint="Näytä QR-koodi kioskin lukijale eli kirjoita koodi.",
-        page_deadline="Hae viimeistäin {deadline}.",
-        page_gone="Tätä pakettia ei saa enää hakea.",
-    ),
-    "se": Texts(  # machine-drafted
-        ready_sms="Du páhkka lea viežžamis: {place}. Koda: {code}. Viečča maŋimustá {deadline}. QR-koda: {link}",
-        reminder_sms="Muittuhus: du páhkka vuordá: {place}. Koda: {code}. Viečča maŋimustá {deadline}. QR-koda: {link}",
-        ready_subject="Du páhkka lea viežžamis: {place}",
-        reminder_subject="Muittuhus: du páhkka vuordá: {place}",
-        page_title="Du páhkka: {place}",
-        page_hint="Čájet QR-koda kioskka lohkkii, dahje čále koda.",
-        page_deadline="Viečča maŋimustá {deadline}.",
-        page_gone="Dán páhka ii sáhte šat viežžat.",
-    ),
-    "smj": Texts(  # machine-drafted
-        ready_sms="Duv páhkka l viedtjamij: {place}. Kåvdå: {code}. Viedtja maŋemusát {deadline}. QR-kåvdå: {link}",
-        reminder_sms="Mujttádus: duv páhkka vuorddá: {place}. Kåvdå: {code}. Viedtja maŋemusát {deadline}. QR-kåvdå: {link}",
-        ready_subject="Duv páhkka l viedtjamij: {place}",
-        reminder_subject="Mujttádus: duv páhkka vuorddá: {place}",
-        page_title="Duv páhkka: {place}",
-        page_hint="Vuoseda QR-kåvdåv kiåskå låhkkåj, jali tjále kåvdåv.",
-        page_deadline="Viedtja maŋemusát {deadline}.",
-        page_gone="Dáv páhkav ij bá desti vieddjat.",
-    ),
-}
-
-STAFF_DOOR_LEFT_OPEN = (
-    "Larm från {place}: fack {compartment} har stått öppet i {minutes} min. "
-    "Stäng dörren och kontrollera facket."
+SWEDISH = Texts(
+    ready_sms=N_("Ditt paket kan hämtas hos {place}. Kod: {code}. Hämta senast {deadline}. QR-kod: {link}"),
+    reminder_sms=N_("Påminnelse: ditt paket väntar hos {place}. Kod: {code}. Hämta senast {deadline}. QR-kod: {link}"),
+    ready_subject=N_("Ditt paket kan hämtas hos {place}"),
+    reminder_subject=N_("Påminnelse: ditt paket väntar hos {place}"),
+    page_title=N_("Ditt paket hos {place}"),
+    page_hint=N_("Håll QR-koden mot kioskens läsare, eller skriv in koden."),
+    page_deadline=N_("Hämta senast {deadline}."),
+    page_gone=N_("Det här paketet finns inte längre att hämta."),
 )
+
+# Staff alarms are Swedish only, so they are not in the catalogs; ngettext still picks the form
+# for the count ("i 1 minut", "i 5 minuter").
+STAFF_DOOR_LEFT_OPEN = (
+    "Larm från {place}: fack {compartment} har stått öppet i {minutes} minut. Stäng dörren och kontrollera facket.",
+    "Larm från {place}: fack {compartment} har stått öppet i {minutes} minuter. Stäng dörren och kontrollera facket.")
 STAFF_DOOR_LEFT_OPEN_SUBJECT = "Larm: fack {compartment} står öppet ({place})"
 
+DUTY_ALERT_SWEDISH = (  # subject, text
+    N_("Någon väntar i videorummet – {service}"),
+    N_("Någon väntar på dig i videorummet för {service} hos {place}. Anslut här: {link}"),
+)
 
-# subject, text
+
+@cache
+def catalog(language: str) -> gettext.NullTranslations:
+    """The language's compiled catalog; the Swedish source strings for sv or anything unknown."""
+    if language not in LANGUAGES or language == SOURCE_LANGUAGE:
+        return gettext.NullTranslations()
+    return gettext.translation(DOMAIN, LOCALE_DIR, languages=[language], fallback=True)
+
+
+def _translated_texts(language: str) -> Texts:
+    translate = catalog(language).gettext
+    return Texts(**{field.name: translate(getattr(SWEDISH, field.name)) for field in fields(Texts)})
+
+
+def _machine_drafted(language: str) -> bool:
+    checked = catalog(language).info().get(CHECKED_HEADER.lower(), "no")
+    return language != SOURCE_LANGUAGE and checked.strip().lower() != "yes"
+
+
+TEXTS: dict[str, Texts] = {language: _translated_texts(language) for language in LANGUAGES}
+MACHINE_DRAFTED = frozenset(language for language in LANGUAGES if _machine_drafted(language))
 DUTY_ALERT: dict[str, tuple[str, str]] = {
-    "sv": ("Någon väntar i videorummet – {service}",
-           "Någon väntar på dig i videorummet för {service} hos {place}. Anslut här: {link}"),
-    "en": ("Someone is waiting in the video room – {service}",
-           "Someone is waiting for you in the {service} video room at {place}. Join here: {link}"),
-    "fi": ("Joku odottaa videohuoneessa – {service}",  # machine-drafted
-           "Joku odottaa sinua palvelun {service} videohuoneessa: {place}. Liity tästä: {link}"),
-    "fit": ("Joku oottaa viteohuonheessa – {service}",  # machine-drafted
-            "Joku oottaa sinua palvelun {service} viteohuonheessa: {place}. Liity tästä: {link}"),
-    "se": ("Muhtun vuordá videolanjas – {service}",  # machine-drafted
-           "Muhtun vuordá du {service} videolanjas: {place}. Searvva dás: {link}"),
-    "smj": ("Muhtem vuorddá videolanján – {service}",  # machine-drafted
-            "Muhtem vuorddá duv {service} videolanján: {place}. Sárvva dánna: {link}"),
-}
+    language: (catalog(language).gettext(DUTY_ALERT_SWEDISH[0]), catalog(language).gettext(DUTY_ALERT_SWEDISH[1]))
+    for language in LANGUAGES}
 
 
 def texts(language: str) -> Texts:
@@ -146,9 +123,10 @@ def parcel_message(kind: str, language: str, *, place: str, code: str, deadline:
 
 
 def staff_door_alarm(*, place: str, compartment: str, open_for_s: int) -> ParcelMessage:
-    values = {"place": place, "compartment": compartment, "minutes": max(1, round(open_for_s / 60))}
-    return ParcelMessage(STAFF_DOOR_LEFT_OPEN_SUBJECT.format(**values),
-                         STAFF_DOOR_LEFT_OPEN.format(**values))
+    minutes = max(1, round(open_for_s / 60))
+    values = {"place": place, "compartment": compartment, "minutes": minutes}
+    text = catalog(SOURCE_LANGUAGE).ngettext(*STAFF_DOOR_LEFT_OPEN, minutes)
+    return ParcelMessage(STAFF_DOOR_LEFT_OPEN_SUBJECT.format(**values), text.format(**values))
 
 
 def duty_alert(language: str, *, service: str, place: str, link: str) -> ParcelMessage:

@@ -2,7 +2,10 @@
 keypads share. When typing is allowed at all (phase, pause) stays with each presenter."""
 from __future__ import annotations
 
+from kiosk.services.errors import N_plural
+
 MASK, EMPTY = "•", "_"
+CODE_LENGTH_TEXT = N_plural("Koden har {count} siffra.", "Koden har {count} siffror.", "count")  # too few typed
 
 
 class CodeEntry:
