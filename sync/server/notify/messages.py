@@ -42,7 +42,8 @@ TEXTS: dict[str, Texts] = {
     ),
     "en": Texts(
         ready_sms="Your parcel is ready for pickup at {place}. Code: {code}. Collect by {deadline}. QR code: {link}",
-        reminder_sms="Reminder: your parcel is waiting at {place}. Code: {code}. Collect by {deadline}. QR code: {link}",
+        reminder_sms=("Reminder: your parcel is waiting at {place}. "
+                      "Code: {code}. Collect by {deadline}. QR code: {link}"),
         ready_subject="Your parcel is ready at {place}",
         reminder_subject="Reminder: your parcel is waiting at {place}",
         page_title="Your parcel at {place}",
@@ -52,7 +53,8 @@ TEXTS: dict[str, Texts] = {
     ),
     "fi": Texts(  # machine-drafted
         ready_sms="Pakettisi on noudettavissa: {place}. Koodi: {code}. Nouda viimeistään {deadline}. QR-koodi: {link}",
-        reminder_sms="Muistutus: pakettisi odottaa: {place}. Koodi: {code}. Nouda viimeistään {deadline}. QR-koodi: {link}",
+        reminder_sms=("Muistutus: pakettisi odottaa: {place}. Koodi: {code}. "
+                      "Nouda viimeistään {deadline}. QR-koodi: {link}"),
         ready_subject="Pakettisi on noudettavissa: {place}",
         reminder_subject="Muistutus: pakettisi odottaa: {place}",
         page_title="Pakettisi: {place}",
@@ -62,7 +64,8 @@ TEXTS: dict[str, Texts] = {
     ),
     "fit": Texts(  # machine-drafted
         ready_sms="Sinun paketti oon haettavana: {place}. Koodi: {code}. Hae viimeistäin {deadline}. QR-koodi: {link}",
-        reminder_sms="Muistutus: sinun paketti oottaa: {place}. Koodi: {code}. Hae viimeistäin {deadline}. QR-koodi: {link}",
+        reminder_sms=("Muistutus: sinun paketti oottaa: {place}. "
+                      "Koodi: {code}. Hae viimeistäin {deadline}. QR-koodi: {link}"),
         ready_subject="Sinun paketti oon haettavana: {place}",
         reminder_subject="Muistutus: sinun paketti oottaa: {place}",
         page_title="Sinun paketti: {place}",
@@ -82,7 +85,8 @@ TEXTS: dict[str, Texts] = {
     ),
     "smj": Texts(  # machine-drafted
         ready_sms="Duv páhkka l viedtjamij: {place}. Kåvdå: {code}. Viedtja maŋemusát {deadline}. QR-kåvdå: {link}",
-        reminder_sms="Mujttádus: duv páhkka vuorddá: {place}. Kåvdå: {code}. Viedtja maŋemusát {deadline}. QR-kåvdå: {link}",
+        reminder_sms=("Mujttádus: duv páhkka vuorddá: {place}. Kåvdå: {code}. "
+                      "Viedtja maŋemusát {deadline}. QR-kåvdå: {link}"),
         ready_subject="Duv páhkka l viedtjamij: {place}",
         reminder_subject="Mujttádus: duv páhkka vuorddá: {place}",
         page_title="Duv páhkka: {place}",
