@@ -8,8 +8,7 @@ from pathlib import Path
 import pytest
 from PIL import Image, ImageDraw, ImageFont
 
-from kiosk.i18n import (LANGUAGE_NAMES, TRANSLATED_LANGUAGES, Translator, available_languages)
-from kiosk.i18n import extract
+from kiosk.i18n import LANGUAGE_NAMES, TRANSLATED_LANGUAGES, Translator, available_languages, extract
 from kiosk.i18n.fonts import FONT_BOLD, FONT_REGULAR
 from kiosk.i18n.po import Catalog, Entry, compile_mo, format_po, read_po
 
