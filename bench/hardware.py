@@ -26,9 +26,9 @@ import platform
 import select
 import statistics
 import time
-from datetime import datetime, timezone
+from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Callable
 
 import serial
 
@@ -160,7 +160,7 @@ def main(rounds: int = 1000) -> str:
     unlock, card = bench_unlock(rounds), bench_card(rounds)
     load = os.getloadavg()[0]
     report = "\n".join([
-        f"## hardware ({datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC, {platform.machine()}, "
+        f"## hardware ({datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {platform.machine()}, "
         f"{os.cpu_count()} cores, load {load:.1f}, Python {platform.python_version()}, {rounds} rounds, "
         "pty + in-process simulator, paths interleaved)",
         "",

@@ -118,9 +118,9 @@ def bank_of(config: KioskConfig) -> list[Compartment]:
 def fill_bank(config: KioskConfig, rounds: int) -> dict[str, str]:
     """Before the app starts: a parcel in every compartment (their codes, by compartment id),
     the staff card, and the pre-advice of every parcel staff will scan."""
-    from kiosk.services.pickup_codes.index import attach_key
-    from kiosk.services.pickup_codes.hashing import load_or_create_key
     from kiosk.services.parcels import Intake, OpenedForDropOff, ParcelService
+    from kiosk.services.pickup_codes.hashing import load_or_create_key
+    from kiosk.services.pickup_codes.index import attach_key
     from kiosk.services.runtime import CODE_KEY_FILE, open_database
     from kiosk.store.models import PreAdvice, StaffCard
     from sync.protocol import card_uid_sha256
@@ -208,7 +208,8 @@ class Rounds:
         from tests.e2e.system import wait_until
 
         ui = self.ui
-        wait_until(lambda: (ui.snapshot() or {}).get("screen") in ("attract", "home", "pickup"), "the resident's screens")
+        wait_until(lambda: (ui.snapshot() or {}).get("screen") in ("attract", "home", "pickup"),
+                   "the resident's screens")
         if ui.snapshot()["screen"] == "attract":
             ui.tap_until_screen("attract", "home")
         if ui.snapshot()["screen"] == "home":

@@ -28,7 +28,8 @@ def main() -> str:
         size = path.stat().st_size
         lines.append(f"{path.name:60} {size / 1e6:7.2f} MB {minutes(download_s(size)):>9}")
     code = next((p for p in packages if p.name.startswith("servicepunkt-kiosk_")), None)
-    runtime = next((p for p in packages if p.name.startswith("servicepunkt-kiosk-runtime-") and "arm64" in p.name), None)
+    runtime = next((p for p in packages
+                    if p.name.startswith("servicepunkt-kiosk-runtime-") and "arm64" in p.name), None)
     if code and runtime:
         both = code.stat().st_size + runtime.stat().st_size
         lines.append(f"a Pi, code-only release: {minutes(download_s(code.stat().st_size))}; "

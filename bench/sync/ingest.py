@@ -20,9 +20,9 @@ import requests
 from sync import batchcodec
 from sync import protocol as p
 from sync.client import SyncClient, enroll, generate_device_key
-from sync.server.kiosks import admin
 from sync.server.db.engine import make_engine, make_session_factory, upgrade
-from tests.sync.helpers import FakeClock, SP
+from sync.server.kiosks import admin
+from tests.sync.helpers import SP, FakeClock
 
 PG = "postgresql://postgres@127.0.0.1:5432"
 KIOSKS, BATCHES, BATCH = 50, 2, 500
@@ -122,7 +122,7 @@ def _run(database_url: str) -> dict:
         bodies = [_batches(BATCHES) for _ in kiosks]
         start, errors = threading.Barrier(len(kiosks) + 1), []
         threads = [threading.Thread(target=_push_all, args=(url, d, t, b, start, errors))
-                   for (d, t), b in zip(kiosks, bodies)]
+                   for (d, t), b in zip(kiosks, bodies, strict=True)]
         for thread in threads:
             thread.start()
         start.wait()

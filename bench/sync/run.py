@@ -17,7 +17,7 @@ import tempfile
 import time
 import uuid
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from sync.client import SyncClient, enroll, generate_device_key
@@ -39,7 +39,8 @@ def realistic_payloads(count: int) -> list[tuple[str, dict]]:
             continue
         parcel_id = str(uuid.uuid4())
         stored.append(parcel_id)
-        events.append(("parcel.stored", {"parcel_id": parcel_id, "tracking_id": f"RR{100_000_000 + i * 7919 % 899_999_999}SE",
+        tracking_id = f"RR{100_000_000 + i * 7919 % 899_999_999}SE"
+        events.append(("parcel.stored", {"parcel_id": parcel_id, "tracking_id": tracking_id,
                                          "compartment": f"A{i % 16 + 1}"}))
     return events
 
@@ -184,7 +185,7 @@ def enqueue_ratio(work: Path, blocks: int = ENQUEUE_BLOCKS, rows: int = ENQUEUE_
     for name, seconds in timed.items():
         figures[name] = rows / statistics.median(seconds)
         if name != "raw":
-            ratios = sorted(r / s for r, s in zip(timed["raw"], seconds))
+            ratios = sorted(r / s for r, s in zip(timed["raw"], seconds, strict=True))
             figures[f"{name}_ratio"] = statistics.median(ratios)
             figures[f"{name}_low"], figures[f"{name}_high"] = ratios[len(ratios) // 4], ratios[-1 - len(ratios) // 4]
     return figures
@@ -222,7 +223,7 @@ def _report(f: dict) -> str:
         f"in {ingest['seconds']:.1f} s; goal >= 1,000) {'OK' if ingest['rate'] >= 1000 else 'MISSED'}")
     lines = [
         "# bench/sync results", "",
-        f"Recorded {datetime.now(timezone.utc).isoformat(timespec='seconds')} on {platform.node()} "
+        f"Recorded {datetime.now(UTC).isoformat(timespec='seconds')} on {platform.node()} "
         f"({platform.machine()}, Python {platform.python_version()}). Each figure is from one run "
         "of `python -m bench.sync`. Load average (1/5/15 min) at the start "
         f"{_load(f['load'][0])}, at the end {_load(f['load'][1])}, on {os.cpu_count()} CPUs.", "",

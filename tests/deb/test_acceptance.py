@@ -76,7 +76,7 @@ class DebianRoot:
             partial.rename(ROOT_TARBALL)
         self.path.mkdir()
         sh("tar", "-C", self.path, "-xpf", ROOT_TARBALL)
-        for source, target, options in ((None, "proc", ["-t", "proc", "proc"]), ("/dev", "dev", ["--bind", "/dev"]),
+        for _source, target, options in ((None, "proc", ["-t", "proc", "proc"]), ("/dev", "dev", ["--bind", "/dev"]),
                                         ("/dev/pts", "dev/pts", ["--bind", "/dev/pts"])):
             sh("mount", *options, self.path / target)
             self.mounts.append(self.path / target)
@@ -184,7 +184,8 @@ def seed(database: Path, owner: tuple[int, int]) -> None:
 def test_install_upgrade_and_rollback_in_a_debian_root(world: dict[str, object]) -> None:
     debian, scratch = world["root"], world["scratch"]
     assert isinstance(debian, DebianRoot) and isinstance(scratch, Path)
-    base = [*Path(DEBS).glob("servicepunkt-kiosk_*_all.deb"), *Path(DEBS).glob("servicepunkt-kiosk-runtime-*_amd64.deb")]
+    base = [*Path(DEBS).glob("servicepunkt-kiosk_*_all.deb"),
+            *Path(DEBS).glob("servicepunkt-kiosk-runtime-*_amd64.deb")]
     publish(world, base)
     key = world["key"]
     assert isinstance(key, bytes)

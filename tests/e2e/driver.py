@@ -77,7 +77,7 @@ class KioskDriver:
         before = self.digits_shown()
         for typed in range(1, len(digits) + 1):
             self.tap(f"key-{digits[typed - 1]}")
-            wait_until(lambda: self.digits_shown() == before + digits[:typed],
+            wait_until(lambda expected=before + digits[:typed]: self.digits_shown() == expected,
                        f"digit {typed} (shown {self.digits_shown()!r})")
 
     def erase_all(self) -> None:

@@ -32,7 +32,8 @@ def test_every_tile_does_something_the_receipt_prints_and_the_sms_qr_opens_the_d
     env = {**os.environ, "DISPLAY": x_display, "KIVY_HOME": str(tmp_path / "kivy"), "SERVICEPUNKT_UI_PROBE": str(probe)}
     log_path = output_dir / "demo.log"
     with open(log_path, "wb") as log:
-        demo = subprocess.Popen([sys.executable, "-m", "kiosk.cli.main", "demo", "--workdir", str(workdir)], env=env, stdout=log, stderr=subprocess.STDOUT,
+        demo = subprocess.Popen([sys.executable, "-m", "kiosk.cli.main", "demo", "--workdir", str(workdir)],
+                                env=env, stdout=log, stderr=subprocess.STDOUT,
                                 stdin=subprocess.DEVNULL, preexec_fn=stop_when_parent_dies)
     try:
         ui = KioskDriver(probe, x_display, output_dir)

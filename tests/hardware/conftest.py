@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
 
@@ -16,10 +17,8 @@ from hardware.sim.scanner import ScannerSim
 def _open_fds() -> dict[str, str]:
     fds = {}
     for fd in os.listdir("/proc/self/fd"):
-        try:
+        with contextlib.suppress(OSError):  # the directory handle listdir itself used, already closed
             fds[fd] = os.readlink(f"/proc/self/fd/{fd}")
-        except OSError:
-            pass  # the directory handle listdir itself used, already closed
     return fds
 
 

@@ -89,7 +89,7 @@ def test_s10_check_digit(serial, digit):
 
 def test_s10_special_cases_10_to_0_and_11_to_5():
     # weighted sum % 11 == 1 gives c = 10 -> 0; == 0 gives c = 11 -> 5
-    weights_sum = lambda s: sum(int(d) * w for d, w in zip(s, bc.S10_WEIGHTS))  # noqa: E731
+    weights_sum = lambda s: sum(int(d) * w for d, w in zip(s, bc.S10_WEIGHTS, strict=True))  # noqa: E731
     r0 = next(f"{n:08d}" for n in range(10**4) if weights_sum(f"{n:08d}") % 11 == 0)
     r1 = next(f"{n:08d}" for n in range(10**4) if weights_sum(f"{n:08d}") % 11 == 1)
     assert bc.s10_check_digit(r0) == 5 and bc.s10_check_digit(r1) == 0

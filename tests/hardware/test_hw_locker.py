@@ -8,8 +8,7 @@ import time
 import pytest
 
 from hardware.devices.locker import CompartmentState, KerongLocker, LockAddress
-from hardware.errors import (DeviceRefused, DeviceTimeout, DeviceUnavailable, OutcomeUnknown,
-                             ProtocolError)
+from hardware.errors import DeviceRefused, DeviceTimeout, DeviceUnavailable, OutcomeUnknown, ProtocolError
 from hardware.protocols import kerong
 from hardware.sim.kerong import KerongBoardSim, KerongBus
 
@@ -139,9 +138,9 @@ def test_unlock_is_repeated_only_while_the_door_reads_closed(harness):
     bus = KerongBus([KerongBoardSim(0)])
     bus.board(0).jammed.add(4)
     pty = harness(bus)
-    with KerongLocker(pty.port, timeout=0.05, confirm_s=0.1, retries=2) as driver:
-        with pytest.raises(DeviceRefused, match="still reads closed"):
-            driver.open(LockAddress(0, 4))
+    with (KerongLocker(pty.port, timeout=0.05, confirm_s=0.1, retries=2) as driver,
+          pytest.raises(DeviceRefused, match="still reads closed")):
+        driver.open(LockAddress(0, 4))
     assert len(unlock_frames(pty)) == 3
 
 

@@ -109,10 +109,9 @@ def test_link_points_at_the_pty_and_goes_away(tmp_path):
 
 def test_many_harnesses_leave_nothing_behind():
     for _ in range(40):  # the no_leaks fixture checks fds and threads afterwards
-        with PtyHarness(Echo()) as pty:
-            with serial.Serial(pty.port, 9600, timeout=0.05) as ser:
-                ser.write(b"x")
-                assert read_exactly(ser, 1) == b"x"
+        with PtyHarness(Echo()) as pty, serial.Serial(pty.port, 9600, timeout=0.05) as ser:
+            ser.write(b"x")
+            assert read_exactly(ser, 1) == b"x"
 
 
 def test_stop_is_idempotent_and_silences_the_device():

@@ -8,8 +8,7 @@ import time
 
 import pytest
 
-from hardware.errors import (DeviceRefused, DeviceTimeout, DeviceUnavailable, HardwareError,
-                             ProtocolError)
+from hardware.errors import DeviceRefused, DeviceTimeout, DeviceUnavailable, HardwareError, ProtocolError
 from hardware.protocols import kerong
 from hardware.sim.pty import PtyHarness
 from hardware.transport import FrameReader, SerialPort

@@ -6,8 +6,7 @@ import pytest
 
 from hardware.devices.locker import CompartmentState, LockAddress
 from hardware.devices.wkly_locker import WklyLocker
-from hardware.errors import (DeviceRefused, DeviceTimeout, DeviceUnavailable, FrameError,
-                             OutcomeUnknown, ProtocolError)
+from hardware.errors import DeviceRefused, DeviceTimeout, DeviceUnavailable, FrameError, OutcomeUnknown, ProtocolError
 from hardware.protocols import wkly
 from hardware.sim.wkly import WklyBoardSim, WklyBus
 

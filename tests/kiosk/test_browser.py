@@ -17,8 +17,13 @@ from pathlib import Path
 import pytest
 
 from kiosk.services.browser import (
-    BrowserPolicy, BrowserSession, BrowserUnavailable, EndReason, LaunchOptions,
-    content_settings_pattern, is_allowed,
+    BrowserPolicy,
+    BrowserSession,
+    BrowserUnavailable,
+    EndReason,
+    LaunchOptions,
+    content_settings_pattern,
+    is_allowed,
 )
 from tests.kiosk.loopback_site import MEDIA_PAGE, Site
 

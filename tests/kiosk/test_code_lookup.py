@@ -13,12 +13,12 @@ from hardware.devices.locker import KerongLocker
 from hardware.sim.kerong import KerongBoardSim, KerongBus
 from hardware.sim.pty import PtyHarness
 from kiosk.config import Compartment
-from kiosk.services.pickup_codes import hashing as codes
-from kiosk.services.pickup_codes.index import attach_key
 from kiosk.services.errors import UserFacingError
-from kiosk.services.pickup_codes.lockout import Lockout
 from kiosk.services.outcomes import LockedOut
 from kiosk.services.parcels import Intake, OpenedForDropOff, ParcelService
+from kiosk.services.pickup_codes import hashing as codes
+from kiosk.services.pickup_codes.index import attach_key
+from kiosk.services.pickup_codes.lockout import Lockout
 from kiosk.store import db
 from kiosk.store.models import Parcel
 from tests.kiosk.conftest import TODAY

@@ -1,8 +1,8 @@
 """`kiosk config show|validate|set` and `kiosk logs`, through click's CliRunner on real files."""
 from __future__ import annotations
 
-import stat
 import os
+import stat
 from datetime import datetime
 from pathlib import Path
 

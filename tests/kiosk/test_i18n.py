@@ -8,8 +8,7 @@ from pathlib import Path
 import pytest
 from PIL import Image, ImageDraw, ImageFont
 
-from kiosk.i18n import (LANGUAGE_NAMES, TRANSLATED_LANGUAGES, Translator, available_languages)
-from kiosk.i18n import extract
+from kiosk.i18n import LANGUAGE_NAMES, TRANSLATED_LANGUAGES, Translator, available_languages, extract
 from kiosk.i18n.fonts import FONT_BOLD, FONT_REGULAR
 from sync import catalogs
 from sync.catalogs import Message, forms, is_translated, key_of
@@ -93,8 +92,8 @@ def test_the_extraction_is_up_to_date() -> None:
 
 def test_merge_keeps_translations_adds_new_and_marks_removed_obsolete() -> None:
     old = catalogs.new_catalog(extract.KIOSK, "fi")
-    for msgid, string in [("Hej", "Moi"), ("Borta", "Poissa"), ("Tom", "")]:
-        old[msgid] = Message(msgid, string)
+    for msgid, translation in [("Hej", "Moi"), ("Borta", "Poissa"), ("Tom", "")]:
+        old[msgid] = Message(msgid, translation)
     found = [catalogs.Found("Hej", "kiosk/a.py:1"), catalogs.Found("Ny {n}", "kiosk/a.py:2"),
              catalogs.Found(("{n} dag", "{n} dagar"), "kiosk/b.py:3"), catalogs.Found("Hej", "kiosk/a.py:9")]
     merged = extract.merge(old, found, catalogs.PLURAL_FORMS["fi"])

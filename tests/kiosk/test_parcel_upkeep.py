@@ -9,9 +9,9 @@ import time
 import pytest
 from sqlalchemy import select
 
+from kiosk.services.errors import UserFacingError
 from kiosk.services.parcels import ParcelService
 from kiosk.services.phone import normalise_phone
-from kiosk.services.errors import UserFacingError
 from kiosk.services.upkeep import apply_parcel_changes
 from kiosk.store.models import Parcel, ParcelState, PreAdvice
 from sync.outbox import OutboxEvent
@@ -42,9 +42,8 @@ def test_pulled_pre_advice_is_upserted_by_version_and_deleted(sessions) -> None:
 
 
 def test_a_bad_pre_advice_row_fails_the_page_rather_than_half_apply(sessions) -> None:
-    with pytest.raises(ValueError):
-        with sessions.begin() as session:
-            apply_parcel_changes(session, [change(1, size_class="XL")])
+    with pytest.raises(ValueError), sessions.begin() as session:
+        apply_parcel_changes(session, [change(1, size_class="XL")])
     with sessions() as session:
         assert session.scalars(select(PreAdvice)).all() == []
 

@@ -10,10 +10,10 @@ from sqlalchemy import select
 
 from kiosk.services.doors import DoorFault
 from kiosk.services.errors import UserFacingError
-from kiosk.services.pickup_codes.lockout import Lockout
 from kiosk.services.parcel_base import local_today
 from kiosk.services.parcels import ParcelService
 from kiosk.services.pickup import LockedOut
+from kiosk.services.pickup_codes.lockout import Lockout
 from kiosk.services.staff import StaffMember
 from kiosk.store.models import DoorOpening, Parcel, ParcelState, PickupAttempt
 from sync.protocol import payload_problem

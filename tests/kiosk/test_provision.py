@@ -79,7 +79,8 @@ def test_non_interactive_provisioning_checks_devices_and_writes_the_whole_config
 
 def test_detect_finds_each_device_by_probing(kiosk, central, sims) -> None:
     ports = sims.ports
-    probe_here = [arg for port in ("scanner", "printer", "card_reader", "locker") for arg in ("--detect-in", ports[port])]
+    probe_here = [arg for port in ("scanner", "printer", "card_reader", "locker")
+                  for arg in ("--detect-in", ports[port])]
     result = kiosk.provision(central.url, central.add_kiosk(), "--detect", *probe_here)
     assert result.exit_code == 0, result.output
     config = load_config(kiosk.config)
@@ -159,8 +160,8 @@ def test_a_code_of_another_service_point_is_refused(kiosk, central, sims) -> Non
 
 def test_a_port_held_by_another_program_is_named_with_the_program(kiosk, central, sims) -> None:
     holder = subprocess.Popen(
-        [sys.executable, "-c", "import serial, sys, time; port = serial.Serial(sys.argv[1]); print('open', flush=True); "
-                               "time.sleep(60)", sims.ports["card_reader"]],
+        [sys.executable, "-c", "import serial, sys, time; port = serial.Serial(sys.argv[1]); "
+                               "print('open', flush=True); time.sleep(60)", sims.ports["card_reader"]],
         stdout=subprocess.PIPE, text=True)
     try:
         assert holder.stdout.readline().strip() == "open"

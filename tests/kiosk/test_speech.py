@@ -12,8 +12,14 @@ from pathlib import Path
 import pytest
 
 from kiosk.i18n import LANGUAGE_NAMES, Translator
-from kiosk.services.speech import (DEFAULT_VOLUME, MAX_VOLUME, MIN_VOLUME, Speech, SpeechUnavailable,
-                                   spoken_code_progress)
+from kiosk.services.speech import (
+    DEFAULT_VOLUME,
+    MAX_VOLUME,
+    MIN_VOLUME,
+    Speech,
+    SpeechUnavailable,
+    spoken_code_progress,
+)
 
 ESPEAK = shutil.which("espeak-ng")
 needs_espeak = pytest.mark.skipif(ESPEAK is None, reason="espeak-ng missing: run `make setup`")
@@ -200,7 +206,7 @@ def test_speech_that_cannot_play_logs_whole_lines_and_tells_the_screen(tmp_path:
     with caplog.at_level(logging.WARNING, logger="kiosk.services.speech"):
         for text in ("Hej", "Hej igen"):
             speech.say(text)
-            assert wait_until(lambda: len(told) >= (1 if text == "Hej" else 2))
+            assert wait_until(lambda wanted=1 if text == "Hej" else 2: len(told) >= wanted)
         speech.close()
     [logged] = [record.getMessage() for record in caplog.records]
     parts = logged.removeprefix("espeak-ng could not play: ").split(" | ")

@@ -66,14 +66,14 @@ def test_concurrent_upgrades_of_a_new_file_all_succeed(tmp_path):
         engines = [db.create_kiosk_engine(path) for _ in range(4)]
         start, errors = threading.Barrier(len(engines)), []
 
-        def migrate(engine):
+        def migrate(engine, start: threading.Barrier, errors: list[Exception]) -> None:
             start.wait()
             try:
                 db.upgrade(engine)
             except Exception as error:  # noqa: BLE001 - collected for the assertion
                 errors.append(error)
 
-        threads = [threading.Thread(target=migrate, args=(engine,)) for engine in engines]
+        threads = [threading.Thread(target=migrate, args=(engine, start, errors)) for engine in engines]
         for thread in threads:
             thread.start()
         for thread in threads:

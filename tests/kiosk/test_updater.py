@@ -107,7 +107,9 @@ class FakeData:
         self.state = state
 
 
-def make_updater(*, healthy: set[str] | None = None, local: time = time(3, 0)) -> tuple[Updater, FakeApt, FakeSystem, FakeData]:
+def make_updater(
+    *, healthy: set[str] | None = None, local: time = time(3, 0)
+) -> tuple[Updater, FakeApt, FakeSystem, FakeData]:
     apt, data = FakeApt(), FakeData()
     system = FakeSystem(apt, data, healthy_versions=healthy if healthy is not None else {"1.0", "1.1"})
     updater = Updater(settings=UpdaterSettings(health_timeout_s=0.05, poll_s=0.01), apt=apt, system=system,

@@ -14,8 +14,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from sync.client import SyncClient, enroll, generate_device_key
 from sync.outbox import OutboxBase
-from sync.server.db.engine import make_engine, make_session_factory, upgrade
 from sync.server.db.base import Base
+from sync.server.db.engine import make_engine, make_session_factory, upgrade
 from tests.sync.faultproxy import FaultProxy
 from tests.sync.helpers import SP, Central
 from tests.sync.kioskside import KIOSK_STAFF

@@ -8,6 +8,7 @@ Which fault hits which request is decided by `plan(request) -> Fault`, set by th
 """
 from __future__ import annotations
 
+import contextlib
 import enum
 import random
 import socket
@@ -63,7 +64,10 @@ def always(fault: Fault = Fault.PASS) -> Plan:
     return lambda _request: fault
 
 
-def first_n(n: int, fault: Fault, then: Plan = always()) -> Plan:
+PASS_ALL = always()
+
+
+def first_n(n: int, fault: Fault, then: Plan = PASS_ALL) -> Plan:
     return lambda request: fault if request.number <= n else then(request)
 
 
@@ -193,10 +197,8 @@ class FaultProxy:
     def close(self) -> None:
         self._closing = True
         self._release.set()
-        try:
+        with contextlib.suppress(OSError):
             self._listener.shutdown(socket.SHUT_RDWR)  # wakes accept(); close() alone does not
-        except OSError:
-            pass
         self._listener.close()
         self._thread.join(5)
 

@@ -17,9 +17,9 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import func, select
 
 from sync import protocol as p
-from sync.server.kiosks import admin
 from sync.server.api.app import create_app
 from sync.server.db.engine import make_engine, make_session_factory
+from sync.server.kiosks import admin
 
 SP = "SP-KORPILOMBOLO"
 SP_NAME = "Korpilombolo Handel"

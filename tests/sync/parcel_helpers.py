@@ -11,9 +11,9 @@ import pytest
 import requests
 
 from sync import protocol as p
-from sync.server.parcels import carriers
 from sync.server.notify.notifier import Notifier
 from sync.server.notify.settings import NotifySettings
+from sync.server.parcels import carriers
 from tests.sync.helpers import SP, Central
 from tests.sync.parcel_fakes import FakeElks, SmtpSink, WebhookSink
 

@@ -15,10 +15,10 @@ from click.testing import CliRunner
 from sqlalchemy import create_engine
 from sqlalchemy.orm import Session
 
-from sync.server.updates.repository import RepoError, Repository, canary_rollbacks, distributions
 from sync.server.cli.main import main
 from sync.server.db.engine import upgrade
 from sync.server.db.kiosks import Device, EventRow, ServicePoint
+from sync.server.updates.repository import RepoError, Repository, canary_rollbacks, distributions
 
 pytestmark = pytest.mark.skipif(not (shutil.which("reprepro") and shutil.which("gpg") and shutil.which("dpkg-deb")),
                                 reason="needs reprepro, gpg and dpkg-deb (make deb-check installs them)")
@@ -30,8 +30,9 @@ def signing_key(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     home = tmp_path_factory.mktemp("gnupg")
     home.chmod(0o700)
     env = {**os.environ, "GNUPGHOME": str(home)}
-    subprocess.run(["gpg", "--batch", "--passphrase", "", "--quick-gen-key", "Servicepunkt test region <apt@example.se>",
-                    "ed25519", "sign", "never"], check=True, env=env, capture_output=True)
+    subprocess.run(["gpg", "--batch", "--passphrase", "", "--quick-gen-key",
+                    "Servicepunkt test region <apt@example.se>", "ed25519", "sign", "never"],
+                   check=True, env=env, capture_output=True)
     listing = subprocess.run(["gpg", "--batch", "--with-colons", "--list-secret-keys"], check=True, env=env,
                              capture_output=True, text=True).stdout
     fingerprint = next(line.split(":")[9] for line in listing.splitlines() if line.startswith("fpr:"))

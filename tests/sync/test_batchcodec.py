@@ -42,7 +42,7 @@ def test_every_field_of_every_event_survives_the_round_trip(events: list[p.Event
     batch = bc.decode_batch(bc.encode_batch(events, sent))
     assert batch.events == [_as_sent(event) for event in events]
     assert batch.sent_clock == sent
-    for original, decoded in zip(events, batch.events):
+    for original, decoded in zip(events, batch.events, strict=True):
         assert p.payload_hash(decoded.payload) == original.payload_hash  # canonical JSON intact
 
 
@@ -59,7 +59,7 @@ def test_clock_chaos_and_odd_seqs_round_trip() -> None:
               (1_800_000_000_000, True, "boot-1", 10**12), (1, False, "boot-2", 0)]
     events = [p.Event(event_id=uuid.uuid4(), seq=seq, type="parcel.stored", payload=stored_payload(f"P{i}"),
                       clock=p.Clock(wall_ms=w, clock_synced=s, boot_id=b, mono_ms=m))
-              for i, (seq, (w, s, b, m)) in enumerate(zip([7, 3, 3, 2**62, 1], clocks))]
+              for i, (seq, (w, s, b, m)) in enumerate(zip([7, 3, 3, 2**62, 1], clocks, strict=True))]
     decoded = bc.decode_batch(bc.encode_batch(events)).events
     assert [(e.seq, e.clock) for e in decoded] == [(e.seq, e.clock) for e in events]
 
@@ -161,7 +161,8 @@ def test_the_reply_lists_only_what_was_not_accepted_and_expands_back() -> None:
     now = datetime.now(UTC)
     statuses = [("accepted", None), ("rejected", "bad"), ("duplicate", None)]
     full = p.BatchResponse(results=[p.EventResult(event_id=e.event_id, seq=e.seq, status=s, reason=r)
-                                    for e, (s, r) in zip(events, statuses)], acked_through=6, server_time=now)
+                                    for e, (s, r) in zip(events, statuses, strict=True)],
+                           acked_through=6, server_time=now)
     reply = bc.compact_reply(full)
     assert reply.others == [(1, "rejected", "bad"), (2, "duplicate", None)]
     assert bc.expand_reply(events, bc.BatchReplyV2.model_validate_json(reply.model_dump_json())) == full

@@ -149,7 +149,8 @@ def test_serve_migrates_and_answers(tmp_path) -> None:
 def test_help_does_not_load_the_web_stack() -> None:
     probe = ("import sys; from click.testing import CliRunner; from sync.server.cli.main import main; "
              "r = CliRunner().invoke(main, ['--help']); assert r.exit_code == 0; "
-             "print(sorted(m for m in sys.modules if m.split('.')[0] in ('fastapi', 'uvicorn', 'alembic', 'starlette')))")
+             "print(sorted(m for m in sys.modules "
+             "if m.split('.')[0] in ('fastapi', 'uvicorn', 'alembic', 'starlette')))")
     result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]"

@@ -13,8 +13,8 @@ from kiosk.services.directory import BookingStatus, Directory, apply_directory_c
 from kiosk.store import db as kiosk_db
 from sync import protocol as p
 from sync.server import admin_tokens
-from sync.server.directory.services import check_room_template, room_url
 from sync.server.db.kiosks import ChangeLog
+from sync.server.directory.services import check_room_template, room_url
 from sync.worker import SyncWorker
 from tests.sync.helpers import OTHER_SP, SP
 

@@ -14,11 +14,11 @@ from click.testing import CliRunner
 from kiosk.services.usage import UsageRecorder
 from sync.outbox import OutboxBase
 from sync.server.cli.main import main
-from sync.server.db.engine import make_engine, make_session_factory
-from sync.server.directory.services import put_entry
 from sync.server.db.directory import DutyAlert
-from sync.server.notify.duty_alerts import STALE_AFTER, post_json, run_round
+from sync.server.db.engine import make_engine, make_session_factory
 from sync.server.db.parcels import Notification
+from sync.server.directory.services import put_entry
+from sync.server.notify.duty_alerts import STALE_AFTER, post_json, run_round
 from sync.worker import SyncWorker
 from tests.sync.helpers import SP, SP_NAME
 from tests.sync.parcel_helpers import elks, notifier, settings, smtp  # noqa: F401 - fixtures

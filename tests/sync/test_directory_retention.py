@@ -11,12 +11,12 @@ from click.testing import CliRunner
 from sqlalchemy import func, select
 
 from sync.server.cli.main import main
-from sync.server.directory.services import AppointmentIn, book, put_entry, publish
 from sync.server.db.directory import Appointment, DutyAlert, UsageWeek
 from sync.server.db.kiosks import EventRow
-from sync.server.notify.settings import NotifySettings, SettingsError
 from sync.server.db.parcels import Notification
 from sync.server.directory.retention import purge_directory_data, roll_up_usage
+from sync.server.directory.services import AppointmentIn, book, publish, put_entry
+from sync.server.notify.settings import NotifySettings, SettingsError
 from sync.server.usage.aggregate import aggregate, to_csv
 from tests.sync.helpers import OTHER_SP, SP
 from tests.sync.parcel_helpers import elks, notifier, settings, smtp  # noqa: F401 - fixtures

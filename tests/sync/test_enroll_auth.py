@@ -17,8 +17,8 @@ from sync.client import (
     generate_device_key,
     load_device_key,
 )
-from sync.server.db.kiosks import AuthNonce, Device, EnrollmentCode, EventRow
 from sync.protocol import SCOPES
+from sync.server.db.kiosks import AuthNonce, Device, EnrollmentCode, EventRow
 from tests.sync.helpers import SP, SP_NAME, make_event, signed_token
 
 

@@ -6,7 +6,14 @@ from datetime import timedelta
 
 import pytest
 
-from sync.client import EnrollmentRefused, ServerError, check_enrollment_code, enroll, generate_device_key, load_device_key
+from sync.client import (
+    EnrollmentRefused,
+    ServerError,
+    check_enrollment_code,
+    enroll,
+    generate_device_key,
+    load_device_key,
+)
 from sync.devicekey import public_key_b64
 from sync.server.db.kiosks import Device, EnrollmentCode
 from tests.sync.helpers import SP, SP_NAME

@@ -9,11 +9,11 @@ from sqlalchemy import select, text
 
 from sync.client import EnrollmentRefused, ServerUnreachable, enroll, generate_device_key
 from sync.outbox import OutboxEvent, queue_status
-from sync.server.kiosks import feed
 from sync.server.db.kiosks import EventRow
+from sync.server.kiosks import feed
 from tests.sync.faultproxy import Fault, only
 from tests.sync.helpers import SP
-from tests.sync.kioskside import depth, drain, enqueue_parcels, make_worker, staff_rows
+from tests.sync.kioskside import depth, enqueue_parcels, make_worker, staff_rows
 
 
 @pytest.mark.postgres

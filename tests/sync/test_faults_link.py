@@ -3,8 +3,8 @@ a month offline, and a degraded link."""
 from __future__ import annotations
 
 import sqlite3
-from collections import Counter
 import tracemalloc
+from collections import Counter
 from datetime import timedelta
 
 import pytest
@@ -26,7 +26,6 @@ from tests.sync.kioskside import (
     staff_rows,
     states,
 )
-
 
 # Link faults do not depend on the server's database; the SQLite run is enough for them.
 SQLITE_ONLY = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)

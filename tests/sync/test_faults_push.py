@@ -127,7 +127,8 @@ def test_fault07_an_invalid_event_does_not_block_later_ones(central, kiosk, kios
     enqueue_parcels(kiosk_db, ["P1"])
     with kiosk_db.begin() as session:  # written by a newer kiosk version, say
         row = OutboxEvent(event_id=str(uuid.uuid4()), type="parcel.teleported", payload='{"parcel_id":"P1"}',
-                          payload_hash=p.payload_hash({"parcel_id": "P1"}), wall_ms=0, clock_synced=False, boot_id="b", mono_ms=0,
+                          payload_hash=p.payload_hash({"parcel_id": "P1"}),
+                          wall_ms=0, clock_synced=False, boot_id="b", mono_ms=0,
                           state="pending", attempts=0, created_at=datetime(2026, 1, 1))
         session.add(row)
     enqueue_parcels(kiosk_db, ["P2"], picked=["P1"])

@@ -3,6 +3,7 @@ while it pulls, then restarted: nothing lost, nothing doubled, the SQLite file i
 Plus fault 9's first case: a process killed while writing domain rows and their events."""
 from __future__ import annotations
 
+import contextlib
 import os
 import random
 import signal
@@ -22,9 +23,9 @@ from kiosk.config import load_config
 from kiosk.services.runtime import open_database
 from kiosk.store.models import StaffCard as KioskStaff
 from sync.outbox import OutboxEvent, enqueue
-from sync.server.kiosks import admin
 from sync.server.db.kiosks import EventRow, StaffCard
 from sync.server.db.parcels import Parcel
+from sync.server.kiosks import admin
 from tests.sync.faultproxy import Fault, only
 from tests.sync.helpers import SP, wait_until
 
@@ -74,10 +75,8 @@ def kill_once(proxy, config_path: Path, where: str, fault: Fault | None, rng: ra
     if fault is None:
         proxy.plan = lambda _request: Fault.PASS
         process = kiosk_process(config_path)
-        try:
+        with contextlib.suppress(subprocess.TimeoutExpired):
             process.wait(rng.uniform(0.2, 1.2))
-        except subprocess.TimeoutExpired:
-            pass
     else:
         method, path = ("POST", "events:batch") if where == "push" else ("GET", "/changes")
         proxy.plan = only(method, path, fault, times=1)

@@ -33,13 +33,14 @@ cannot fail.
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import threading
 from collections import Counter
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 import pytest
 from hypothesis import HealthCheck, Phase, seed, settings
@@ -60,14 +61,13 @@ from sync.client import SyncClient
 from sync.errors import MustRefetch, ServerError, SyncError
 from sync.outbox import OutboxEvent, to_wire
 from sync.push import Pusher
-from sync.server.kiosks import admin
-from sync.server.kiosks import feed
 from sync.server.db.kiosks import EventConflict, EventRow, ServicePointConfig, StaffCard
 from sync.server.db.parcels import Parcel
+from sync.server.kiosks import admin, feed
 from sync.worker import SyncWorker
 from tests.sync.faultproxy import Fault, Request
 from tests.sync.kioskside import KIOSK_STAFF, apply_staff, drain, drop_staff, enqueue_parcels
-from tests.sync.model_world import BATCH_SIZE, Kiosk, KioskCrash, World, WorkerFactory, default_worker
+from tests.sync.model_world import BATCH_SIZE, Kiosk, KioskCrash, WorkerFactory, World, default_worker
 
 SEED = int(os.environ.get("SYNC_MODEL_SEED", "17"))
 EXAMPLES = int(os.environ.get("SYNC_MODEL_EXAMPLES", "20"))
@@ -367,8 +367,10 @@ class ServerView:
             return cls(
                 events={r.event_id: r for r in session.scalars(select(EventRow).where(EventRow.device_id == device))},
                 conflicts=set(session.scalars(select(EventConflict.event_id).where(EventConflict.device_id == device))),
-                parcels=dict(session.execute(select(Parcel.parcel_id, Parcel.state).where(Parcel.service_point_id == sp)).all()),
-                staff={str(c.id): c for c in session.scalars(select(StaffCard).where(StaffCard.service_point_id == sp))},
+                parcels=dict(session.execute(
+                    select(Parcel.parcel_id, Parcel.state).where(Parcel.service_point_id == sp)).all()),
+                staff={str(c.id): c
+                       for c in session.scalars(select(StaffCard).where(StaffCard.service_point_id == sp))},
                 config={} if config is None else json.loads(config.settings),
             )
 
@@ -477,10 +479,8 @@ class MarksBeforeTheReply(Pusher):
     def _push(self, batch: list[p.Event]) -> int:
         with self._sessions() as session, session.begin():
             outbox.mark_results(session, _all_accepted(batch))
-        try:
+        with contextlib.suppress(SyncError):  # "it is marked already"
             self._client.push(batch, sent_clock=self._clock())
-        except SyncError:
-            pass  # "it is marked already"
         return len(batch)
 
 
@@ -521,7 +521,8 @@ def cursor_first_worker(sessions, client) -> SyncWorker:
                              interval=0.1, rand=lambda: 0.0, batch_size=BATCH_SIZE)
 
 
-@pytest.mark.parametrize("worker_factory", [eager_worker, cursor_first_worker], ids=["acks-before-reply", "cursor-before-page"])
+@pytest.mark.parametrize("worker_factory", [eager_worker, cursor_first_worker],
+                         ids=["acks-before-reply", "cursor-before-page"])
 def test_fault17_finds_a_planted_bug(world: World, worker_factory: WorkerFactory) -> None:
     buggy = type("BuggyModel", (SyncModel,), {"worker_factory": staticmethod(worker_factory)})
     with pytest.raises(AssertionError) as found:

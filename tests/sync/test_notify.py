@@ -11,12 +11,12 @@ import pytest
 import requests
 
 from sync import protocol as p
-from sync.server.notify import messages
 from sync.server.db.kiosks import ServicePoint
+from sync.server.db.parcels import Notification
+from sync.server.notify import messages
 from sync.server.notify.notifier import MAX_ATTEMPTS
 from sync.server.notify.settings import NotifySettings, SettingsError
 from sync.server.parcels.page import qr_svg
-from sync.server.db.parcels import Notification
 from tests.sync.helpers import SP, SP_NAME
 from tests.sync.parcel_helpers import (  # noqa: F401 - fixtures
     CODE,
@@ -258,7 +258,7 @@ def test_the_link_shows_the_code_as_a_qr_and_text_until_the_parcel_is_done(centr
 
 def test_every_language_has_every_text_and_the_drafts_are_marked():
     assert set(messages.TEXTS) == set(messages.LANGUAGES) == set(p.LanguageCode.__args__)
-    assert messages.MACHINE_DRAFTED == {"fi", "fit", "se", "smj"}
+    assert {"fi", "fit", "se", "smj"} == messages.MACHINE_DRAFTED
     seen = set()
     for language in messages.LANGUAGES:
         for kind in ("pickup_ready", "reminder"):

@@ -114,7 +114,7 @@ def verdict(events: list[p.Event], statuses: list[str], seq_shift: int = 0) -> p
     return p.BatchResponse(
         results=[p.EventResult(event_id=e.event_id, seq=e.seq + seq_shift, status=s,
                                reason=None if s in ("accepted", "duplicate") else f"{s}!")
-                 for e, s in zip(events, statuses)],
+                 for e, s in zip(events, statuses, strict=True)],
         acked_through=max(e.seq for e in events),
         server_time=datetime.now(UTC),
     )

@@ -11,9 +11,8 @@ from sqlalchemy import select
 from sync import protocol as p
 from sync.outbox import enqueue
 from sync.server.db.kiosks import ChangeLog, EventRow, ServicePoint
-from sync.server.db.parcels import Parcel
+from sync.server.db.parcels import DoorAudit, Notification, Parcel, ParcelTransition, PreAdvice, WebhookDelivery
 from sync.server.parcels.effects import local_date
-from sync.server.db.parcels import DoorAudit, Notification, ParcelTransition, PreAdvice, WebhookDelivery
 from tests.sync.faultproxy import Fault, Request, only
 from tests.sync.helpers import SP
 from tests.sync.kioskside import depth, drain, make_worker, states

@@ -11,8 +11,7 @@ from sqlalchemy import select, text
 
 from sync.server.cli.main import main
 from sync.server.db.kiosks import EventRow
-from sync.server.db.parcels import Parcel
-from sync.server.db.parcels import Notification, PreAdvice
+from sync.server.db.parcels import Notification, Parcel, PreAdvice
 from sync.server.parcels.purge import STALE_PRE_ADVICE, purge_personal_data
 from tests.sync.helpers import SP
 from tests.sync.parcel_helpers import (  # noqa: F401 - fixtures

@@ -8,11 +8,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from sync.server.directory.services import put_entry
 from sync.server.db.kiosks import ServicePoint
+from sync.server.directory.services import put_entry
 from sync.server.notify.notifier import Notifier
-from sync.server.notify.settings import NotifySettings, SettingsError
 from sync.server.notify.quiet_hours import QuietHours
+from sync.server.notify.settings import NotifySettings, SettingsError
 from tests.sync.helpers import SP
 from tests.sync.parcel_helpers import PHONE, Events, elks, settings, smtp, stored  # noqa: F401 - fixtures
 from tests.sync.test_directory import FK

@@ -3,8 +3,6 @@ status changes POSTed to the carrier's webhook in order, retried with backoff un
 a delivery log."""
 from __future__ import annotations
 
-from datetime import timedelta
-
 import pytest
 import requests
 from click.testing import CliRunner

@@ -8,7 +8,15 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import requests
 
-from sync.client import EnrollmentRefused, RequestRejected, ServerError, SyncClient, enroll, generate_device_key
+from sync.client import (
+    EnrollmentRefused,
+    RequestRejected,
+    ServerError,
+    ServerUnreachable,
+    SyncClient,
+    enroll,
+    generate_device_key,
+)
 from sync.devicekey import load_device_key, pending_key_path, public_key_b64
 from sync.server.db.kiosks import Device, EventRow
 from sync.server.db.parcels import Parcel
@@ -118,7 +126,7 @@ def test_key_rotation_is_signed_by_the_old_key_and_retires_it(central, kiosk):
 def test_a_rotation_whose_answer_was_lost_is_adopted_at_the_next_token(central, kiosk, proxy):
     client = SyncClient(proxy.url, kiosk.device_id, kiosk.key_path, timeout=(2, 2))
     proxy.plan = only("POST", "/v1/auth/rotate-key", Fault.DROP_RESPONSE, times=1)
-    with pytest.raises(Exception):
+    with pytest.raises(ServerUnreachable):  # the connection closed without an answer
         client.rotate_key()
     assert pending_key_path(kiosk.key_path).exists()  # the server switched; we did not hear
     fresh = SyncClient(proxy.url, kiosk.device_id, kiosk.key_path)  # e.g. after a restart

@@ -9,8 +9,15 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import exc, text
 
-from sync.server.db.engine import alembic_config, current_revision, make_engine, make_session_factory, normalise_url, upgrade
 from sync.server.db.base import Base
+from sync.server.db.engine import (
+    alembic_config,
+    current_revision,
+    make_engine,
+    make_session_factory,
+    normalise_url,
+    upgrade,
+)
 from sync.server.db.kiosks import ServicePoint
 
 

@@ -142,7 +142,7 @@ def dictionary_from_the_page() -> bytes:
 
 
 def deltas(values: list[int]) -> list[int]:
-    return [b - a for a, b in zip([0, *values], values)]
+    return [b - a for a, b in zip([0, *values], values, strict=False)]  # the first list is one longer
 
 
 def format_2_body(events: list[dict[str, Any]], dictionary: bytes) -> bytes:
@@ -165,7 +165,7 @@ def format_2_body(events: list[dict[str, Any]], dictionary: bytes) -> bytes:
         "rows": rows, "boots": list(boots), "boot": boot,
         "synced": "".join("1" if event["clock"]["clock_synced"] else "0" for event in events),
         "wall": deltas(walls),
-        "skew": deltas([event["clock"]["mono_ms"] - wall for event, wall in zip(events, walls)]),
+        "skew": deltas([event["clock"]["mono_ms"] - wall for event, wall in zip(events, walls, strict=True)]),
     }
     packer = zlib.compressobj(9, zlib.DEFLATED, 15, zdict=dictionary)
     return packer.compress(json.dumps(document, separators=(",", ":")).encode("utf-8")) + packer.flush()

@@ -17,8 +17,8 @@ from hardware.sim.runner import SimulatorSet
 from kiosk.cli.provision import default_compartments
 from kiosk.config import ConfigError, parse_config, write_config
 from kiosk.services.localtime import local_now
-from kiosk.ui.platform.backlight import Backlight
 from kiosk.ui.palette import NORMAL
+from kiosk.ui.platform.backlight import Backlight
 from kiosk.ui.presenters.dimming import DimmingPresenter, in_period
 from tests.e2e.driver import KioskDriver
 from tests.e2e.system import wait_until
@@ -125,4 +125,4 @@ def test_the_app_darkens_in_the_period_and_a_tap_brightens_it_at_once(tmp_path: 
 
 
 def _close(pixel: tuple[int, int, int], expected: tuple[int, int, int]) -> bool:
-    return all(abs(a - b) <= 2 for a, b in zip(pixel, expected))
+    return all(abs(a - b) <= 2 for a, b in zip(pixel, expected, strict=True))

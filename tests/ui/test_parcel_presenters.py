@@ -9,18 +9,17 @@ from datetime import date
 import pytest
 
 from hardware.protocols.barcode import s10_check_digit
-from kiosk.services.pickup_codes.lockout import Lockout
 from kiosk.services.parcels import ParcelService
+from kiosk.services.pickup_codes.lockout import Lockout
 from kiosk.services.staff import StaffDirectory, StaffMember
 from kiosk.ui.presenters.base import run_inline
-from kiosk.ui.presenters.counter import CounterPresenter, HANDED
+from kiosk.ui.presenters.counter import HANDED, CounterPresenter
 from kiosk.ui.presenters.home import HomePresenter
 from kiosk.ui.presenters.pickup import DONE, DOOR_OPEN, ENTRY, FAULT, LOCKED, PickupPresenter
 from kiosk.ui.presenters.returns import CONFIRM, LIST, ReturnsPresenter
-from kiosk.ui.presenters.session import (PICKUP, STAFF, STAFF_COUNTER, STAFF_RECEIVE, STAFF_RETURNS,
-                                         SessionPresenter)
-from kiosk.ui.presenters.staff import PHONE, STORED, StaffPresenter
+from kiosk.ui.presenters.session import PICKUP, STAFF, STAFF_COUNTER, STAFF_RECEIVE, STAFF_RETURNS, SessionPresenter
 from kiosk.ui.presenters.spoken import spoken_text
+from kiosk.ui.presenters.staff import PHONE, STORED, StaffPresenter
 from kiosk.ui.startup import RuntimeStarter
 from tests.kiosk.conftest import COMPARTMENTS
 from tests.ui.test_presenters import PARCEL, QueuedRunner, scan_and_open, store_parcel
@@ -258,7 +257,6 @@ class ThreadedRunner:
 
 def test_a_door_found_open_at_start_shows_its_alarm_until_the_sensor_reads_closed(
         parcels, sessions, locker, locker_bus) -> None:
-    from kiosk.ui.presenters.open_doors import OpenDoorsPresenter
     from kiosk.ui.presenters.pickup import LEFT_OPEN
 
     code = store_parcel(parcels, locker_bus[0], QueuedRunner())

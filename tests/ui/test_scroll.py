@@ -40,7 +40,8 @@ assert stencils(view) == [] and not view.clipping
 view.size = (150, 50)  # the stencil follows the view while it is out of the canvas
 content.height = 120
 Builder.sync()  # the rule's bindings update canvas instructions before the next frame
-assert stencils(view) == ["StencilPush", "StencilUnUse"] and stencil_rectangle(view) == (150, 50), stencil_rectangle(view)
+assert stencils(view) == ["StencilPush", "StencilUnUse"], stencils(view)
+assert stencil_rectangle(view) == (150, 50), stencil_rectangle(view)
 print("ok")
 """
 

@@ -16,17 +16,25 @@ import pytest
 from kiosk.services.browser import EndReason, LaunchOptions
 from kiosk.services.browsing import BrowserLauncher
 from kiosk.services.directory import Directory, apply_directory_changes
+from kiosk.services.staff import StaffDirectory
 from kiosk.store import db
 from kiosk.ui.presenters.base import run_inline
 from kiosk.ui.presenters.browser_visit import CHOOSING, ENDED_TEXTS, IN_BROWSER, OFFLINE_SINCE
 from kiosk.ui.presenters.eservices import EServicesPresenter
-from kiosk.services.staff import StaffDirectory
 from kiosk.ui.presenters.home import HomePresenter
 from kiosk.ui.presenters.pickup import PickupPresenter
-from kiosk.ui.presenters.staff import StaffPresenter
 from kiosk.ui.presenters.session import VIDEO, SessionPresenter
+from kiosk.ui.presenters.staff import StaffPresenter
 from kiosk.ui.presenters.video import (
-    BOOKING, BOOKING_EARLY, BOOKING_PAUSED, BOOKING_UNKNOWN, MAX_WRONG_CODES, NOT_OPEN, OPEN_NOW, OPENS, PAUSE_S,
+    BOOKING,
+    BOOKING_EARLY,
+    BOOKING_PAUSED,
+    BOOKING_UNKNOWN,
+    MAX_WRONG_CODES,
+    NOT_OPEN,
+    OPEN_NOW,
+    OPENS,
+    PAUSE_S,
     VideoPresenter,
 )
 from sync import protocol as p
@@ -239,7 +247,8 @@ def test_the_session_keeps_a_call_alive_and_ending_the_visit_ends_it(directory, 
     video = VideoPresenter(directory[0], launcher, run_inline, main_thread.post, lambda: NOW, village="K")
     eservices = EServicesPresenter(directory[0], launcher, run_inline, main_thread.post, lambda: NOW)
     session = SessionPresenter(staff=StaffDirectory(sessions), home=HomePresenter(),
-                               pickup=PickupPresenter(parcels, run_inline), staff_mode=StaffPresenter(parcels, run_inline),
+                               pickup=PickupPresenter(parcels, run_inline),
+                               staff_mode=StaffPresenter(parcels, run_inline),
                                run=run_inline, idle_timeout_s=1, video=video, eservices=eservices)
     session.go(VIDEO)
     video.call("fk")
@@ -274,7 +283,8 @@ def test_read_aloud_names_the_services_and_never_the_booking_digits(language, di
     video = VideoPresenter(directory[0], launcher, run_inline, main_thread.post, lambda: NOW, village="K")
     eservices = EServicesPresenter(directory[0], launcher, run_inline, main_thread.post, lambda: NOW)
     session = SessionPresenter(staff=StaffDirectory(sessions), home=HomePresenter(),
-                               pickup=PickupPresenter(parcels, run_inline), staff_mode=StaffPresenter(parcels, run_inline),
+                               pickup=PickupPresenter(parcels, run_inline),
+                               staff_mode=StaffPresenter(parcels, run_inline),
                                run=run_inline, video=video, eservices=eservices)
     tr = Translator(language)
     session.go(VIDEO)

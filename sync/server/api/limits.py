@@ -13,6 +13,7 @@ is never read, the connection is dropped after the answer.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -70,10 +71,9 @@ class BodyLimits:
         if declared is not None and declared > body.limit:
             await _refuse(send, *_too_large(body.limit))
             return
-        try:
+        # BodyRefused: the app gave up on its body; its answer, if any, was dropped below.
+        with contextlib.suppress(BodyRefused):
             await self.app(scope, self._receiving(receive, body), self._sending(send, body))
-        except BodyRefused:
-            pass  # the app gave up on its body; its answer, if any, was dropped below
         if body.refusal is not None and not body.response_started:
             await _refuse(send, *body.refusal)
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import click
 
-from sync.server.updates.repository import CHANNELS, RepoError, Repository, canary_rollbacks, check_channel
 from sync.server.cli.common import transaction
+from sync.server.updates.repository import CHANNELS, RepoError, Repository, canary_rollbacks, check_channel
 
 BASEDIR_ENV = "SERVICEPUNKT_APT_DIR"
 

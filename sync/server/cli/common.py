@@ -48,11 +48,9 @@ def safe_url(database_url: str) -> str:
 def require_sqlite_file(database_url: str) -> None:
     """Opening a missing SQLite file would create an empty one; say what to do instead."""
     url = make_url(normalise_url(database_url))
-    if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
-        if not Path(url.database).exists():
-            raise click.ClickException(
-                f"no database at {url.database}; run `kiosk-central db upgrade` first"
-            )
+    database = url.database if url.get_backend_name() == "sqlite" else None
+    if database and database != ":memory:" and not Path(database).exists():
+        raise click.ClickException(f"no database at {url.database}; run `kiosk-central db upgrade` first")
 
 
 @contextmanager

@@ -4,6 +4,7 @@ the same validation as the admin API applies. Registered on the main group by `r
 from __future__ import annotations
 
 import json
+from typing import TextIO
 
 import click
 
@@ -25,7 +26,7 @@ def directory() -> None:
 @click.argument("kind", type=click.Choice(sorted(KIND_NAMES)))
 @click.argument("file", type=click.File("r", encoding="utf-8"))
 @click.pass_context
-def put(ctx: click.Context, kind: str, file) -> None:
+def put(ctx: click.Context, kind: str, file: TextIO) -> None:
     """Create or replace a video service or e-service from a JSON FILE ('-' = stdin)."""
     from sync.server.directory import services as d
 
@@ -116,8 +117,9 @@ def book(ctx: click.Context, service_id: str, service_point_id: str, start: str,
     from sync.server.directory import services as d
 
     try:
-        booking = d.AppointmentIn(service_id=service_id, service_point_id=service_point_id,
-                                  starts_at=start, minutes=minutes)
+        # Validated from the text as given: pydantic parses the ISO time and words any error.
+        booking = d.AppointmentIn.model_validate({"service_id": service_id, "service_point_id": service_point_id,
+                                                  "starts_at": start, "minutes": minutes})
     except ValidationError as exc:
         first = exc.errors()[0]
         raise click.ClickException(f"{first['loc'][0]}: {first['msg']}") from None
@@ -211,7 +213,7 @@ def usage() -> None:
 @click.option("--html", "html_file", type=click.File("w", encoding="utf-8"), default=None,
               help="Write the report page (table and chart) here.")
 @click.pass_context
-def usage_report(ctx: click.Context, csv_file, html_file) -> None:
+def usage_report(ctx: click.Context, csv_file: TextIO | None, html_file: TextIO | None) -> None:
     """Visits per service point, ISO week, service and language."""
     from sync.server.api.html import make_templates
     from sync.server.usage import aggregate as u

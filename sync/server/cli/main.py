@@ -13,14 +13,15 @@ from sqlalchemy.exc import DBAPIError
 
 from sync import __version__
 from sync.server.cli.admin_tokens import register as register_admin_token_commands
+from sync.server.cli.apt_repo import register as register_repo_commands
 from sync.server.cli.common import local_time as _local_time
 from sync.server.cli.common import now as _now
 from sync.server.cli.common import safe_url as _safe_url
 from sync.server.cli.common import transaction as _transaction
 from sync.server.cli.directory import register as register_directory_commands
-from sync.server.cli.apt_repo import register as register_repo_commands
 from sync.server.cli.parcels import notify_settings_from_env, register_parcel_commands
 from sync.server.db.engine import DEFAULT_DATABASE_URL
+from sync.server.db.kiosks import Device
 from sync.server.errors import AdminError
 from sync.server.kiosks import admin
 
@@ -218,11 +219,10 @@ def kiosk_alerts(ctx: click.Context, device_id: str | None) -> None:
         click.echo("{} {:<18} {:<12} {}".format(*row))
 
 
-def _kiosk_state(device: object) -> str:
-    state = getattr(device, "state")
-    if state == "active" and getattr(device, "enrolled_at") is None:
+def _kiosk_state(device: Device) -> str:
+    if device.state == "active" and device.enrolled_at is None:
         return "pending"
-    return str(state)
+    return device.state
 
 
 @kiosk.command("revoke")

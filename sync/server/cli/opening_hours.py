@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import date
 
 import click
 
@@ -73,7 +74,7 @@ def exception_list(ctx: click.Context) -> None:
                 click.echo(f"{row.entry_id:<24} {item['first']}..{item['last']} {hours:<24} {where}")
 
 
-def _dates(text: str):
+def _dates(text: str) -> tuple[date, date]:
     from sync.server.directory.opening_hours import parse_dates
 
     try:

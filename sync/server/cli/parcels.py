@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import json
 import os
+from typing import TYPE_CHECKING
 
 import click
 
 from sync.server.cli.common import now, transaction
 from sync.server.errors import AdminError
 
+if TYPE_CHECKING:  # imported when called: commands that send nothing do not load it
+    from sync.server.notify.settings import NotifySettings
 
-def notify_settings_from_env():  # type: ignore[no-untyped-def]
+
+def notify_settings_from_env() -> NotifySettings:
     from sync.server.notify.settings import NotifySettings, SettingsError
 
     try:

@@ -44,7 +44,7 @@ def reconcile(session: Session, now: datetime) -> int:
 
 
 def _wanted(session: Session, now: datetime) -> dict[Key, tuple[int, dict[str, Any]]]:
-    from sync.server.directory.services import APPOINTMENT_KEPT_AFTER_END, KINDS
+    from sync.server.directory.services import APPOINTMENT_KEPT_AFTER_END, KINDS, VideoServiceIn
 
     points = list(session.scalars(select(ServicePoint.id)))
     wanted: dict[Key, tuple[int, dict[str, Any]]] = {}
@@ -56,7 +56,7 @@ def _wanted(session: Session, now: datetime) -> dict[Key, tuple[int, dict[str, A
         entry = KINDS[row.kind].model_validate({**data, "service_points": json.loads(row.service_points)})
         for point in entry.service_points or points:
             wanted[(point, row.kind, row.entry_id)] = (row.version, entry.wire(point).model_dump(mode="json"))
-            exceptions = entry.exceptions_wire(point) if row.kind == p.ENTITY_VIDEO_SERVICE else None
+            exceptions = entry.exceptions_wire(point) if isinstance(entry, VideoServiceIn) else None
             if exceptions is not None:
                 # The service's version: any edit of its exceptions bumps it, like any edit.
                 wanted[(point, p.ENTITY_OPENING_EXCEPTIONS, row.entry_id)] = (

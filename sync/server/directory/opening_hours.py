@@ -9,6 +9,7 @@ is unclear. A point's kiosks get the exceptions that apply there as the entity
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 from pydantic import Field, model_validator
 
@@ -22,7 +23,7 @@ class ExceptionIn(p.OpeningException):
 
     @model_validator(mode="before")
     @classmethod
-    def _last_defaults_to_first(cls, value):
+    def _last_defaults_to_first(cls, value: Any) -> Any:
         if isinstance(value, dict) and "first" in value and "last" not in value:
             return {**value, "last": value["first"]}
         return value

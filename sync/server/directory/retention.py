@@ -27,6 +27,7 @@ from sync import protocol as p
 from sync.server.db.directory import Appointment, DutyAlert, UsageWeek
 from sync.server.db.kiosks import Device, EventRow
 from sync.server.db.parcels import Notification
+from sync.server.db.rows import affected_rows
 from sync.server.notify.duty_alerts import KIND as DUTY_ALERT_KIND
 from sync.server.usage.aggregate import OUTCOMES, iso_week
 
@@ -57,14 +58,14 @@ def purge_directory_data(session: Session, now: datetime,
 
 
 def purge_appointments(session: Session, ended_before: datetime) -> int:
-    return session.execute(delete(Appointment).where(Appointment.ends_at < ended_before)).rowcount
+    return affected_rows(session.execute(delete(Appointment).where(Appointment.ends_at < ended_before)))
 
 
 def purge_duty_alerts(session: Session, created_before: datetime) -> int:
     session.execute(delete(Notification).where(
         Notification.kind == DUTY_ALERT_KIND, Notification.parcel_id.is_(None),
         Notification.created_at < created_before))
-    return session.execute(delete(DutyAlert).where(DutyAlert.created_at < created_before)).rowcount
+    return affected_rows(session.execute(delete(DutyAlert).where(DutyAlert.created_at < created_before)))
 
 
 def roll_up_usage(session: Session, received_before: datetime, batch: int = BATCH) -> int:

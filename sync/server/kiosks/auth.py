@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from sync import protocol as p
 from sync.server.db.kiosks import AuthNonce, Device, EnrollmentCode, ServicePoint, Token
+from sync.server.db.rows import affected_rows
 from sync.server.errors import ApiError
 from sync.server.kiosks import credentials as security
 
@@ -72,11 +73,11 @@ def _claim(
     session: Session, code: EnrollmentCode, device: Device, req: p.EnrollRequest, now: datetime
 ) -> None:
     # Conditional UPDATE: of two concurrent enrollments only one claims the code.
-    claimed = session.execute(
+    claimed = affected_rows(session.execute(
         update(EnrollmentCode)
         .where(EnrollmentCode.id == code.id, EnrollmentCode.used_at.is_(None))
         .values(used_at=now, public_key=req.public_key)
-    ).rowcount
+    ))
     if claimed != 1:
         raise ApiError(409, "code_used", "this code was used at the same moment by another key")
     device.public_key = req.public_key
@@ -175,7 +176,7 @@ def rotate_key(session: Session, req: p.KeyRotationRequest, now: datetime) -> p.
 
 
 def _burn_nonce(session: Session, device_id: str, nonce: str, now: datetime) -> bool:
-    return session.execute(
+    return affected_rows(session.execute(
         update(AuthNonce)
         .where(
             AuthNonce.nonce == nonce,
@@ -184,7 +185,7 @@ def _burn_nonce(session: Session, device_id: str, nonce: str, now: datetime) -> 
             AuthNonce.expires_at > now,
         )
         .values(used_at=now)
-    ).rowcount == 1
+    )) == 1
 
 
 def authenticate(session: Session, token: str | None, device_id: str, now: datetime) -> Device:

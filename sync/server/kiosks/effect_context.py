@@ -13,7 +13,6 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from sync import protocol as p
-
 from sync.server.db.kiosks import Device
 from sync.server.db.parcels import Parcel
 

@@ -24,12 +24,13 @@ from typing import Any
 
 from sqlalchemy import and_, delete, func, literal_column, or_, select, text
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.expression import ColumnClause
 
 from sync import protocol as p
 from sync.server.db.kiosks import ChangeLog, FeedHorizon
 
 _CURSOR_VERSION = "1"
-_PG_XMIN = literal_column("pg_snapshot_xmin(pg_current_snapshot())::text::bigint")
+_PG_XMIN: ColumnClause[int] = literal_column("pg_snapshot_xmin(pg_current_snapshot())::text::bigint")
 
 
 @dataclass(frozen=True)

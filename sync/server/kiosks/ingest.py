@@ -20,6 +20,7 @@ import hashlib
 import json
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import and_, func, insert, or_, select
 from sqlalchemy.orm import Session
@@ -65,9 +66,9 @@ class _Known:
 
     by_id: dict[str, _Stored] = field(default_factory=dict)
     by_seq: dict[int, _Stored] = field(default_factory=dict)
-    new_rows: list[dict] = field(default_factory=list)  # events table rows to insert
+    new_rows: list[dict[str, Any]] = field(default_factory=list)  # events table rows to insert
 
-    def add(self, row: dict) -> None:
+    def add(self, row: dict[str, Any]) -> None:
         stored = _Stored(row["event_id"], row["seq"], row["device_id"], row["type"],
                          row["payload_hash"], row["status"], row["reason"])
         self.by_id[stored.event_id] = stored
@@ -118,7 +119,7 @@ def _load_known(session: Session, device_id: str, events: list[p.Event]) -> _Kno
     return known
 
 
-def _insert_many(session: Session, table: type, rows: list[dict]) -> None:
+def _insert_many(session: Session, table: type, rows: list[dict[str, Any]]) -> None:
     """One executemany (psycopg pipelines it): no ORM objects, nothing fetched back."""
     if rows:
         session.execute(insert(table), rows)
@@ -234,7 +235,7 @@ def _conflict(
 
 def _new_row(
     device: Device, event: p.Event, canonical: str, digest: str, sent: p.Clock | None, now: datetime
-) -> dict:
+) -> dict[str, Any]:
     """The events table row (status and reason still to be set), as the insert's parameters."""
     occurred_at, occurred_from = estimate_occurred_at(event.clock, sent, now)
     return {

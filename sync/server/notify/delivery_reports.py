@@ -15,12 +15,12 @@ from __future__ import annotations
 
 import hmac
 from datetime import datetime
-from typing import Any, cast
 
-from sqlalchemy import CursorResult, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from sync.server.db.parcels import Notification
+from sync.server.db.rows import affected_rows
 from sync.server.errors import ApiError
 from sync.server.notify.settings import REPORT_USER
 
@@ -53,4 +53,4 @@ def _move_forward(session: Session, message_id: str, status: str, now: datetime)
                                  else {"state": "failed", "last_error": "delivery report: failed"})
     result = session.execute(update(Notification).where(
         Notification.provider_id == message_id, Notification.state == "sent").values(values))
-    return bool(cast("CursorResult[Any]", result).rowcount)
+    return bool(affected_rows(result))

@@ -15,9 +15,10 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Callable
+from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
@@ -25,6 +26,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from sync import protocol as p
 from sync.server.db.directory import DirectoryEntry, DutyAlert
 from sync.server.db.kiosks import Device, EventRow, ServicePoint
+from sync.server.db.rows import affected_rows
 from sync.server.directory.on_duty import CHANNELS
 from sync.server.directory.services import room_url
 from sync.server.notify import messages
@@ -35,7 +37,7 @@ STALE_AFTER = timedelta(minutes=15)  # nobody waits that long: an old event aler
 KIND = "duty_alert"  # Notification.kind of the SMS and e-mails
 NOTIFICATION_CHANNELS = {"phone": "sms", "email": "email"}
 SENDING = "sending"  # a webhook alert claimed by one process; see _claim
-Post = Callable[[str, dict], None]  # url, JSON body; raises on failure
+Post = Callable[[str, dict[str, Any]], None]  # url, JSON body; raises on failure
 Clock = Callable[[], datetime]
 
 
@@ -100,14 +102,14 @@ def deliver_webhooks(sessions: sessionmaker[Session], post: Post, clock: Clock) 
     return outcomes
 
 
-def post_json(url: str, body: dict) -> None:
+def post_json(url: str, body: dict[str, Any]) -> None:
     import requests
 
     response = requests.post(url, json=body, timeout=(3, 5))
     response.raise_for_status()
 
 
-def _alert(session: Session, event_id: str, point_id: str, service: dict, now: datetime) -> DutyAlert:
+def _alert(session: Session, event_id: str, point_id: str, service: dict[str, Any], now: datetime) -> DutyAlert:
     link = room_url(service["room_url_template"], point_id)
     alert = DutyAlert(event_id=event_id, service_point_id=point_id, service_id=service["id"],
                       room_url=link, channel="none", target=None, created_at=now)
@@ -134,9 +136,9 @@ def _alert(session: Session, event_id: str, point_id: str, service: dict, now: d
 def _claim(sessions: sessionmaker[Session], event_id: str) -> DutyAlert | None:
     """Mark the alert as being sent unless another process did first (at most one POST)."""
     with sessions.begin() as session:
-        claimed = session.execute(update(DutyAlert).where(
+        claimed = affected_rows(session.execute(update(DutyAlert).where(
             DutyAlert.event_id == event_id, DutyAlert.sent_at.is_(None), DutyAlert.error.is_(None))
-            .values(error=SENDING)).rowcount
+            .values(error=SENDING)))
         return session.get(DutyAlert, event_id) if claimed else None
 
 

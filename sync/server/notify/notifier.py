@@ -16,6 +16,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 import requests
 from sqlalchemy import select, update
@@ -24,6 +25,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from sync import protocol as p
 from sync.server.db.kiosks import ServicePoint
 from sync.server.db.parcels import Carrier, Notification, Parcel
+from sync.server.db.rows import affected_rows
 from sync.server.directory import retention
 from sync.server.notify import duty_alerts, messages, webhooks
 from sync.server.notify.queue import ACTIVE_STATES, queue_parcel_notices
@@ -82,7 +84,7 @@ class Notifier:
                 self.settings.usage_retention).total
         return summary
 
-    def _post_json(self, url: str, body: dict) -> None:
+    def _post_json(self, url: str, body: dict[str, Any]) -> None:
         reply = self.http.post(url, json=body, timeout=(3, 5))
         reply.raise_for_status()
 
@@ -112,11 +114,11 @@ class Notifier:
     def _claim(self, notification_id: int) -> Outgoing | None:
         now = self.clock()
         with self.sessions.begin() as session:
-            claimed = session.execute(
+            claimed = affected_rows(session.execute(
                 update(Notification)
                 .where(Notification.id == notification_id, Notification.state == "queued",
                        Notification.next_attempt_at <= now)
-                .values(next_attempt_at=now + LEASE)).rowcount
+                .values(next_attempt_at=now + LEASE)))
             if not claimed:
                 return None  # another notifier has it
             return self._render(session, session.get_one(Notification, notification_id))

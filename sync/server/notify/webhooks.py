@@ -27,6 +27,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from sync.server.db.parcels import Carrier, WebhookAttempt, WebhookDelivery
+from sync.server.db.rows import affected_rows
 from sync.server.notify.retry import LEASE, backoff
 
 log = logging.getLogger(__name__)
@@ -68,11 +69,11 @@ def deliver_due(sessions: sessionmaker[Session], http: requests.Session,
 
 def _claim(sessions: sessionmaker[Session], delivery_id: int, now: datetime) -> bool:
     with sessions.begin() as session:
-        return bool(session.execute(
+        return bool(affected_rows(session.execute(
             update(WebhookDelivery)
             .where(WebhookDelivery.id == delivery_id, WebhookDelivery.state == "pending",
                    WebhookDelivery.next_attempt_at <= now)
-            .values(next_attempt_at=now + LEASE)).rowcount)
+            .values(next_attempt_at=now + LEASE))))
 
 
 def _post(sessions: sessionmaker[Session], http: requests.Session, clock: Callable[[], datetime],

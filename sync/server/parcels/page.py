@@ -39,7 +39,8 @@ class PickupView:
 
 def qr_svg(text: str) -> str:
     image = qrcode.make(text, image_factory=qrcode.image.svg.SvgPathImage, border=4)
-    return image.to_string(encoding="unicode")
+    svg: str = image.to_string(encoding="unicode")  # qrcode has no type information
+    return svg
 
 
 def pickup_view(session: Session, token: str) -> PickupView:

@@ -1,1 +1,2 @@
-"""What /openapi.json declares: the reply models, each operation's statuses and error codes, and the document's assembly."""
+"""What /openapi.json declares: the reply models, each operation's statuses and error codes, and the
+document's assembly."""

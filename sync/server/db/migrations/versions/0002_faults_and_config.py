@@ -1,5 +1,5 @@
-"""Seq-rewind alerts, key rotation time, enrollment codes consumed by a first token, event time estimates, service point config, feed
-compaction horizons.
+"""Seq-rewind alerts, key rotation time, enrollment codes consumed by a first token, event time
+estimates, service point config, feed compaction horizons.
 
 Revision ID: 0002
 Revises: 0001
