@@ -55,6 +55,7 @@ class Theme(EventDispatcher):
     target = NumericProperty(0)
     gap = NumericProperty(0)
     bar_height = NumericProperty(0)
+    keypad_height = NumericProperty(0)  # upright panels: see _apply_sizes
     radius = NumericProperty(0)
 
     def __init__(self, **kwargs) -> None:
@@ -101,4 +102,8 @@ class Theme(EventDispatcher):
         self.target = self.mm(TARGET_MM)
         self.gap = self.mm(GAP_MM)
         self.bar_height = self.mm(TARGET_MM + 2.0)
+        # Upright, the keypad is under the text: its four rows of keys the target's height, so
+        # that the text above (a title, a message of four lines and the code in large text on
+        # a 7" Touch Display 2) gets what the keys do not need, not a fixed half of the screen.
+        self.keypad_height = 4 * self.target + 3 * self.gap
         self.radius = self.mm(1.5)
